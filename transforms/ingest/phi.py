@@ -1,0 +1,52 @@
+"""Keyed hashing of member ids: the only form in which a member id reaches the warehouse."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+ENV_KEY = "DENIALS_PHI_KEY"
+
+
+class MemberIdHasher:
+    """HMAC-SHA256 of a member id under a secret key, hex, first 32 digits.
+
+    The same id under the same key always gives the same hash (so claims and remittances of one
+    member can be linked), and the hash cannot be reversed or recomputed without the key.
+    """
+
+    def __init__(self, key: bytes):
+        if len(key) < 16:
+            raise ValueError("the PHI hashing key must be at least 16 bytes")
+        self._key = key
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, member_id: str | None) -> str | None:
+        if member_id is None:
+            return None
+        member_id = member_id.strip()
+        if not member_id:
+            return None
+        h = self._cache.get(member_id)
+        if h is None:
+            h = hmac.new(self._key, member_id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+            self._cache[member_id] = h
+        return h
+
+
+def load_key(key_file: Path) -> bytes:
+    """The key from $DENIALS_PHI_KEY, else from ``key_file`` (created, mode 0600, if missing)."""
+    env = os.environ.get(ENV_KEY)
+    if env:
+        return env.encode("utf-8")
+    if key_file.exists():
+        return key_file.read_bytes().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode("ascii")
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key + b"\n")
+    return key
