@@ -1,0 +1,1 @@
+"""Synthetic revenue-cycle data with planted patterns and ground truth."""
