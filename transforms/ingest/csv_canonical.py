@@ -1,0 +1,375 @@
+"""Reader of the canonical CSV formats (docs/data-formats.md).
+
+The file is read by DuckDB (all columns as text), then every typed column is checked in SQL;
+the first bad value stops the file with an :class:`InputFileError` naming the line and column.
+Values are then cast exactly (money to DECIMAL(18,2)) and handed over as Arrow tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from transforms.errors import InputFileError
+from transforms.ingest.records import Finding, ParsedFile
+
+MONEY_RE = r"^-?([0-9]+(\.[0-9]{0,2})?|\.[0-9]{1,2})$"
+DECIMAL_RE = r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+INT_RE = r"^-?[0-9]+$"
+DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    type: str = "text"  # text | money | decimal | int | date | phi_drop | phi_hash
+    required: bool = False
+    default: str | None = None
+    allowed: tuple[str, ...] | None = None  # closed set of values (compared as given)
+
+
+@dataclass(frozen=True)
+class CsvSpec:
+    kind: str  # manifest file_kind
+    table: str  # raw table name
+    columns: tuple[Col, ...]
+
+    @property
+    def required(self) -> set[str]:
+        return {c.name for c in self.columns if c.required}
+
+
+SPECS: dict[str, CsvSpec] = {
+    s.kind: s
+    for s in (
+        CsvSpec(
+            "claims_csv",
+            "claims",
+            (
+                Col("claim_id", required=True),
+                Col("claim_type", required=True, allowed=("professional", "institutional")),
+                Col("frequency_code", default="1", allowed=("1", "7", "8")),
+                Col("original_claim_id"),
+                Col("submission_date", "date", required=True),
+                Col("service_from", "date", required=True),
+                Col("service_to", "date"),
+                Col("total_charge", "money", required=True),
+                Col("payer_id", required=True),
+                Col("payer_name"),
+                Col("payer_type"),
+                Col("payer_sequence", default="P", allowed=("P", "S", "T")),
+                Col("billing_npi"),
+                Col("rendering_npi"),
+                Col("department"),
+                Col("location"),
+                Col("place_of_service"),
+                Col("prior_auth_number"),
+                Col("principal_diagnosis"),
+                Col("diagnosis_codes"),
+                Col("member_id", "phi_hash"),
+                Col("patient_name", "phi_drop"),
+                Col("patient_birth_date", "phi_drop"),
+            ),
+        ),
+        CsvSpec(
+            "claim_lines_csv",
+            "claim_lines",
+            (
+                Col("claim_id", required=True),
+                Col("line_number", "int", required=True),
+                Col("procedure_code", required=True),
+                Col("modifiers"),
+                Col("revenue_code"),
+                Col("units", "decimal", default="1"),
+                Col("line_charge", "money", required=True),
+                Col("service_date", "date"),
+                Col("place_of_service"),
+            ),
+        ),
+        CsvSpec(
+            "remit_claims_csv",
+            "remit_claims",
+            (
+                Col("adjudication_id", required=True),
+                Col("trace_number", required=True),
+                Col("payment_date", "date", required=True),
+                Col("payer_id", required=True),
+                Col("payer_name"),
+                Col("claim_id", required=True),
+                Col("status_code", required=True),
+                Col("charge_amount", "money", required=True),
+                Col("paid_amount", "money", required=True),
+                Col("patient_responsibility", "money"),
+                Col("payer_claim_number"),
+                Col("claim_received_date", "date"),
+                Col("remark_codes"),
+                Col("member_id", "phi_hash"),
+                Col("patient_name", "phi_drop"),
+            ),
+        ),
+        CsvSpec(
+            "remit_lines_csv",
+            "remit_lines",
+            (
+                Col("adjudication_id", required=True),
+                Col("line_number", "int", required=True),
+                Col("procedure_code", required=True),
+                Col("modifiers"),
+                Col("charge_amount", "money", required=True),
+                Col("paid_amount", "money", required=True),
+                Col("units", "decimal"),
+                Col("service_date", "date"),
+                Col("line_control_number"),
+                Col("allowed_amount", "money"),
+                Col("remark_codes"),
+            ),
+        ),
+        CsvSpec(
+            "remit_adjustments_csv",
+            "remit_adjustments",
+            (
+                Col("adjudication_id", required=True),
+                Col("line_number", "int"),
+                Col("group_code", required=True, allowed=("CO", "PR", "OA", "PI", "CR")),
+                Col("carc", required=True),
+                Col("amount", "money", required=True),
+                Col("quantity", "decimal"),
+            ),
+        ),
+        CsvSpec(
+            "write_offs_csv",
+            "write_offs",
+            (
+                Col("claim_id", required=True),
+                Col("writeoff_date", "date", required=True),
+                Col("amount", "money", required=True),
+                Col(
+                    "reason",
+                    required=True,
+                    allowed=("denial", "small_balance", "bad_debt", "charity", "administrative"),
+                ),
+                Col("carc"),
+            ),
+        ),
+    )
+}
+
+EXPECTED = {
+    "money": "an amount like 1234.56 (at most two decimals, no currency sign or thousands separator)",
+    "decimal": "a number like 1 or 2.5",
+    "int": "a whole number",
+    "date": "a date as YYYY-MM-DD",
+}
+PATTERN = {"money": MONEY_RE, "decimal": DECIMAL_RE, "int": INT_RE, "date": DATE_RE}
+CAST = {"money": "DECIMAL(18,2)", "decimal": "DECIMAL(18,3)", "int": "INTEGER", "date": "DATE"}
+
+
+def read_header(path: Path) -> list[str] | None:
+    """The normalised header of a CSV file, or None when the file has no readable header."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="strict", newline="") as f:
+            first = f.readline()
+    except (UnicodeDecodeError, OSError):
+        return None
+    if not first.strip():
+        return None
+    delim = sniff_delimiter(first)
+    return [h.strip().strip('"').strip().lower() for h in first.rstrip("\r\n").split(delim)]
+
+
+def sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (",", ";", "\t", "|")}
+    return max(counts, key=lambda d: counts[d]) if max(counts.values()) > 0 else ","
+
+
+def match_spec(header: list[str]) -> CsvSpec | None:
+    """The canonical spec whose required columns the header holds (most specific first)."""
+    cols = set(header)
+    best = None
+    for spec in SPECS.values():
+        if spec.required <= cols and (best is None or len(spec.required) > len(best.required)):
+            best = spec
+    return best
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def parse_canonical_csv(path: Path, spec: CsvSpec, file_id: str, hash_member_id) -> ParsedFile:
+    name = path.name
+    header = read_header(path)
+    if header is None:
+        raise InputFileError(name, "line 1", "a UTF-8 CSV file with a header row", "empty_or_unreadable")
+    findings: list[Finding] = []
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputFileError(name, "line 1 (header)", f"each column once; repeated: {', '.join(dupes)}", "duplicate_column")
+    missing = sorted(spec.required - set(header))
+    if missing:
+        raise InputFileError(name, "line 1 (header)", f"required columns {', '.join(missing)}", "missing_column")
+    known = {c.name for c in spec.columns}
+    unknown = [h for h in header if h not in known]
+    if unknown:
+        findings.append(
+            Finding("warning", "unknown_column", "line 1 (header)", f"columns ignored: {', '.join(unknown)}")
+        )
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        delim = sniff_delimiter(f.readline())
+
+    con = duckdb.connect()
+    try:
+        try:
+            con.execute(
+                f"""CREATE TABLE src0 AS
+                SELECT * FROM read_csv(?, all_varchar=true, header=true, delim=?, quote='"', escape='"',
+                              strict_mode=true, null_padding=false, auto_detect=false,
+                              columns={{{", ".join(f"'{i}': 'VARCHAR'" for i in range(len(header)))}}},
+                              encoding='utf-8')""",
+                [str(path), delim],
+            )
+        except duckdb.Error as e:  # malformed rows, wrong column count, bad encoding
+            raise InputFileError(name, _duck_location(str(e)), "well-formed CSV rows" + _duck_detail(str(e)), "malformed_csv") from None
+        # rowid follows insertion order: the header is line 1, the first record line 2
+        renames = ", ".join(f'"{i}" AS {_q(h)}' for i, h in enumerate(header))
+        con.execute(f"CREATE TABLE src AS SELECT rowid + 2 AS __line, {renames} FROM src0 ORDER BY rowid")
+        con.execute("DROP TABLE src0")
+        n_rows = con.execute("SELECT count(*) FROM src").fetchone()[0]
+        cols_present = [c for c in spec.columns if c.name in header]
+        # trim all values, empty -> NULL
+        sets = ", ".join(f"{_q(c.name)} = NULLIF(trim({_q(c.name)}), '')" for c in cols_present)
+        if sets:
+            con.execute(f"UPDATE src SET {sets}")
+        for c in cols_present:
+            col = _q(c.name)
+            if c.required:
+                bad = con.execute(f"SELECT min(__line) FROM src WHERE {col} IS NULL").fetchone()[0]
+                if bad is not None:
+                    raise InputFileError(name, f"line {bad}, column {c.name}", "a value (the column is required)", "missing_value")
+            if c.type in PATTERN:
+                cond = f"NOT regexp_full_match({col}, '{PATTERN[c.type]}')"
+                if c.type == "date":
+                    cond = f"({cond} OR try_strptime({col}, '%Y-%m-%d') IS NULL)"
+                bad = con.execute(f"SELECT min(__line) FROM src WHERE {col} IS NOT NULL AND {cond}").fetchone()[0]
+                if bad is not None:
+                    raise InputFileError(name, f"line {bad}, column {c.name}", EXPECTED[c.type], "bad_value")
+            if c.allowed:
+                lst = ", ".join("'" + a + "'" for a in c.allowed)
+                bad = con.execute(f"SELECT min(__line) FROM src WHERE {col} IS NOT NULL AND {col} NOT IN ({lst})").fetchone()[0]
+                if bad is not None:
+                    raise InputFileError(name, f"line {bad}, column {c.name}", "one of " + ", ".join(c.allowed), "bad_value")
+
+        # keyed hash of member ids (computed in Python: DuckDB has no HMAC)
+        hash_col = next((c for c in cols_present if c.type == "phi_hash"), None)
+        if hash_col is not None:
+            ids = [r[0] for r in con.execute(f"SELECT DISTINCT {_q(hash_col.name)} FROM src WHERE {_q(hash_col.name)} IS NOT NULL").fetchall()]
+            con.execute("CREATE TABLE __hash (v VARCHAR, h VARCHAR)")
+            if ids:
+                con.register("__hash_in", pa.table({"v": ids, "h": [hash_member_id(v) for v in ids]}))
+                con.execute("INSERT INTO __hash SELECT * FROM __hash_in")
+
+        exprs = ["'" + file_id + "' AS file_id", "__line AS source_row"]
+        for c in spec.columns:
+            if c.type == "phi_drop":
+                continue
+            present = c.name in header
+            if c.type == "phi_hash":
+                exprs.append(
+                    f"(SELECT h FROM __hash WHERE v = src.{_q(c.name)}) AS member_id_hash" if present else "NULL::VARCHAR AS member_id_hash"
+                )
+                continue
+            v = _q(c.name) if present else "NULL"
+            if c.default is not None:
+                v = f"coalesce({v}, '{c.default}')"
+            if c.type in CAST:
+                v = f"CAST({v} AS {CAST[c.type]})"
+            exprs.append(f"{v} AS {_q(c.name)}")
+        table = con.execute(f"SELECT {', '.join(exprs)} FROM src ORDER BY __line").arrow()
+        if hasattr(table, "read_all"):
+            table = table.read_all()
+    finally:
+        con.close()
+
+    tables = _shape(spec, table, file_id)
+    return ParsedFile(kind=spec.kind, tables=tables, rows_read=n_rows, findings=findings)
+
+
+def _shape(spec: CsvSpec, t: pa.Table, file_id: str) -> dict[str, pa.Table]:
+    """Map canonical CSV columns onto raw table columns."""
+    con = duckdb.connect()
+    try:
+        con.register("t", t)
+        if spec.kind == "claims_csv":
+            return {"claims": _arrow(con, "SELECT *, 'csv' AS source_format FROM t")}
+        if spec.kind == "claim_lines_csv":
+            return {"claim_lines": _arrow(con, "SELECT * FROM t")}
+        if spec.kind == "remit_claims_csv":
+            pay = _arrow(
+                con,
+                f"""SELECT '{file_id}' AS file_id, min(source_row) AS source_row,
+                       'csv-' || payer_id || '-' || trace_number AS payment_id, 'csv' AS source_format,
+                       any_value(payment_date) AS payment_date, trace_number, payer_id,
+                       any_value(payer_name) AS payer_name
+                FROM t GROUP BY payer_id, trace_number ORDER BY min(source_row)""",
+            )
+            claims = _arrow(
+                con,
+                """SELECT file_id, source_row, 'csv-' || payer_id || '-' || trace_number AS payment_id,
+                       adjudication_id AS remit_claim_id, claim_id, status_code, charge_amount, paid_amount,
+                       patient_responsibility, payer_claim_number, claim_received_date, remark_codes, member_id_hash
+                FROM t""",
+            )
+            return {"remit_payments": pay, "remit_claims": claims}
+        if spec.kind == "remit_lines_csv":
+            return {
+                "remit_lines": _arrow(
+                    con,
+                    """SELECT *, adjudication_id AS remit_claim_id,
+                           adjudication_id || '-' || line_number AS remit_line_id
+                       FROM t""",
+                )
+            }
+        if spec.kind == "remit_adjustments_csv":
+            return {
+                "remit_adjustments": _arrow(
+                    con,
+                    """SELECT file_id, source_row, adjudication_id AS remit_claim_id,
+                           CASE WHEN line_number IS NULL THEN NULL ELSE adjudication_id || '-' || line_number END AS remit_line_id,
+                           CASE WHEN line_number IS NULL THEN 'claim' ELSE 'line' END AS adjustment_level,
+                           group_code, carc, amount, quantity, 1 AS triple_index
+                       FROM t""",
+                )
+            }
+        if spec.kind == "write_offs_csv":
+            return {"write_offs": _arrow(con, "SELECT * FROM t")}
+        raise AssertionError(spec.kind)
+    finally:
+        con.close()
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    r = con.execute(sql).arrow()
+    return r.read_all() if hasattr(r, "read_all") else r
+
+
+def _duck_detail(msg: str) -> str:
+    """The part of DuckDB's CSV error that describes the problem. DuckDB also quotes the
+    offending line, which may hold PHI: that part is never passed on."""
+    import re
+
+    m = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", msg)
+    if m:
+        return f" with {m.group(1)} columns, found {m.group(2)}"
+    if "unicode" in msg.lower() or "utf" in msg.lower():
+        return " in UTF-8 text"
+    return ""
+
+
+def _duck_location(msg: str) -> str | None:
+    import re
+
+    m = re.search(r"[Ll]ine:?\s*(\d+)", msg)
+    return f"line {m.group(1)}" if m else None

@@ -1,0 +1,249 @@
+"""Load a batch of landed files into the warehouse: all of it in one transaction.
+
+1. Every file is hashed; a file whose sha256 is already in ``audit.file_manifest`` is skipped
+   (loading the same file twice changes nothing).
+2. Every new file is parsed *outside* the warehouse. A file that cannot be read is quarantined
+   whole, with the error naming the file, the place in it and what was expected.
+3. One transaction then writes the rows of every readable file, the manifest, the quarantine
+   records and the load findings. A crash before COMMIT leaves the warehouse as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from transforms.errors import InputFileError
+from transforms.ingest import csv_canonical, sniff
+from transforms.ingest.records import ParsedFile
+from transforms.warehouse import ensure_schema, raw_columns
+
+log = logging.getLogger(__name__)
+
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "README.md", "NOTICE.md"}
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    sha256: str
+    file_id: str
+    status: str  # loaded | skipped | quarantined
+    kind: str = "unknown"
+    rows_read: int = 0
+    rows_loaded: int = 0
+    error: InputFileError | None = None
+    n_findings: int = 0
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+
+def discover(landing: Path) -> list[Path]:
+    """Every regular, non-hidden file below the landing folder, in a stable order."""
+    if not landing.exists():
+        return []
+    return sorted(
+        p
+        for p in landing.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(landing).parts) and p.name not in IGNORED_NAMES
+    )
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def parse_file(path: Path, file_id: str, hash_member_id) -> ParsedFile:
+    """Parse one file into raw-table rows, or raise InputFileError."""
+    if path.stat().st_size == 0:
+        raise InputFileError(path.name, None, "a non-empty file", "empty_file")
+    kind, spec = sniff.sniff(path)
+    if kind == sniff.X12:
+        from transforms import x12
+
+        return x12.parse_x12(path.read_bytes(), path.name, file_id, hash_member_id)
+    if kind == sniff.CSV and spec is not None:
+        return csv_canonical.parse_canonical_csv(path, spec, file_id, hash_member_id)
+    if kind == sniff.CSV:
+        from transforms.ingest import mapping
+
+        parsed = mapping.parse_mapped_csv(path, file_id, hash_member_id)
+        if parsed is not None:
+            return parsed
+        raise InputFileError(
+            path.name,
+            "line 1 (header)",
+            "the header of a canonical CSV (docs/data-formats.md) or of a mapped export (mappings/)",
+            "unrecognised_csv",
+        )
+    raise InputFileError(path.name, None, "an X12 835/837 file or a CSV file with a header row", "unrecognised_file")
+
+
+def load_batch(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    hash_member_id,
+    now: dt.datetime | None = None,
+) -> BatchResult:
+    ensure_schema(con)
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    result = BatchResult(batch_id=now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
+    known = {r[0] for r in con.execute("SELECT sha256 FROM audit.file_manifest").fetchall()}
+
+    parsed: list[tuple[FileOutcome, ParsedFile | None]] = []
+    seen: set[str] = set()
+    for path in paths:
+        digest = sha256_of(path)
+        out = FileOutcome(path=path, sha256=digest, file_id=digest[:16], status="skipped")
+        if digest in known or digest in seen:
+            result.files.append(out)
+            log.info("skipped %s: this content was loaded before", path.name)
+            continue
+        seen.add(digest)
+        try:
+            pf = parse_file(path, out.file_id, hash_member_id)
+        except InputFileError as e:
+            out.status, out.error = "quarantined", e
+            out.kind = _kind_guess(path)
+            log.warning("quarantined %s: %s", path.name, e)
+            parsed.append((out, None))
+        else:
+            out.status, out.kind = "loaded", pf.kind
+            out.rows_read, out.rows_loaded, out.n_findings = pf.rows_read, pf.rows_loaded(), len(pf.findings)
+            parsed.append((out, pf))
+        result.files.append(out)
+
+    if not parsed:
+        return result
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for out, pf in parsed:
+            _write_file(con, result.batch_id, now, out, pf)
+        con.execute(
+            "INSERT INTO audit.load_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                result.batch_id,
+                now,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                len(result.files),
+                result.count("loaded"),
+                result.count("skipped"),
+                result.count("quarantined"),
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _kind_guess(path: Path) -> str:
+    try:
+        kind, spec = sniff.sniff(path)
+    except OSError:
+        return "unknown"
+    if spec is not None:
+        return spec.kind
+    return {"x12": "x12", "csv": "csv"}.get(kind, "unknown")
+
+
+def _write_file(con, batch_id: str, now: dt.datetime, out: FileOutcome, pf: ParsedFile | None) -> None:
+    stat = out.path.stat()
+    received = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
+    if pf is not None:
+        for table, data in pf.tables.items():
+            _insert(con, table, data)
+        for f in pf.findings:
+            con.execute(
+                "INSERT INTO audit.load_findings VALUES (?, ?, ?, ?, ?, ?)",
+                [out.file_id, batch_id, f.severity, f.code, f.location, f.message],
+            )
+        warnings = sum(1 for f in pf.findings if f.severity == "warning")
+        rows_quarantined = 0
+    else:
+        err = out.error
+        con.execute(
+            "INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [out.file_id, out.path.name, now, batch_id, err.code, err.location, err.expected],
+        )
+        warnings = 0
+        rows_quarantined = _count_records(out.path)
+    con.execute(
+        """INSERT INTO audit.file_manifest
+           (file_id, sha256, file_name, file_path, file_kind, size_bytes, received_at, loaded_at, batch_id,
+            rows_read, rows_loaded, rows_quarantined, status, error_count, warning_count)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            out.file_id,
+            out.sha256,
+            out.path.name,
+            str(out.path),
+            out.kind,
+            stat.st_size,
+            received,
+            now,
+            batch_id,
+            out.rows_read if pf is not None else rows_quarantined,
+            out.rows_loaded,
+            rows_quarantined,
+            out.status,
+            0 if pf is not None else 1,
+            warnings,
+        ],
+    )
+
+
+def _count_records(path: Path) -> int:
+    """Records in a quarantined file, for the manifest: lines of a CSV (less the header), segments of X12."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return 0
+    if data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith((b"ISA", b"ST")):
+        n = data.count(b"~")
+        return n if n else data.count(b"\n") + 1
+    return max(data.count(b"\n") - 1 + (0 if data.endswith(b"\n") else 1), 0)
+
+
+def _insert(con, table: str, data) -> None:
+    cols = raw_columns()[table]
+    if isinstance(data, pa.Table):
+        arrow = data
+    else:
+        if not data or not next(iter(data.values()), None):
+            return
+        arrow = pa.table({k: pa.array(v, type=cols[k]) if k in cols else v for k, v in data.items()})
+    if arrow.num_rows == 0:
+        return
+    unknown = set(arrow.column_names) - set(cols)
+    if unknown:
+        arrow = arrow.drop_columns(sorted(unknown))
+    con.register("__incoming", arrow)
+    try:
+        con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM __incoming")
+    finally:
+        con.unregister("__incoming")

@@ -1,0 +1,99 @@
+"""SQL models: one ``.sql`` file per table, in layers (staging -> intermediate -> marts).
+
+A model file holds one SELECT. Its table is ``<layer>.<file stem>``; its dependencies are the
+``schema.table`` names it reads, found in its text. Building a model replaces its table in one
+transaction, so a failed build leaves the previous table in place.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import duckdb
+
+from transforms.errors import DenialsError
+from transforms.settings import Settings
+
+SQL_DIR = Path(__file__).parent / "sql"
+LAYERS = ("staging", "intermediate", "marts")
+SOURCE_SCHEMAS = ("raw", "ref", "audit")
+_REF = re.compile(r"\b(raw|ref|audit|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+
+
+class ModelError(DenialsError):
+    """A SQL model failed to build (its table is left as it was)."""
+
+
+@dataclass(frozen=True)
+class Model:
+    layer: str
+    name: str
+    path: Path
+    description: str
+    deps: tuple[str, ...]  # "schema.table"
+
+    @property
+    def table(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text()
+
+
+def _description(sql: str) -> str:
+    lines = []
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line[2:].strip())
+    return " ".join(lines)
+
+
+@functools.cache
+def discover() -> tuple[Model, ...]:
+    """All models, in an order that builds every model after what it reads."""
+    found: dict[str, Model] = {}
+    for layer in LAYERS:
+        for path in sorted((SQL_DIR / layer).glob("*.sql")):
+            sql = path.read_text()
+            body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+            table = f"{layer}.{path.stem}"
+            deps = tuple(sorted({f"{s}.{t}" for s, t in _REF.findall(body)} - {table}))
+            found[table] = Model(layer, path.stem, path, _description(sql), deps)
+    graph = {t: [d for d in m.deps if d in found] for t, m in found.items()}
+    order = TopologicalSorter(graph).static_order()
+    return tuple(found[t] for t in order)
+
+
+def set_variables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    for name, value in settings.sql_variables().items():
+        if value is None:
+            con.execute(f"SET VARIABLE {name} = NULL")
+        else:
+            con.execute(f"SET VARIABLE {name} = ?", [value])
+
+
+def build(con: duckdb.DuckDBPyConnection, model: Model, settings: Settings) -> int:
+    """(Re)build one model's table; returns its row count."""
+    set_variables(con, settings)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {model.layer}")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}")
+        con.execute("COMMIT")
+    except duckdb.Error as e:
+        con.execute("ROLLBACK")
+        raise ModelError(f"model {model.table} ({model.path.relative_to(SQL_DIR)}) failed: {e}") from e
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return con.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
+
+
+def build_all(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
+    return {m.table: build(con, m, settings) for m in discover()}

@@ -1,0 +1,66 @@
+-- One row per claim adjudication (kept remittance claim), matched to its billed claim and placed
+-- in order. payer_role follows CLP02 (1/19 primary, 2/20 secondary, 3/21 tertiary); for 4, 22,
+-- 23 and 25 it is the billed claim's payer sequence when the payer is the billed payer.
+-- The initial adjudication of a claim family is its first primary, non-reversal adjudication.
+WITH adj AS (
+    SELECT
+        remit_claim_id,
+        sum(amount) FILTER (WHERE adjustment_class = 'denial') AS denied_amount,
+        count(*) FILTER (WHERE adjustment_class = 'denial') AS n_denial_adjustments,
+        count(DISTINCT remit_line_id) FILTER (WHERE adjustment_class = 'denial') AS n_denied_lines,
+        sum(amount) FILTER (WHERE adjustment_class = 'contractual') AS contractual_amount,
+        sum(amount) FILTER (WHERE adjustment_class = 'patient') AS patient_amount,
+        sum(amount) FILTER (WHERE adjustment_class = 'prior_payer') AS prior_payer_amount,
+        sum(amount) AS adjustment_amount
+    FROM intermediate.int_adjustments
+    GROUP BY remit_claim_id
+),
+matched AS (
+    SELECT
+        r.*,
+        c.claim_id IS NOT NULL AS is_matched,
+        coalesce(c.claim_family_id, r.claim_id) AS claim_family_id,
+        c.payer_id AS billed_payer_id,
+        c.total_charge AS billed_charge,
+        c.department,
+        c.location,
+        c.rendering_npi,
+        c.payer_type,
+        c.service_from,
+        c.first_submission_date,
+        CASE
+            WHEN r.status_code IN ('1', '19') THEN 'primary'
+            WHEN r.status_code IN ('2', '20') THEN 'secondary'
+            WHEN r.status_code IN ('3', '21') THEN 'tertiary'
+            WHEN c.claim_id IS NULL OR c.payer_id IS NULL OR c.payer_id = r.payer_id THEN
+                CASE coalesce(c.payer_sequence, 'P') WHEN 'S' THEN 'secondary' WHEN 'T' THEN 'tertiary' ELSE 'primary' END
+            ELSE 'secondary'
+        END AS payer_role,
+        r.status_code = '22' AS is_reversal,
+        coalesce(a.denied_amount, 0) AS denied_amount,
+        coalesce(a.n_denial_adjustments, 0) AS n_denial_adjustments,
+        coalesce(a.n_denied_lines, 0) AS n_denied_lines,
+        coalesce(a.contractual_amount, 0) AS contractual_amount,
+        coalesce(a.patient_amount, 0) AS patient_amount,
+        coalesce(a.prior_payer_amount, 0) AS prior_payer_amount,
+        coalesce(a.adjustment_amount, 0) AS adjustment_amount
+    FROM staging.stg_remit_claims AS r
+    LEFT JOIN staging.stg_claims AS c USING (claim_id)
+    LEFT JOIN adj AS a USING (remit_claim_id)
+)
+SELECT
+    m.*,
+    NOT m.is_reversal AND m.status_code NOT IN ('23', '25')
+        AND (m.n_denial_adjustments > 0 OR m.status_code = '4') AS is_denied,
+    NOT m.is_reversal AND m.status_code NOT IN ('23', '25')
+        AND (m.n_denial_adjustments > 0 OR m.status_code = '4') AND m.paid_amount = 0 AS is_full_denial,
+    -- the order of this claim family's primary, non-reversal adjudications (NULL for the others)
+    CASE WHEN m.payer_role = 'primary' AND NOT m.is_reversal AND m.status_code NOT IN ('23', '25') THEN
+        row_number() OVER (
+            PARTITION BY m.claim_family_id,
+                         (m.payer_role = 'primary' AND NOT m.is_reversal AND m.status_code NOT IN ('23', '25'))
+            ORDER BY m.payment_date, m.loaded_at, m.file_id, m.source_row
+        )
+    END AS primary_seq,
+    date_trunc('week', m.payment_date)::DATE AS payment_week
+FROM matched AS m

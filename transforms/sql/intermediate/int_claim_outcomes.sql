@@ -1,0 +1,51 @@
+-- One row per claim family that has been adjudicated: its initial adjudication (HFMA: the first
+-- adjudication decides the initial denial) and what became of it (the last decides the final
+-- outcome). Reversals are netted into total_paid.
+WITH fam AS (
+    SELECT
+        claim_family_id,
+        sum(paid_amount) AS total_paid,
+        max(payment_date) AS last_payment_date,
+        min(payment_date) FILTER (WHERE primary_seq > 1 AND paid_amount > 0) AS first_later_paid_date
+    FROM intermediate.int_adjudications
+    GROUP BY claim_family_id
+),
+wo AS (
+    SELECT c.claim_family_id, sum(w.amount) AS written_off, min(w.writeoff_date) AS first_writeoff_date,
+           sum(w.amount) FILTER (WHERE w.reason = 'denial') AS denial_written_off
+    FROM staging.stg_write_offs AS w
+    JOIN staging.stg_claims AS c USING (claim_id)
+    GROUP BY c.claim_family_id
+)
+SELECT
+    i.claim_family_id,
+    i.claim_id AS initial_claim_id,
+    i.remit_claim_id AS initial_remit_claim_id,
+    i.payer_id,
+    i.payer_name,
+    i.payer_type,
+    coalesce(i.department, 'unassigned') AS department,
+    coalesce(i.location, 'unassigned') AS location,
+    i.rendering_npi,
+    i.is_matched,
+    i.service_from,
+    i.first_submission_date,
+    i.payment_date AS initial_adjudication_date,
+    i.payment_week AS initial_adjudication_week,
+    i.status_code AS initial_status_code,
+    coalesce(i.billed_charge, i.charge_amount) AS charge_amount,
+    i.paid_amount AS initial_paid_amount,
+    i.is_denied AS initially_denied,
+    i.is_full_denial AS initially_fully_denied,
+    i.is_denied AND NOT i.is_full_denial AS initially_partially_denied,
+    i.denied_amount AS initial_denied_amount,
+    f.total_paid,
+    f.last_payment_date,
+    i.is_denied AND f.first_later_paid_date IS NOT NULL AS overturned,
+    CASE WHEN i.is_denied THEN least(f.first_later_paid_date, w.first_writeoff_date) END AS resolution_date,
+    coalesce(w.written_off, 0) AS written_off,
+    coalesce(w.denial_written_off, 0) AS denial_written_off
+FROM intermediate.int_adjudications AS i
+JOIN fam AS f USING (claim_family_id)
+LEFT JOIN wo AS w USING (claim_family_id)
+WHERE i.primary_seq = 1

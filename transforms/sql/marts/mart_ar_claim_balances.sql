@@ -1,0 +1,43 @@
+-- Each claim's A/R balance at every weekly snapshot (week end, or the as-of date) at which it was
+-- not zero, with its age. The balance is the running sum of intermediate.int_ar_ledger.
+-- Age is counted from the first date of service (AAFP; setting aging_basis = 'service') or from
+-- the first bill date (aging_basis = 'bill').
+WITH ev AS (
+    SELECT claim_id, event_date, sum(amount) AS amount
+    FROM intermediate.int_ar_ledger
+    GROUP BY claim_id, event_date
+),
+running AS (
+    SELECT
+        claim_id,
+        event_date AS valid_from,
+        lead(event_date) OVER (PARTITION BY claim_id ORDER BY event_date) AS valid_to,
+        sum(amount) OVER (PARTITION BY claim_id ORDER BY event_date
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS balance
+    FROM ev
+)
+SELECT
+    s.snapshot_date,
+    s.week_start,
+    r.claim_id,
+    c.claim_family_id,
+    c.payer_id,
+    c.payer_name,
+    c.payer_type,
+    c.department,
+    c.location,
+    r.balance,
+    s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date
+                           ELSE c.service_from END AS age_days,
+    CASE
+        WHEN s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 30 THEN '0-30'
+        WHEN s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 60 THEN '31-60'
+        WHEN s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 90 THEN '61-90'
+        WHEN s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 120 THEN '91-120'
+        ELSE '120+'
+    END AS aging_bucket
+FROM running AS r
+JOIN intermediate.int_calendar_weeks AS s
+  ON s.snapshot_date >= r.valid_from AND (r.valid_to IS NULL OR s.snapshot_date < r.valid_to)
+JOIN staging.stg_claims AS c USING (claim_id)
+WHERE r.balance <> 0

@@ -1,0 +1,47 @@
+-- Days in A/R at each weekly snapshot:
+--   days_in_ar = A/R balance at the snapshot / (charges of the trailing N days / N)
+-- N is the setting ar_window_days (AAFP: user-chosen, 90 by default; MGMA uses 365).
+-- ar_basis = 'gross' (AAFP) divides by gross charges; 'net' (HFMA) by charges less the
+-- contractual adjustments posted in the same window.
+WITH ar AS (
+    SELECT snapshot_date,
+           sum(balance) AS ar_balance,
+           coalesce(sum(balance) FILTER (WHERE age_days > 90), 0) AS ar_over_90
+    FROM marts.mart_ar_claim_balances
+    GROUP BY snapshot_date
+),
+windowed AS (
+    SELECT
+        s.snapshot_date,
+        coalesce(sum(l.amount) FILTER (WHERE l.event_type = 'charge'), 0) AS charges_in_window,
+        coalesce(-sum(l.amount) FILTER (WHERE l.event_type = 'contractual'), 0) AS contractual_in_window
+    FROM intermediate.int_calendar_weeks AS s
+    LEFT JOIN intermediate.int_ar_ledger AS l
+      ON l.event_date > s.snapshot_date - getvariable('ar_window_days')::INTEGER
+     AND l.event_date <= s.snapshot_date
+    GROUP BY s.snapshot_date
+)
+SELECT
+    s.week_start,
+    s.iso_week,
+    s.snapshot_date,
+    s.is_complete,
+    coalesce(a.ar_balance, 0) AS ar_balance,
+    coalesce(a.ar_over_90, 0) AS ar_over_90,
+    CASE WHEN coalesce(a.ar_balance, 0) <> 0 THEN coalesce(a.ar_over_90, 0) / a.ar_balance END AS ar_over_90_share,
+    getvariable('ar_window_days')::INTEGER AS window_days,
+    getvariable('ar_basis') AS ar_basis,
+    w.charges_in_window,
+    w.contractual_in_window,
+    CASE WHEN getvariable('ar_basis') = 'net' THEN w.charges_in_window - w.contractual_in_window
+         ELSE w.charges_in_window END / getvariable('ar_window_days')::INTEGER AS average_daily_charges,
+    CASE WHEN (CASE WHEN getvariable('ar_basis') = 'net' THEN w.charges_in_window - w.contractual_in_window
+                    ELSE w.charges_in_window END) > 0
+         THEN coalesce(a.ar_balance, 0) / ((CASE WHEN getvariable('ar_basis') = 'net'
+                    THEN w.charges_in_window - w.contractual_in_window ELSE w.charges_in_window END)
+                    / getvariable('ar_window_days')::INTEGER)
+    END AS days_in_ar
+FROM intermediate.int_calendar_weeks AS s
+LEFT JOIN ar AS a USING (snapshot_date)
+JOIN windowed AS w USING (snapshot_date)
+ORDER BY s.week_start

@@ -1,0 +1,68 @@
+-- Denied claims to work, as of the as-of date: claim families whose latest primary adjudication
+-- is a denial, that are not paid since, not written off, and still carry an A/R balance.
+-- The appeal deadline is the denial date plus the payer's appeal window (ref.payer_settings,
+-- else the setting default_appeal_window_days). Ranked: first the claims whose deadline is
+-- near (14 days or less), then 15-30 days, then the rest, expired last; within each, by dollars.
+WITH latest_denial AS (
+    SELECT *
+    FROM intermediate.int_adjudications
+    WHERE primary_seq IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY claim_family_id ORDER BY primary_seq DESC) = 1
+),
+open_denials AS (
+    SELECT d.*
+    FROM latest_denial AS d
+    WHERE d.is_denied
+),
+top_reason AS (
+    SELECT remit_claim_id, category, carc, group_code, rarc, owner, preventable
+    FROM intermediate.int_denial_events
+    QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY denied_amount DESC, carc) = 1
+),
+balances AS (
+    SELECT claim_id, balance
+    FROM marts.mart_ar_claim_balances
+    WHERE snapshot_date = (SELECT max(snapshot_date) FROM intermediate.int_calendar_weeks)
+),
+as_of AS (SELECT max(as_of_date) AS as_of_date FROM intermediate.int_calendar_weeks),
+worklist AS (
+    SELECT
+        d.claim_id,
+        d.claim_family_id,
+        d.payer_id,
+        d.payer_name,
+        coalesce(d.department, 'unassigned') AS department,
+        coalesce(d.location, 'unassigned') AS location,
+        d.service_from,
+        d.payment_date AS denial_date,
+        d.primary_seq AS adjudication_number,
+        CASE WHEN d.primary_seq = 1 THEN 'initial' ELSE 'repeat' END AS denial_kind,
+        d.is_full_denial,
+        t.category,
+        t.group_code || '-' || t.carc AS reason,
+        t.rarc,
+        t.owner,
+        t.preventable,
+        d.charge_amount,
+        d.denied_amount,
+        b.balance AS open_balance,
+        coalesce(ps.appeal_window_days, getvariable('default_appeal_window_days')::INTEGER) AS appeal_window_days,
+        (d.payment_date + coalesce(ps.appeal_window_days, getvariable('default_appeal_window_days')::INTEGER))::DATE AS appeal_deadline,
+        (d.payment_date + coalesce(ps.appeal_window_days, getvariable('default_appeal_window_days')::INTEGER))::DATE - a.as_of_date AS days_left,
+        a.as_of_date
+    FROM open_denials AS d
+    CROSS JOIN as_of AS a
+    JOIN balances AS b ON b.claim_id = d.claim_id
+    LEFT JOIN top_reason AS t USING (remit_claim_id)
+    LEFT JOIN ref.payer_settings AS ps ON ps.payer_id = d.payer_id
+    WHERE b.balance > 0
+      AND d.claim_family_id NOT IN (SELECT claim_family_id FROM intermediate.int_claim_outcomes WHERE written_off > 0)
+)
+SELECT
+    row_number() OVER (
+        ORDER BY CASE WHEN days_left < 0 THEN 4 WHEN days_left <= 14 THEN 1 WHEN days_left <= 30 THEN 2 ELSE 3 END,
+                 open_balance DESC, claim_id
+    ) AS priority,
+    *
+FROM worklist
+ORDER BY priority

@@ -1,0 +1,14 @@
+-- Denials by CARC (and group code), week and payer: the codes behind each root-cause category.
+SELECT
+    e.denial_week AS week_start,
+    e.payer_id,
+    e.group_code,
+    e.carc,
+    e.category,
+    e.kind,
+    count(DISTINCT e.remit_claim_id) AS claims_denied,
+    count(*) AS denial_adjustments,
+    sum(e.denied_amount) AS denied_amount
+FROM intermediate.int_denial_events AS e
+GROUP BY ALL
+ORDER BY week_start, payer_id, carc

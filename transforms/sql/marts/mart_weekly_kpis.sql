@@ -1,0 +1,51 @@
+-- The weekly report's headline figures, one row per ISO week (docs/metrics.md defines each).
+WITH denials AS (
+    SELECT
+        initial_adjudication_week AS week_start,
+        count(*) AS claims_adjudicated,
+        count(*) FILTER (WHERE initially_denied) AS claims_denied,
+        sum(charge_amount) AS charges_adjudicated,
+        coalesce(sum(charge_amount) FILTER (WHERE initially_denied), 0) AS charges_denied,
+        count(*) FILTER (WHERE NOT initially_denied) AS claims_clean
+    FROM intermediate.int_claim_outcomes
+    GROUP BY ALL
+),
+money AS (
+    -- insurance net collection over the trailing 13 weeks (91 days) ending at the snapshot
+    SELECT
+        s.week_start,
+        coalesce(sum(-l.amount) FILTER (WHERE l.event_type = 'payment'), 0) AS payments_13w,
+        coalesce(sum(l.amount) FILTER (WHERE l.event_type = 'charge'), 0) AS charges_13w,
+        coalesce(sum(-l.amount) FILTER (WHERE l.event_type = 'contractual'), 0) AS contractual_13w,
+        coalesce(sum(-l.amount) FILTER (WHERE l.event_type IN ('patient_transfer', 'patient_reopen')), 0) AS patient_13w
+    FROM intermediate.int_calendar_weeks AS s
+    LEFT JOIN intermediate.int_ar_ledger AS l
+      ON l.event_date > s.snapshot_date - 91 AND l.event_date <= s.snapshot_date
+    GROUP BY s.week_start
+)
+SELECT
+    c.week_start,
+    c.iso_week,
+    c.snapshot_date,
+    c.is_complete,
+    coalesce(d.claims_adjudicated, 0) AS claims_adjudicated,
+    coalesce(d.claims_denied, 0) AS claims_denied,
+    coalesce(d.charges_adjudicated, 0) AS charges_adjudicated,
+    coalesce(d.charges_denied, 0) AS charges_denied,
+    d.claims_denied / nullif(d.claims_adjudicated, 0) AS initial_denial_rate,
+    d.charges_denied / nullif(d.charges_adjudicated, 0) AS initial_denial_rate_dollars,
+    d.claims_clean / nullif(d.claims_adjudicated, 0) AS clean_claim_rate,
+    a.ar_balance,
+    a.ar_over_90,
+    a.ar_over_90_share,
+    a.days_in_ar,
+    m.payments_13w,
+    m.charges_13w,
+    m.contractual_13w,
+    m.patient_13w,
+    m.payments_13w / nullif(m.charges_13w - m.contractual_13w - m.patient_13w, 0) AS net_collection_rate
+FROM intermediate.int_calendar_weeks AS c
+LEFT JOIN denials AS d USING (week_start)
+LEFT JOIN marts.mart_days_in_ar AS a USING (week_start)
+LEFT JOIN money AS m USING (week_start)
+ORDER BY c.week_start

@@ -1,0 +1,3 @@
+-- One row per write-off posted by the provider.
+SELECT file_id, source_row, claim_id, writeoff_date, amount, reason, upper(carc) AS carc
+FROM raw.write_offs
