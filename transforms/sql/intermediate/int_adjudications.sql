@@ -62,5 +62,7 @@ SELECT
             ORDER BY m.payment_date, m.loaded_at, m.file_id, m.source_row
         )
     END AS primary_seq,
-    date_trunc('week', m.payment_date)::DATE AS payment_week
+    date_trunc('week', m.payment_date)::DATE AS payment_week,
+    -- 835 claim balancing (DOMAIN.md): CLP03 - all CAS of the claim = CLP04
+    m.charge_amount - m.adjustment_amount = m.paid_amount AS is_balanced
 FROM matched AS m

@@ -1,0 +1,147 @@
+"""The asset graph: ingestion -> reference -> staging -> intermediate -> marts -> reports.
+
+Wiring only: every asset calls one function in transforms/ or reports/.
+"""
+
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.resources import DenialsConfig
+from transforms import models, reference, warehouse
+from transforms.ingest import loader
+from transforms.quality import suites, validate
+
+INGEST_KEY = dg.AssetKey(["raw", "landed_files"])
+REFERENCE_KEY = dg.AssetKey(["ref", "reference_tables"])
+OWNERS = ["team:revenue-cycle-analytics"]
+
+
+@dg.asset(
+    key=INGEST_KEY,
+    group_name="ingestion",
+    kinds={"duckdb", "python"},
+    owners=OWNERS,
+    description="Loads new files from the landing folder (X12 835/837, canonical CSV) into the raw "
+    "tables in one transaction; records each in audit.file_manifest and quarantines unreadable ones.",
+)
+def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+    paths = loader.discover(Path(denials.landing_dir))
+    with duckdb.get_connection() as con:
+        result = loader.load_batch(con, paths, denials.hasher())
+        totals = dict(con.execute("SELECT 'manifest_files', count(*) FROM audit.file_manifest").fetchall())
+    for f in result.files:
+        if f.status == "quarantined":
+            context.log.warning(f"quarantined {f.path.name}: {f.error}")
+    context.log.info(
+        f"batch {result.batch_id}: {result.count('loaded')} loaded, {result.count('skipped')} already loaded, "
+        f"{result.count('quarantined')} quarantined, {result.rows_loaded} rows"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "batch_id": result.batch_id,
+            "files_seen": len(result.files),
+            "files_loaded": result.count("loaded"),
+            "files_skipped": result.count("skipped"),
+            "files_quarantined": result.count("quarantined"),
+            "rows_loaded": result.rows_loaded,
+            "files_in_manifest": totals["manifest_files"],
+        }
+    )
+
+
+@dg.asset(
+    key=REFERENCE_KEY,
+    group_name="reference",
+    kinds={"duckdb", "csv"},
+    owners=OWNERS,
+    description="CARC root-cause categories (transforms/reference/carc_categories.csv or the "
+    "carc_categories_path setting) and payer settings (appeal windows) as ref tables.",
+)
+def reference_tables(duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        warehouse.ensure_schema(con)
+        counts = reference.load_reference(con, denials.settings())
+    return dg.MaterializeResult(metadata={f"rows_{k}": v for k, v in counts.items()})
+
+
+def _dep_key(table: str) -> dg.AssetKey:
+    schema, _ = table.split(".")
+    if schema in ("raw", "audit"):
+        return INGEST_KEY
+    if schema == "ref":
+        return REFERENCE_KEY
+    return dg.AssetKey(table.split("."))
+
+
+def _check_specs(model: models.Model) -> list[dg.AssetCheckSpec]:
+    suite = suites.suite_for(model.table)
+    if suite is None:
+        return []
+    key = dg.AssetKey([model.layer, model.name])
+    specs = []
+    for severity in ("error", "warning"):
+        exps = [e for e in suite.expectations if e.severity == severity]
+        if exps:
+            specs.append(
+                dg.AssetCheckSpec(
+                    name=f"{suite.name}_{severity}s",
+                    asset=key,
+                    blocking=severity == "error",
+                    description=f"Great Expectations suite '{suite.name}', {severity} expectations: "
+                    + "; ".join(e.description for e in exps),
+                )
+            )
+    return specs
+
+
+def _model_asset(model: models.Model) -> dg.AssetsDefinition:
+    suite = suites.suite_for(model.table)
+
+    @dg.asset(
+        key=[model.layer, model.name],
+        group_name=model.layer,
+        kinds={"duckdb", "sql"},
+        owners=OWNERS,
+        description=model.description or None,
+        deps=sorted({_dep_key(d) for d in model.deps}, key=lambda k: k.to_user_string()),
+        check_specs=_check_specs(model),
+        metadata={"sql_file": str(model.path.relative_to(models.SQL_DIR.parent.parent)), "table": model.table},
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig):
+        settings = denials.settings()
+        with duckdb.get_connection() as con:
+            rows = models.build(con, model, settings)
+            yield dg.MaterializeResult(metadata={"rows": rows, "table": model.table})
+            if suite is not None:
+                outcomes = validate.run_suite(con, suite)
+                validate.record(con, context.run_id, outcomes)
+                yield from _check_results(suite, outcomes)
+
+    return _asset
+
+
+def _check_results(suite: suites.Suite, outcomes: list[validate.ExpectationOutcome]):
+    for severity in ("error", "warning"):
+        mine = [o for o in outcomes if o.severity == severity]
+        if not mine:
+            continue
+        failed = [o for o in mine if not o.success]
+        yield dg.AssetCheckResult(
+            check_name=f"{suite.name}_{severity}s",
+            passed=not failed,
+            severity=dg.AssetCheckSeverity.ERROR if severity == "error" else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "expectations": len(mine),
+                "failed": len(failed),
+                "failures": dg.MetadataValue.md(
+                    "\n".join(f"- {o.description}: {o.unexpected_count} of {o.element_count} rows" for o in failed)
+                    or "none"
+                ),
+            },
+        )
+
+
+MODEL_ASSETS = [_model_asset(m) for m in models.discover()]

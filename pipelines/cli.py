@@ -1,0 +1,161 @@
+"""`denials`: the command-line tool.
+
+    denials demo                       the whole pipeline on the built-in sample data
+    denials run --landing DIR ...      the whole pipeline on your own files
+    denials generate ...               synthetic claims and remittances with planted patterns
+    denials inspect FILE...            a JSON summary of X12 files, without loading anything
+    denials report --week 2026-W45     rewrite the weekly report of one week from the warehouse
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = PROJECT_ROOT / "sample_data"
+
+app = typer.Typer(
+    name="denials",
+    help="Denial analytics and revenue-cycle reporting: X12 835/837 and CSV claims into DuckDB, "
+    "KPIs, weekly dashboards, worklists and data-quality reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+LandingOpt = Annotated[Path, typer.Option("--landing", help="Landing folder with claim and remittance files (read recursively).")]
+WarehouseOpt = Annotated[Path, typer.Option("--warehouse", help="DuckDB warehouse file (created if missing).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder for reports, worklists and data-quality results.")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML file of metric settings (docs/metrics.md).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's step-by-step log.")]
+
+
+def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose: bool) -> None:
+    from pipelines.run import resources_for, run_pipeline
+
+    if not landing.is_dir():
+        typer.secho(f"landing folder not found: {landing}", fg="red", err=True)
+        raise typer.Exit(2)
+    if config is not None and not config.is_file():
+        typer.secho(f"settings file not found: {config}", fg="red", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"Loading {landing} into {warehouse} and running the pipeline ...")
+    outcome = run_pipeline(resources_for(landing, warehouse, out, config), log_level="INFO" if verbose else "WARNING")
+    meta = outcome.metadata
+    ingest = meta.get("raw/landed_files", {})
+    if ingest:
+        typer.echo(
+            f"Files: {ingest.get('files_loaded', 0)} loaded, {ingest.get('files_skipped', 0)} already loaded, "
+            f"{ingest.get('files_quarantined', 0)} quarantined ({ingest.get('rows_loaded', 0)} rows)."
+        )
+    for c in outcome.failed_checks:
+        typer.secho(f"Data-quality check failed: {c}", fg="yellow")
+    typer.echo("")
+    typer.echo("Outputs:")
+    dash = meta.get("reports/weekly_dashboard", {})
+    if dash:
+        typer.echo(f"  weekly dashboard      {dash.get('path')}")
+        typer.echo(f"  all weeks             {dash.get('index')}")
+    wl = meta.get("reports/denial_worklist_files", {})
+    if wl:
+        typer.echo(f"  denial worklist       {wl.get('xlsx')}  ({wl.get('rows')} claims; CSV beside it)")
+    dq = meta.get("reports/data_quality_report", {})
+    if dq:
+        typer.echo(f"  data-quality report   {dq.get('path')}")
+    typer.echo(f"  warehouse             {warehouse}")
+    if not outcome.success:
+        typer.secho(f"The run did not complete: {outcome.error or 'a blocking data-quality check failed'}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out: OutOpt = Path("out/demo"),
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run the whole pipeline on the built-in sample data (sample_data/) and print where the outputs are."""
+    out = out.resolve()
+    _run(SAMPLE_DATA, out / "warehouse.duckdb", out, None, verbose)
+
+
+@app.command()
+def run(
+    landing: LandingOpt = Path("landing"),
+    warehouse: WarehouseOpt = Path("warehouse/denials.duckdb"),
+    out: OutOpt = Path("out"),
+    config: ConfigOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Load new files from a landing folder, rebuild the marts, validate, and write the reports.
+
+    Files already loaded (same sha256) are skipped; unreadable files are quarantined with the
+    reason, and the rest of the batch loads.
+    """
+    _run(landing.resolve(), warehouse.resolve(), out.resolve(), config, verbose)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the generated files into.")] = Path("generated"),
+    claims: Annotated[int, typer.Option("--claims", help="Number of claims.")] = 5000,
+    weeks: Annotated[int, typer.Option("--weeks", help="Number of weeks of service dates.")] = 26,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives byte-identical files.")] = 7,
+    start: Annotated[Optional[str], typer.Option("--start", help="First Monday of the data (YYYY-MM-DD).")] = None,
+) -> None:
+    """Generate synthetic claims (CSV, 837P/837I) and remittances (835, CSV) with planted patterns
+    and a ground_truth.json."""
+    from datagen.generate import cli_generate
+
+    summary = cli_generate(claims=claims, weeks=weeks, seed=seed, out=out, start=start)
+    typer.echo(json.dumps(summary, indent=2, default=str))
+
+
+@app.command()
+def inspect(
+    files: Annotated[list[Path], typer.Argument(help="X12 835/837 files to summarise.")],
+) -> None:
+    """Print a JSON summary of each X12 file (claims, status counts, totals, CAS by group, PLB,
+    balancing, envelope findings, errors) without loading anything."""
+    from transforms.x12.inspect import inspect_paths
+
+    summaries = inspect_paths(files)
+    typer.echo(json.dumps(summaries, indent=2, default=str))
+    if any(s.get("errors") for s in summaries):
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    week: Annotated[Optional[str], typer.Option("--week", help="ISO week, e.g. 2026-W45 (default: the latest completed week).")] = None,
+    warehouse: WarehouseOpt = Path("warehouse/denials.duckdb"),
+    out: OutOpt = Path("out"),
+) -> None:
+    """Write the weekly report of one completed week from an existing warehouse."""
+    from reports.dashboard import NoDataError, build_weekly_dashboard
+    from transforms.warehouse import connect
+
+    if not warehouse.exists():
+        typer.secho(f"warehouse not found: {warehouse} (run `denials run` first)", fg="red", err=True)
+        raise typer.Exit(2)
+    con = connect(warehouse, read_only=True)
+    try:
+        path = build_weekly_dashboard(con, out.resolve(), week)
+    except NoDataError as e:
+        typer.secho(str(e), fg="red", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        con.close()
+    typer.echo(f"weekly report: {path}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,68 @@
+"""Dagster resources: where things are, and the settings that shape the figures."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from transforms.ingest.phi import MemberIdHasher, load_key
+from transforms.settings import Settings, load_settings
+
+DEFAULT_LANDING = "landing"
+DEFAULT_OUTPUT = "out"
+DEFAULT_WAREHOUSE = "warehouse/denials.duckdb"
+
+
+class Warehouse(DuckDBResource):
+    """The warehouse file (DuckDBResource that creates the file's folder when needed)."""
+
+    @contextmanager
+    def get_connection(self):
+        if self.database not in ("", ":memory:"):
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        with super().get_connection() as con:
+            yield con
+
+
+class DenialsConfig(dg.ConfigurableResource):
+    """Folders and settings of one installation.
+
+    landing_dir: where claim and remittance files are dropped (read recursively).
+    output_dir: where reports, worklists and data-quality results are written.
+    settings_path: optional YAML file of metric settings (docs/metrics.md).
+    phi_key_file: the member-id hashing key (used when DENIALS_PHI_KEY is not set).
+    """
+
+    landing_dir: str = DEFAULT_LANDING
+    output_dir: str = DEFAULT_OUTPUT
+    settings_path: str | None = None
+    phi_key_file: str = "warehouse/phi.key"
+
+    def settings(self) -> Settings:
+        return load_settings(self.settings_path)
+
+    def hasher(self) -> MemberIdHasher:
+        return MemberIdHasher(load_key(Path(self.phi_key_file)))
+
+    def output_path(self) -> Path:
+        p = Path(self.output_dir)
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+
+def default_resources() -> dict:
+    """Resources from the environment, for `dg dev` and the daemon (the CLI passes its own)."""
+    warehouse = os.environ.get("DENIALS_WAREHOUSE", DEFAULT_WAREHOUSE)
+    return {
+        "duckdb": Warehouse(database=warehouse),
+        "denials": DenialsConfig(
+            landing_dir=os.environ.get("DENIALS_LANDING", DEFAULT_LANDING),
+            output_dir=os.environ.get("DENIALS_OUTPUT", DEFAULT_OUTPUT),
+            settings_path=os.environ.get("DENIALS_SETTINGS") or None,
+            phi_key_file=os.environ.get("DENIALS_PHI_KEY_FILE", str(Path(warehouse).parent / "phi.key")),
+        ),
+    }

@@ -1,0 +1,85 @@
+"""Run the asset graph in-process (what `denials demo` and `denials run` do)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import ALL_ASSETS
+from pipelines.report_assets import data_quality_report
+from pipelines.resources import DenialsConfig, Warehouse
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    materialized: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    metadata: dict[str, dict] = field(default_factory=dict)
+    error: str | None = None
+
+
+def resources_for(landing: Path, warehouse: Path, output: Path, settings: Path | None = None) -> dict:
+    return {
+        "duckdb": Warehouse(database=str(warehouse)),
+        "denials": DenialsConfig(
+            landing_dir=str(landing),
+            output_dir=str(output),
+            settings_path=str(settings) if settings else None,
+            phi_key_file=str(warehouse.parent / "phi.key"),
+        ),
+    }
+
+
+def _instance() -> dg.DagsterInstance:
+    # Runs are recorded in the Dagster instance when DAGSTER_HOME is set (so `dg dev` shows
+    # them); otherwise the run is ephemeral and only its results in the warehouse remain.
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def run_pipeline(resources: dict, log_level: str = "WARNING", selection=None) -> RunOutcome:
+    logging.getLogger("dagster").setLevel(log_level)
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    with _instance() as instance:
+        result = dg.materialize(
+            ALL_ASSETS, resources=resources, instance=instance, raise_on_error=False, run_config=run_config,
+            selection=selection,
+        )
+        outcome = _outcome(result)
+        dq_key = data_quality_report.key.to_user_string()
+        if selection is None and dq_key not in outcome.materialized:
+            # A blocking check stopped the graph: the auditor still gets the data-quality report.
+            again = dg.materialize(
+                ALL_ASSETS, resources=resources, instance=instance, raise_on_error=False, run_config=run_config,
+                selection=[data_quality_report.key],
+            )
+            extra = _outcome(again)
+            outcome.materialized += extra.materialized
+            outcome.metadata.update(extra.metadata)
+    return outcome
+
+
+def _outcome(result: dg.ExecuteInProcessResult) -> RunOutcome:
+    out = RunOutcome(success=result.success, run_id=result.run_id)
+    for ev in result.get_asset_materialization_events():
+        key = ev.asset_key.to_user_string()
+        out.materialized.append(key)
+        out.metadata[key] = {k: v.value for k, v in ev.materialization.metadata.items()}
+    for ev in result.get_asset_check_evaluations():
+        if not ev.passed:
+            out.failed_checks.append(f"{ev.asset_key.to_user_string()}:{ev.check_name} ({ev.severity.value})")
+    if not result.success:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        if failures:
+            out.error = "; ".join(
+                f"{e.step_key}: {e.step_failure_data.error.message.strip().splitlines()[0] if e.step_failure_data.error else 'failed'}"
+                for e in failures
+            )
+    return out

@@ -1,0 +1,258 @@
+"""The weekly denial and A/R dashboard: one offline HTML page per ISO week, read from the marts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import plotly.graph_objects as go
+
+from reports import html, style
+from reports.data import one, rows
+
+TILES = [
+    # key, label, format, lower_is_better
+    ("initial_denial_rate", "Initial denial rate (claims)", "pct", True),
+    ("initial_denial_rate_dollars", "Initial denial rate ($)", "pct", True),
+    ("clean_claim_rate", "Clean claim rate", "pct", False),
+    ("days_in_ar", "Days in A/R", "days", True),
+    ("ar_over_90_share", "A/R over 90 days", "pct", True),
+    ("net_collection_rate", "Net collection rate (insurance)", "pct", False),
+]
+
+
+class NoDataError(ValueError):
+    """The warehouse has no completed week to report on."""
+
+
+def available_weeks(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r["iso_week"] for r in rows(con, "SELECT iso_week FROM marts.mart_weekly_kpis WHERE is_complete AND claims_adjudicated > 0 ORDER BY week_start")]
+
+
+def pick_week(con: duckdb.DuckDBPyConnection, week: str | None) -> dict:
+    if week is None:
+        r = one(con, "SELECT * FROM marts.mart_weekly_kpis WHERE is_complete AND claims_adjudicated > 0 ORDER BY week_start DESC LIMIT 1")
+        if r is None:
+            raise NoDataError("no completed week with adjudicated claims in the warehouse")
+        return r
+    r = one(con, "SELECT * FROM marts.mart_weekly_kpis WHERE iso_week = ?", [week])
+    if r is None or not r["is_complete"]:
+        raise NoDataError(f"week {week} is not a completed week in the warehouse (weeks: {', '.join(available_weeks(con)) or 'none'})")
+    return r
+
+
+def _fmt(v, kind: str) -> str:
+    if kind == "pct":
+        return style.pct(v)
+    if kind == "days":
+        return style.number(v, 1)
+    return style.money(v)
+
+
+def _delta(now, before, kind: str, lower_is_better: bool, label: str) -> str:
+    if style.is_missing(now) or style.is_missing(before):
+        return f'<span class="muted">{label}: –</span>'
+    d = float(now) - float(before)
+    if kind == "pct":
+        text = f"{d * 100:+.1f} pts"
+    else:
+        text = f"{d:+.1f}"
+    cls = "" if abs(d) < 1e-12 else ("worse" if (d > 0) == lower_is_better else "better")
+    return f'<span class="{cls}">{text}</span> <span class="muted">{label}</span>'
+
+
+def tiles(con: duckdb.DuckDBPyConnection, week_row: dict) -> list[dict]:
+    hist = rows(
+        con,
+        "SELECT * FROM marts.mart_weekly_kpis WHERE week_start <= ? ORDER BY week_start DESC LIMIT 14",
+        [week_row["week_start"]],
+    )
+    prev = hist[1] if len(hist) > 1 else {}
+    window = hist[:13]
+    out = []
+    for key, label, kind, lower in TILES:
+        vals = [float(r[key]) for r in window if not style.is_missing(r.get(key))]
+        avg = sum(vals) / len(vals) if vals else None
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                "raw": "" if style.is_missing(week_row[key]) else week_row[key],
+                "value": _fmt(week_row[key], kind),
+                "delta_week": _delta(week_row[key], prev.get(key), kind, lower, "vs last week"),
+                "delta_avg": _delta(week_row[key], avg, kind, lower, "vs 13-week average"),
+            }
+        )
+    return out
+
+
+def _denial_trend(con, week_start: dt.date) -> go.Figure:
+    data = rows(
+        con,
+        """SELECT week_start, payer_name, sum(claims_denied) AS denied, sum(claims_adjudicated) AS adjudicated
+           FROM marts.mart_weekly_denial_rates
+           WHERE week_start <= ? AND week_start > ? - INTERVAL 26 WEEK
+           GROUP BY ALL ORDER BY week_start""",
+        [week_start, week_start],
+    )
+    fig = go.Figure()
+    payers = sorted({r["payer_name"] for r in data})
+    for p in payers:
+        pts = [r for r in data if r["payer_name"] == p]
+        fig.add_scatter(
+            x=[r["week_start"] for r in pts],
+            y=[r["denied"] / r["adjudicated"] for r in pts],
+            mode="lines+markers",
+            name=p,
+            customdata=[[r["denied"], r["adjudicated"]] for r in pts],
+            hovertemplate="%{x|%G-W%V}: %{y:.1%} (%{customdata[0]} of %{customdata[1]} claims)<extra>" + p + "</extra>",
+        )
+    weeks = sorted({r["week_start"] for r in data})
+    overall = [
+        sum(r["denied"] for r in data if r["week_start"] == w) / sum(r["adjudicated"] for r in data if r["week_start"] == w)
+        for w in weeks
+    ]
+    fig.add_scatter(x=weeks, y=overall, mode="lines", name="All payers", line=dict(width=4, color="#000000"),
+                    hovertemplate="%{x|%G-W%V}: %{y:.1%}<extra>All payers</extra>")
+    fig.update_layout(title="Initial denial rate by payer, last 26 weeks (share of claims adjudicated)",
+                      yaxis_tickformat=".0%", height=420)
+    return fig
+
+
+def _pareto(con, week_start: dt.date) -> tuple[go.Figure, list[dict]]:
+    data = rows(
+        con,
+        """SELECT category, sum(denied_amount) AS dollars, sum(claims_denied) AS claims, bool_or(preventable) AS preventable,
+                  any_value(owner) AS owner
+           FROM marts.mart_denials_by_category
+           WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK
+           GROUP BY category ORDER BY dollars DESC""",
+        [week_start, week_start],
+    )
+    total = sum(float(r["dollars"]) for r in data) or 1.0
+    cum, acc = [], 0.0
+    for r in data:
+        acc += float(r["dollars"])
+        cum.append(acc / total)
+    fig = go.Figure()
+    fig.add_bar(x=[r["category"] for r in data], y=[float(r["dollars"]) for r in data], name="Denied dollars",
+                customdata=[[r["claims"]] for r in data],
+                hovertemplate="%{x}: $%{y:,.0f} (%{customdata[0]} claims)<extra></extra>")
+    fig.add_scatter(x=[r["category"] for r in data], y=cum, yaxis="y2", name="Cumulative share", mode="lines+markers",
+                    hovertemplate="%{y:.0%}<extra>cumulative</extra>")
+    fig.update_layout(
+        title="Initial denials by root cause, last 13 weeks (denied dollars, Pareto)",
+        yaxis=dict(title="Denied dollars", tickprefix="$", tickformat=",.0f"),
+        yaxis2=dict(overlaying="y", side="right", tickformat=".0%", range=[0, 1.05], showgrid=False),
+        height=420,
+    )
+    return fig, data
+
+
+def _aging(con, snapshot: dt.date) -> go.Figure:
+    data = rows(
+        con,
+        """SELECT payer_name, aging_bucket, bucket_order, sum(ar_balance) AS balance
+           FROM marts.mart_ar_aging WHERE snapshot_date = ? GROUP BY ALL ORDER BY bucket_order""",
+        [snapshot],
+    )
+    payers = sorted({r["payer_name"] for r in data})
+    fig = go.Figure()
+    for bucket in ["0-30", "31-60", "61-90", "91-120", "120+"]:
+        vals = {r["payer_name"]: float(r["balance"]) for r in data if r["aging_bucket"] == bucket}
+        fig.add_bar(x=payers, y=[vals.get(p, 0.0) for p in payers], name=f"{bucket} days",
+                    hovertemplate="%{x}: $%{y:,.0f}<extra>" + bucket + " days</extra>")
+    fig.update_layout(barmode="stack", title=f"A/R by payer and age at {snapshot} (days from date of service)",
+                      yaxis=dict(tickprefix="$", tickformat=",.0f"), height=420)
+    return fig
+
+
+def _days_in_ar(con, week_start: dt.date) -> go.Figure:
+    data = rows(con, "SELECT week_start, days_in_ar, ar_balance FROM marts.mart_days_in_ar WHERE week_start <= ? AND week_start > ? - INTERVAL 26 WEEK ORDER BY week_start",
+                [week_start, week_start])
+    fig = go.Figure()
+    fig.add_scatter(x=[r["week_start"] for r in data], y=[r["days_in_ar"] for r in data], mode="lines+markers", name="Days in A/R",
+                    hovertemplate="%{x|%G-W%V}: %{y:.1f} days<extra></extra>")
+    fig.update_layout(title="Days in A/R at each week's end, last 26 weeks", yaxis_title="days", height=380)
+    return fig
+
+
+WORKLIST_COLUMNS = [
+    ("priority", "Priority", "int"),
+    ("claim_id", "Claim", "text"),
+    ("payer_name", "Payer", "text"),
+    ("department", "Department", "text"),
+    ("category", "Root cause", "text"),
+    ("reason", "Reason", "text"),
+    ("rarc", "Remark", "text"),
+    ("owner", "Owner", "text"),
+    ("denial_kind", "Denial", "text"),
+    ("denial_date", "Denied on", "date"),
+    ("appeal_deadline", "Appeal by", "date"),
+    ("days_left", "Days left", "int"),
+    ("open_balance", "Open balance", "money2"),
+]
+
+
+def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, week: str | None = None) -> Path:
+    output_dir = Path(output_dir)
+    w = pick_week(con, week)
+    ws = w["week_start"]
+    figs = []
+    trend = _denial_trend(con, ws)
+    pareto, pareto_rows = _pareto(con, ws)
+    sections = [
+        {"id": "denial-trend", "title": "Denial rate trend", "lead": "Which payer moved, and since when.",
+         "body": html.figure_html(trend, "chart-denial-trend")},
+        {"id": "root-causes", "title": "Root causes",
+         "lead": "Where the denied dollars come from; preventable categories are owned by front end, billing and coding.",
+         "body": html.figure_html(pareto, "chart-pareto")
+         + html.table(pareto_rows, [("category", "Root cause", "text"), ("claims", "Claims", "int"),
+                                     ("dollars", "Denied dollars", "money"), ("preventable", "Preventable", "text"),
+                                     ("owner", "Owner", "text")], "table-root-causes", "Initial denials, last 13 weeks")},
+        {"id": "ar-aging", "title": "A/R aging", "lead": "How much is waiting, with whom, and for how long.",
+         "body": html.figure_html(_aging(con, w["snapshot_date"]), "chart-aging")},
+        {"id": "days-in-ar", "title": "Days in A/R",
+         "lead": "A/R balance divided by average daily charges of the trailing window (docs/metrics.md).",
+         "body": html.figure_html(_days_in_ar(con, ws), "chart-days-in-ar")},
+    ]
+    worklist = rows(con, "SELECT * FROM marts.mart_denial_worklist ORDER BY priority LIMIT 50")
+    sections.append(
+        {"id": "worklist", "title": "Denied claims to work first",
+         "lead": "Open denials ranked by appeal deadline and dollars (full list: worklist/denial_worklist.xlsx).",
+         "body": html.table(worklist, WORKLIST_COLUMNS, "table-worklist", "Top 50 of the worklist")}
+    )
+    figs.append(trend)
+    weeks = available_weeks(con)
+    page = output_dir / "weekly" / f"{w['iso_week']}.html"
+    return html.render(
+        "dashboard.html",
+        page,
+        output_dir,
+        title=f"Denials and A/R, week {w['iso_week']}",
+        subtitle=f"Week of {ws} to {w['snapshot_date']} · claims adjudicated {style.number(w['claims_adjudicated'])}"
+        f" · charges adjudicated {style.money(w['charges_adjudicated'])}",
+        week=w["iso_week"],
+        weeks=[{"label": x, "href": f"{x}.html"} for x in weeks[-12:]],
+        tiles=tiles(con, w),
+        sections=sections,
+        footer="Generated by denials from the warehouse marts. No protected health information is shown.",
+    )
+
+
+def build_all_weeks(con: duckdb.DuckDBPyConnection, output_dir: Path) -> dict:
+    """A page for every completed week with adjudications, and weekly/index.html linking them all."""
+    output_dir = Path(output_dir)
+    weeks = available_weeks(con)
+    pages = [build_weekly_dashboard(con, output_dir, w) for w in weeks]
+    index = html.render(
+        "index.html",
+        output_dir / "weekly" / "index.html",
+        output_dir,
+        title="Weekly denial and A/R reports",
+        subtitle=f"{len(weeks)} completed weeks",
+        weeks=[{"label": w, "href": f"{w}.html"} for w in reversed(weeks)],
+        footer="Generated by denials from the warehouse marts.",
+    )
+    return {"weeks": pages, "latest": pages[-1] if pages else None, "index": index}

@@ -1,0 +1,1 @@
+"""Data quality: expectation suites on warehouse tables, validated with Great Expectations."""
