@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,7 +31,7 @@ app = typer.Typer(
 LandingOpt = Annotated[Path, typer.Option("--landing", help="Landing folder with claim and remittance files (read recursively).")]
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", help="DuckDB warehouse file (created if missing).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder for reports, worklists and data-quality results.")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML file of metric settings (docs/metrics.md).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML file of metric settings (docs/metrics.md).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's step-by-step log.")]
 
 
@@ -105,7 +105,7 @@ def generate(
     claims: Annotated[int, typer.Option("--claims", help="Number of claims.")] = 5000,
     weeks: Annotated[int, typer.Option("--weeks", help="Number of weeks of service dates.")] = 26,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives byte-identical files.")] = 7,
-    start: Annotated[Optional[str], typer.Option("--start", help="First Monday of the data (YYYY-MM-DD).")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First Monday of the data (YYYY-MM-DD).")] = None,
 ) -> None:
     """Generate synthetic claims (CSV, 837P/837I) and remittances (835, CSV) with planted patterns
     and a ground_truth.json."""
@@ -131,7 +131,7 @@ def inspect(
 
 @app.command()
 def report(
-    week: Annotated[Optional[str], typer.Option("--week", help="ISO week, e.g. 2026-W45 (default: the latest completed week).")] = None,
+    week: Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W45 (default: the latest completed week).")] = None,
     warehouse: WarehouseOpt = Path("warehouse/denials.duckdb"),
     out: OutOpt = Path("out"),
 ) -> None:

@@ -54,10 +54,7 @@ def _delta(now, before, kind: str, lower_is_better: bool, label: str) -> str:
     if style.is_missing(now) or style.is_missing(before):
         return f'<span class="muted">{label}: –</span>'
     d = float(now) - float(before)
-    if kind == "pct":
-        text = f"{d * 100:+.1f} pts"
-    else:
-        text = f"{d:+.1f}"
+    text = f"{d * 100:+.1f} pts" if kind == "pct" else f"{d:+.1f}"
     cls = "" if abs(d) < 1e-12 else ("worse" if (d > 0) == lower_is_better else "better")
     return f'<span class="{cls}">{text}</span> <span class="muted">{label}</span>'
 

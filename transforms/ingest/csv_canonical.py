@@ -195,6 +195,15 @@ def match_spec(header: list[str]) -> CsvSpec | None:
     return best
 
 
+def closest_spec(header: list[str]) -> CsvSpec | None:
+    """For a header that matches no spec: the spec it most resembles (at least half of its
+    required columns present), so the error can name the missing columns."""
+    cols = set(header)
+    scored = [(len(s.required & cols) / len(s.required), len(s.required), s) for s in SPECS.values()]
+    score, _, spec = max(scored, key=lambda t: (t[0], t[1]))
+    return spec if score >= 0.5 else None
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

@@ -87,11 +87,9 @@ def parse_file(path: Path, file_id: str, hash_member_id) -> ParsedFile:
     if kind == sniff.CSV and spec is not None:
         return csv_canonical.parse_canonical_csv(path, spec, file_id, hash_member_id)
     if kind == sniff.CSV:
-        from transforms.ingest import mapping
-
-        parsed = mapping.parse_mapped_csv(path, file_id, hash_member_id)
-        if parsed is not None:
-            return parsed
+        closest = csv_canonical.closest_spec(csv_canonical.read_header(path) or [])
+        if closest is not None:  # names the canonical columns that are missing
+            return csv_canonical.parse_canonical_csv(path, closest, file_id, hash_member_id)
         raise InputFileError(
             path.name,
             "line 1 (header)",

@@ -99,7 +99,7 @@ SUITES: tuple[Suite, ...] = (
             _present("amount", "amount"),
             Expect("ExpectColumnValuesToBeInSet", {"column": "group_code", "value_set": CAS_GROUPS}, "error", "codes",
                    "adjustment group codes are CO, PR, OA, PI or CR"),
-            Expect("ExpectColumnValuesToMatchRegex", {"column": "carc", "regex": r"^([0-9]{1,3}|[A-Z][0-9]{1,2})$"}, "warning",
+            Expect("ExpectColumnValuesToMatchRegex", {"column": "carc", "regex": r"^(?:[0-9]{1,3}|[A-Z][0-9]{1,2})$"}, "warning",
                    "codes", "reason codes have the CARC format"),
         ),
     ),

@@ -1,0 +1,75 @@
+"""Done-when: the Dagster webserver serves the asset graph (GraphQL) on a localhost port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from transforms import models
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port: int, query: str) -> dict:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+@pytest.mark.slow
+def test_webserver_serves_every_asset(tmp_path):
+    port = free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "DENIALS_WAREHOUSE": str(tmp_path / "w.duckdb"),
+           "DENIALS_LANDING": str(tmp_path / "landing"), "DENIALS_OUTPUT": str(tmp_path / "out")}
+    (tmp_path / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
+    exe = Path(sys.executable).parent / "dagster-webserver"
+    proc = subprocess.Popen(
+        [str(exe), "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.time() + 120
+        data = None
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(f"webserver exited: {proc.stdout.read().decode(errors='replace')[-2000:]}")
+            try:
+                data = graphql(port, "{ assetNodes { assetKey { path } groupName } }")
+                break
+            except OSError:
+                time.sleep(1)
+        assert data is not None, "webserver did not answer in time"
+        served = {"/".join(n["assetKey"]["path"]): n["groupName"] for n in data["data"]["assetNodes"]}
+        expected = {f"{m.layer}/{m.name}": m.layer for m in models.discover()}
+        expected |= {"raw/landed_files": "ingestion", "ref/reference_tables": "reference",
+                     "reports/weekly_dashboard": "reports", "reports/denial_worklist_files": "reports",
+                     "reports/data_quality_report": "reports"}
+        assert served == expected
+        checks = graphql(port, '{ assetNodeOrError(assetKey: {path: ["staging", "stg_remit_claims"]}) '
+                               '{ ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } } }')
+        names = {c["name"]: c["blocking"] for c in checks["data"]["assetNodeOrError"]["assetChecksOrError"]["checks"]}
+        assert names == {"remit_claims_errors": True, "remit_claims_warnings": False}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,162 @@
+"""Canonical CSV ingestion: exact loading, manifest, idempotency, quarantine, PHI."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import TEST_KEY, scalar
+from transforms import warehouse
+from transforms.errors import InputFileError
+from transforms.ingest import csv_canonical, loader
+from transforms.ingest.phi import MemberIdHasher
+
+HASH = MemberIdHasher(TEST_KEY)
+
+
+def load(landing: Path, db: Path):
+    con = warehouse.connect(db)
+    return con, loader.load_batch(con, loader.discover(landing), HASH)
+
+
+def table_counts(con) -> dict[str, int]:
+    names = [r[0] for r in con.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name IN ('raw', 'audit') ORDER BY 1").fetchall()]
+    return {n: scalar(con, f"SELECT count(*) FROM {n}") for n in names}
+
+
+def test_loads_every_canonical_file_with_exact_money(tiny_landing, tmp_path):
+    con, result = load(tiny_landing, tmp_path / "w.duckdb")
+    assert result.count("loaded") == 6 and result.count("quarantined") == 0
+    assert scalar(con, "SELECT sum(total_charge) FROM raw.claims") == D("3620.00")
+    assert scalar(con, "SELECT typeof(total_charge) FROM raw.claims LIMIT 1") == "DECIMAL(18,2)"
+    kinds = dict(con.execute("SELECT file_name, file_kind FROM audit.file_manifest").fetchall())
+    assert kinds["claims.csv"] == "claims_csv" and kinds["remit_adjustments.csv"] == "remit_adjustments_csv"
+    # lineage: every raw row names its file and its line
+    assert scalar(con, "SELECT min(source_row) FROM raw.claims") == 2
+    assert scalar(con, "SELECT count(*) FROM raw.claims c JOIN audit.file_manifest m USING (file_id)") == 11
+
+
+def test_loading_the_same_files_twice_changes_nothing(tiny_landing, tmp_path):
+    con, _ = load(tiny_landing, tmp_path / "w.duckdb")
+    before = table_counts(con)
+    result = loader.load_batch(con, loader.discover(tiny_landing), HASH)
+    assert result.count("skipped") == 6 and result.count("loaded") == 0
+    assert table_counts(con) == before
+    # a renamed copy of a loaded file is the same content: skipped too
+    shutil.copy(tiny_landing / "claims" / "claims.csv", tiny_landing / "claims" / "claims_copy.csv")
+    result = loader.load_batch(con, loader.discover(tiny_landing), HASH)
+    assert [f.path.name for f in result.files if f.status == "loaded"] == []
+    assert table_counts(con) == before
+
+
+@pytest.mark.parametrize(
+    "mutate, code, location, expected",
+    [
+        (lambda t: t.replace("total_charge", "charge_total"), "missing_column", "line 1 (header)", "total_charge"),
+        (lambda t: t.replace(",300.00,", ",3OO.00,"), "bad_value", "line 4, column total_charge", "an amount like"),
+        (lambda t: t.replace(",150.00,", ",150.005,"), "bad_value", "line 5, column total_charge", "at most two decimals"),
+        (lambda t: t.replace("2026-03-04,2026-03-03", "03/04/2026,2026-03-03", 1), "bad_value", "line 4, column submission_date", "YYYY-MM-DD"),
+        (lambda t: t.replace("C7,professional", "C7,dental"), "bad_value", "column claim_type", "professional, institutional"),
+        (lambda t: t.replace("\nC1,professional,1,", "\n,professional,1,"), "missing_value", "line 2, column claim_id", "required"),
+        (lambda t: t.replace("2026-03-17,2026-03-16", "2026-02-30,2026-03-16"), "bad_value", "column submission_date", "YYYY-MM-DD"),
+    ],
+)
+def test_bad_file_is_quarantined_with_place_and_expectation(tiny_landing, tmp_path, mutate, code, location, expected):
+    path = tiny_landing / "claims" / "claims.csv"
+    path.write_text(mutate(path.read_text()))
+    with pytest.raises(InputFileError) as e:
+        csv_canonical.parse_canonical_csv(path, csv_canonical.SPECS["claims_csv"], "f" * 16, HASH)
+    assert e.value.code == code
+    assert location in (e.value.location or "")
+    assert expected in e.value.expected
+    assert str(e.value).startswith("claims.csv")
+    # the rest of the batch loads; nothing of the bad file does
+    con, result = load(tiny_landing, tmp_path / "w.duckdb")
+    status = {f.path.name: f.status for f in result.files}
+    assert status["claims.csv"] == "quarantined"
+    assert sum(1 for s in status.values() if s == "loaded") == 5
+    assert scalar(con, "SELECT count(*) FROM raw.claims") == 0
+    q = con.execute("SELECT file_name, error_code, location FROM audit.quarantine").fetchall()
+    assert q == [("claims.csv", code, e.value.location)]
+    assert scalar(con, "SELECT status FROM audit.file_manifest WHERE file_name = 'claims.csv'") == "quarantined"
+
+
+def test_malformed_rows_do_not_leak_row_content(tiny_landing, tmp_path):
+    path = tiny_landing / "claims" / "claims.csv"
+    lines = path.read_text().splitlines()
+    lines[3] = lines[3] + ",EXTRA,ZZTEST LEAKY"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputFileError) as e:
+        csv_canonical.parse_canonical_csv(path, csv_canonical.SPECS["claims_csv"], "f" * 16, HASH)
+    assert e.value.code == "malformed_csv"
+    assert "ZZTEST" not in str(e.value) and "ZZM" not in str(e.value)
+
+
+def test_unrecognised_and_empty_files_are_quarantined(tiny_landing, tmp_path):
+    (tiny_landing / "notes.csv").write_text("a,b\n1,2\n")
+    (tiny_landing / "empty.835").write_bytes(b"")
+    (tiny_landing / "junk.bin").write_bytes(bytes(range(256)))
+    con, result = load(tiny_landing, tmp_path / "w.duckdb")
+    codes = dict(con.execute("SELECT file_name, error_code FROM audit.quarantine").fetchall())
+    assert codes == {"notes.csv": "unrecognised_csv", "empty.835": "empty_file", "junk.bin": "unrecognised_file"}
+    assert result.count("loaded") == 6
+
+
+def test_semicolon_separated_and_bom_accepted(tiny_landing, tmp_path):
+    path = tiny_landing / "claims" / "write_offs.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_text().replace(",", ";").encode())
+    con, result = load(tiny_landing, tmp_path / "w.duckdb")
+    assert result.count("quarantined") == 0
+    assert scalar(con, "SELECT amount FROM raw.write_offs") == D("250.00")
+
+
+def test_unknown_columns_are_reported_not_fatal(tiny_landing, tmp_path):
+    path = tiny_landing / "claims" / "write_offs.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0] + ",posted_by", lines[1] + ",JDOE"]) + "\n")
+    con, _ = load(tiny_landing, tmp_path / "w.duckdb")
+    assert con.execute("SELECT code, message FROM audit.load_findings").fetchall() == [("unknown_column", "columns ignored: posted_by")]
+
+
+def test_batch_is_one_transaction(tiny_landing, tmp_path, monkeypatch):
+    """A failure while writing the batch leaves the warehouse exactly as before it."""
+    con, _ = load(tiny_landing / "claims", tmp_path / "w.duckdb")
+    before = table_counts(con)
+    calls = {"n": 0}
+    real_insert = loader._insert
+
+    def failing_insert(con_, table, data):
+        calls["n"] += 1
+        if calls["n"] == 3:  # fail in the middle of the batch
+            raise OSError("disk full (injected)")
+        real_insert(con_, table, data)
+
+    monkeypatch.setattr(loader, "_insert", failing_insert)
+    with pytest.raises(OSError):
+        loader.load_batch(con, loader.discover(tiny_landing), HASH)
+    assert table_counts(con) == before
+
+
+def test_phi_never_reaches_the_warehouse(tiny_landing, tmp_path):
+    con, _ = load(tiny_landing, tmp_path / "w.duckdb")
+    cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw'").fetchall()}
+    assert not cols & {"patient_name", "patient_birth_date", "member_id"}
+    # no text column of any table holds a synthetic name, member id or birth date
+    text_cols = con.execute(
+        "SELECT schema_name, table_name, column_name FROM duckdb_columns() WHERE data_type = 'VARCHAR' AND NOT internal"
+    ).fetchall()
+    for schema, table, col in text_cols:
+        hits = scalar(con, f"""SELECT count(*) FROM {schema}.{table}
+                              WHERE "{col}" LIKE '%ZZTEST%' OR "{col}" LIKE '%ZZM0%' OR "{col}" LIKE '%1950-01-01%'""")
+        assert hits == 0, f"{schema}.{table}.{col}"
+    assert scalar(con, "SELECT member_id_hash FROM raw.claims WHERE claim_id = 'C1'") == HASH("ZZM0001")
+
+
+def test_member_id_hash_is_keyed():
+    assert MemberIdHasher(b"k" * 32)("ZZM0001") != MemberIdHasher(b"j" * 32)("ZZM0001")
+    assert MemberIdHasher(b"k" * 32)(" ZZM0001 ") == MemberIdHasher(b"k" * 32)("ZZM0001")
+    assert len(HASH("ZZM0001")) == 32

@@ -1,0 +1,196 @@
+"""Every KPI on the tiny hand-built dataset (tests/data/tiny/README.md tells each claim's story),
+with the expected value worked out by hand in the comments. As-of date: 2026-03-29 (a Sunday).
+
+Weeks (ISO, Monday start): W11 = 03-09..03-15, W12 = 03-16..03-22, W13 = 03-23..03-29.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from tests.conftest import TINY_AS_OF
+from tests.helpers import load_and_build, scalar
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    from tests.conftest import TINY
+
+    c = load_and_build(TINY, tmp_path_factory.mktemp("tiny") / "w.duckdb", TINY_AS_OF)
+    yield c
+    c.close()
+
+
+def kpi(con, week: str, col: str):
+    return scalar(con, f"SELECT {col} FROM marts.mart_weekly_kpis WHERE iso_week = ?", [week])
+
+
+def test_initial_adjudications_are_first_primary_non_reversal(con):
+    # C2's family (C2, C2R1) is adjudicated first on 03-10 (denied): that is its initial adjudication.
+    # C4's reversal (A5) and re-adjudication (A6) are later; C5's secondary (A10) is not primary.
+    rows = dict(con.execute(
+        "SELECT claim_family_id, initial_remit_claim_id FROM intermediate.int_claim_outcomes").fetchall())
+    assert rows == {"C1": "A1", "C2": "A2", "C3": "A3", "C4": "A4", "C5": "A7", "X9": "A8", "C8": "A9", "C6": "A12"}
+
+
+def test_initial_denial_rate_count(con):
+    # W11 initial adjudications: C1 (clean), C2 (CO-197, full), C3 (CO-16 on line 2, partial), C4 (clean)
+    #   -> 2 denied / 4 adjudicated = 0.5
+    assert kpi(con, "2026-W11", "claims_adjudicated") == 4
+    assert kpi(con, "2026-W11", "claims_denied") == 2
+    assert kpi(con, "2026-W11", "initial_denial_rate") == pytest.approx(0.5)
+    # W12: C5 (primary forwarded, clean), C8 (CO-50, full), X9 (unmatched, paid) -> 1 / 3
+    assert kpi(con, "2026-W12", "initial_denial_rate") == pytest.approx(1 / 3)
+    # W13: C6 (CLP02=4, CO-29) -> 1 / 1. C8's second denial (03-27) is a repeat, not an initial one.
+    assert kpi(con, "2026-W13", "claims_adjudicated") == 1
+    assert kpi(con, "2026-W13", "initial_denial_rate") == pytest.approx(1.0)
+
+
+def test_initial_denial_rate_dollars(con):
+    # W11: charges adjudicated 100 + 200 + 300 + 150 = 750; charges of denied claims 200 + 300 = 500
+    assert kpi(con, "2026-W11", "charges_adjudicated") == D("750.00")
+    assert kpi(con, "2026-W11", "charges_denied") == D("500.00")
+    assert kpi(con, "2026-W11", "initial_denial_rate_dollars") == pytest.approx(500 / 750)
+    # W12: 500 (C5) + 400 (C8) + 40 (X9, CLP03 as no billed claim) = 940; denied 400
+    assert kpi(con, "2026-W12", "initial_denial_rate_dollars") == pytest.approx(400 / 940)
+
+
+def test_denial_rate_by_payer(con):
+    # W11 by payer: P1 has C1 (clean) and C2 (denied) -> 1/2; P2 has C3 (partial) -> 1/1; MCR C4 -> 0/1
+    got = {r[0]: (r[1], r[2]) for r in con.execute(
+        "SELECT payer_id, claims_denied, claims_adjudicated FROM marts.mart_weekly_denial_rates WHERE iso_week = '2026-W11'"
+    ).fetchall()}
+    assert got == {"P1": (1, 2), "P2": (1, 1), "MCR": (0, 1)}
+    partial = scalar(con, "SELECT claims_partially_denied FROM marts.mart_weekly_denial_rates WHERE iso_week='2026-W11' AND payer_id='P2'")
+    assert partial == 1
+
+
+def test_clean_claim_rate(con):
+    # W11: clean = not denied on initial adjudication: C1, C4 -> 2 / 4
+    assert kpi(con, "2026-W11", "clean_claim_rate") == pytest.approx(0.5)
+    # W12: C5 and X9 clean of 3
+    assert kpi(con, "2026-W12", "clean_claim_rate") == pytest.approx(2 / 3)
+
+
+def test_denials_by_category_initial_and_repeat(con):
+    # initial: authorization (C2 CO-197 200), missing info (C3 CO-16 200), medical necessity
+    # (C8 CO-50 400), timely filing (C6 CO-29 250); repeat: C8 again (CO-50 400) on 03-27.
+    got = {(r[0], r[1]): (r[2], r[3]) for r in con.execute(
+        "SELECT category, kind, sum(claims_denied), sum(denied_amount) FROM marts.mart_denials_by_category GROUP BY ALL"
+    ).fetchall()}
+    assert got == {
+        ("authorization_referral", "initial"): (1, D("200.00")),
+        ("missing_invalid_information", "initial"): (1, D("200.00")),
+        ("medical_necessity", "initial"): (1, D("400.00")),
+        ("timely_filing", "initial"): (1, D("250.00")),
+        ("medical_necessity", "repeat"): (1, D("400.00")),
+    }
+    # the same $400 line denied twice is $400 of initial denials, never $800
+    assert scalar(con, "SELECT sum(denied_amount) FROM marts.mart_denials_by_category WHERE kind = 'initial'") == D("1050.00")
+
+
+def test_rarc_and_owner_on_denial_events(con):
+    r = con.execute("SELECT rarc, owner, preventable, adjustment_level FROM intermediate.int_denial_events WHERE claim_id = 'C3'").fetchone()
+    assert r == ("M76", "billing", True, "line")
+
+
+def test_ar_balance_by_claim_at_as_of(con):
+    # Ledger to 03-29:
+    # C1: +100 -70 -20 (CO-45) -10 (PR moves to the patient) = 0
+    # C2: +200, denied (no event), replaced by C2R1 on 03-16: -200 = 0
+    # C2R1: +200 -150 -50 = 0
+    # C3: +300 -80 -20 = 200 (the CO-16 denial of line 2 stays open)
+    # C4: +150 -100 -30 -20, reversal +100 +30 +20, re-adjudication -90 -40 -20 = 0
+    # C5: +500 -300 -100 (PR 100 forwarded, stays), secondary -80 -20 (its PR) = 0
+    # C6: +250, denied, written off -250 = 0
+    # C7: +120 (not adjudicated); C8: +400, rebilled (-400 +400), denied again = 400; C9: +1000
+    got = dict(con.execute(
+        "SELECT claim_id, balance FROM marts.mart_ar_claim_balances WHERE snapshot_date = DATE '2026-03-29'").fetchall())
+    assert got == {"C3": D("200.00"), "C7": D("120.00"), "C8": D("400.00"), "C9": D("1000.00")}
+
+
+def test_ar_trend_week_by_week(con):
+    # 03-08: C1 100 + C2 200 + C3 300 + C4 150 + C9 1000 = 1750
+    # 03-15: C2 200 + C3 200 + C5 500 + C8 400 + C9 1000 = 2300
+    # 03-22: C2R1 200 + C3 200 + C5 100 + C6 250 + C8 400 + C9 1000 = 2150
+    # 03-29: 200 + 120 + 400 + 1000 = 1720
+    got = dict(con.execute("SELECT iso_week, ar_balance FROM marts.mart_days_in_ar WHERE week_start >= DATE '2026-03-02'").fetchall())
+    assert got == {"2026-W10": D("1750.00"), "2026-W11": D("2300.00"), "2026-W12": D("2150.00"), "2026-W13": D("1720.00")}
+
+
+def test_days_in_ar_gross_90(con):
+    # Charges first billed in (2025-12-29, 2026-03-29]: C1 100, C2 200, C3 300, C4 150, C5 500,
+    # C6 250, C7 120, C8 400 = 2020 (rebills C2R1 and C8's second version are not new charges;
+    # C9, billed 2025-12-05, is outside the window).
+    # Average daily charges = 2020 / 90 = 22.444...; days in A/R = 1720 / 22.444... = 76.63
+    r = con.execute("SELECT charges_in_window, days_in_ar FROM marts.mart_days_in_ar WHERE iso_week = '2026-W13'").fetchone()
+    assert r[0] == D("2020.00")
+    assert r[1] == pytest.approx(1720 / (2020 / 90))
+
+
+def test_days_in_ar_net_basis(tmp_path):
+    from tests.conftest import TINY
+
+    con = load_and_build(TINY, tmp_path / "w.duckdb", TINY_AS_OF, ar_basis="net")
+    # contractual posted in the window: C1 20 + C2R1 50 + C3 20 + C4 (30 - 30 + 40) + C5 100 = 230
+    # net charges = 2020 - 230 = 1790; days = 1720 / (1790 / 90)
+    assert scalar(con, "SELECT days_in_ar FROM marts.mart_days_in_ar WHERE iso_week = '2026-W13'") == pytest.approx(1720 / (1790 / 90))
+
+
+def test_aging_buckets_and_share_over_90(con):
+    # At 03-29 by date of service: C3 (03-03) 26 days, C7 (03-23) 6, C8 (03-09) 20 -> 0-30: 720
+    # C9 (2025-12-01) 118 days -> 91-120: 1000. Share over 90 = 1000 / 1720.
+    got = dict(con.execute(
+        "SELECT aging_bucket, sum(ar_balance) FROM marts.mart_ar_aging WHERE snapshot_date = DATE '2026-03-29' GROUP BY 1").fetchall())
+    assert got == {"0-30": D("720.00"), "91-120": D("1000.00")}
+    assert kpi(con, "2026-W13", "ar_over_90_share") == pytest.approx(1000 / 1720)
+
+
+def test_aging_from_bill_date(tmp_path):
+    from tests.conftest import TINY
+
+    con = load_and_build(TINY, tmp_path / "w.duckdb", TINY_AS_OF, aging_basis="bill")
+    # C9 first billed 2025-12-05: 03-29 - 12-05 = 114 days -> still 91-120; C8 first billed 03-10 -> 19 days
+    assert scalar(con, "SELECT age_days FROM marts.mart_ar_claim_balances WHERE claim_id='C9' AND snapshot_date = DATE '2026-03-29'") == 114
+    assert scalar(con, "SELECT age_days FROM marts.mart_ar_claim_balances WHERE claim_id='C8' AND snapshot_date = DATE '2026-03-29'") == 19
+
+
+def test_net_collection_rate(con):
+    # Trailing 91 days to 03-29. Payments of billed claims: 70 + 150 + 80 + 100 - 100 + 90 + 300 + 80 = 770
+    # (X9 is unmatched: not in the ledger). Charges 2020; contractual 230; patient share moved to
+    # patients: C1 10 + C4 (20 - 20 + 20) + C5 20 = 50.  770 / (2020 - 230 - 50) = 770 / 1740
+    assert kpi(con, "2026-W13", "payments_13w") == D("770.00")
+    assert kpi(con, "2026-W13", "net_collection_rate") == pytest.approx(770 / 1740)
+
+
+def test_overturn_and_resolution(con):
+    # C2 denied 03-10, its replacement C2R1 paid 03-24: overturned, resolved 03-24.
+    # C6 written off 03-27: resolved, not overturned. C3 and C8 still open.
+    got = {r[0]: (r[1], str(r[2]) if r[2] else None) for r in con.execute(
+        "SELECT claim_family_id, overturned, resolution_date FROM intermediate.int_claim_outcomes WHERE initially_denied").fetchall()}
+    assert got == {"C2": (True, "2026-03-24"), "C3": (False, None), "C6": (False, "2026-03-27"), "C8": (False, None)}
+
+
+def test_worklist(con):
+    # Open denials with a balance: C8 (repeat denial 03-27, 400) and C3 (partial, 03-11, 200).
+    # Deadlines with the default 90-day window: C8 06-25 (88 days left), C3 06-09 (72 days).
+    # Both more than 30 days out: ranked by dollars -> C8 first.
+    rows = con.execute("SELECT priority, claim_id, open_balance, days_left, denial_kind FROM marts.mart_denial_worklist ORDER BY priority").fetchall()
+    assert rows == [(1, "C8", D("400.00"), 88, "repeat"), (2, "C3", D("200.00"), 72, "initial")]
+
+
+def test_money_reconciles_with_source_to_the_cent(con):
+    # Source files: CLP04 sum = 70+0+80+100-100+90+300+40+0+80+150+0+0 = 810
+    # CLP03 sum = 100+200+300+150-150+150+500+40+400+500+200+250+400 = 3040
+    # CAS sum = 20+10+200+20+200+30+20-30-20+40+20+100+100+400+400+20+50+250+400 = 2230 = 3040 - 810
+    assert scalar(con, "SELECT sum(paid_amount) FROM intermediate.int_adjudications") == D("810.00")
+    assert scalar(con, "SELECT sum(charge_amount) FROM intermediate.int_adjudications") == D("3040.00")
+    assert scalar(con, "SELECT sum(amount) FROM intermediate.int_adjustments") == D("2230.00")
+    # every adjudication balances: CLP03 - CAS = CLP04
+    assert scalar(con, "SELECT bool_and(is_balanced) FROM intermediate.int_adjudications")
+
+
+def test_unmatched_remittance_is_kept_and_flagged(con):
+    assert con.execute("SELECT claim_id FROM intermediate.int_adjudications WHERE NOT is_matched").fetchall() == [("X9",)]
