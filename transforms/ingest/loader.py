@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.errors import InputFileError
-from transforms.ingest import csv_canonical, sniff
+from transforms.ingest import csv_canonical, mapping, sniff
 from transforms.ingest.records import ParsedFile
 from transforms.warehouse import ensure_schema, raw_columns
 
@@ -75,7 +75,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def parse_file(path: Path, file_id: str, hash_member_id) -> ParsedFile:
+def parse_file(path: Path, file_id: str, hash_member_id, mappings_dir: Path | None = None) -> ParsedFile:
     """Parse one file into raw-table rows, or raise InputFileError."""
     if path.stat().st_size == 0:
         raise InputFileError(path.name, None, "a non-empty file", "empty_file")
@@ -87,13 +87,17 @@ def parse_file(path: Path, file_id: str, hash_member_id) -> ParsedFile:
     if kind == sniff.CSV and spec is not None:
         return csv_canonical.parse_canonical_csv(path, spec, file_id, hash_member_id)
     if kind == sniff.CSV:
-        closest = csv_canonical.closest_spec(csv_canonical.read_header(path) or [])
+        header = csv_canonical.read_header(path) or []
+        m = mapping.find_mapping(header, mappings_dir or mapping.DEFAULT_MAPPINGS_DIR)
+        if m is not None:
+            return mapping.parse_mapped_csv(path, m, file_id, hash_member_id)
+        closest = csv_canonical.closest_spec(header)
         if closest is not None:  # names the canonical columns that are missing
             return csv_canonical.parse_canonical_csv(path, closest, file_id, hash_member_id)
         raise InputFileError(
             path.name,
             "line 1 (header)",
-            "the header of a canonical CSV (docs/data-formats.md) or of a mapped export (mappings/)",
+            "the header of a canonical CSV (docs/data-formats.md) or of an export with a mapping file (mappings/)",
             "unrecognised_csv",
         )
     raise InputFileError(path.name, None, "an X12 835/837 file or a CSV file with a header row", "unrecognised_file")
@@ -104,6 +108,7 @@ def load_batch(
     paths: list[Path],
     hash_member_id,
     now: dt.datetime | None = None,
+    mappings_dir: Path | None = None,
 ) -> BatchResult:
     ensure_schema(con)
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -121,7 +126,7 @@ def load_batch(
             continue
         seen.add(digest)
         try:
-            pf = parse_file(path, out.file_id, hash_member_id)
+            pf = parse_file(path, out.file_id, hash_member_id, mappings_dir)
         except InputFileError as e:
             out.status, out.error = "quarantined", e
             out.kind = _kind_guess(path)
