@@ -30,7 +30,9 @@ OWNERS = ["team:revenue-cycle-analytics"]
 def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
     paths = loader.discover(Path(denials.landing_dir))
     with duckdb.get_connection() as con:
-        result = loader.load_batch(con, paths, denials.hasher())
+        result = loader.load_batch(
+            con, paths, denials.hasher(), mappings_dir=Path(denials.mappings_dir) if denials.mappings_dir else None
+        )
         totals = dict(con.execute("SELECT 'manifest_files', count(*) FROM audit.file_manifest").fetchall())
     for f in result.files:
         if f.status == "quarantined":

@@ -35,12 +35,14 @@ class DenialsConfig(dg.ConfigurableResource):
     output_dir: where reports, worklists and data-quality results are written.
     settings_path: optional YAML file of metric settings (docs/metrics.md).
     phi_key_file: the member-id hashing key (used when DENIALS_PHI_KEY is not set).
+    mappings_dir: mapping files for non-canonical CSV exports (default: the project's mappings/).
     """
 
     landing_dir: str = DEFAULT_LANDING
     output_dir: str = DEFAULT_OUTPUT
     settings_path: str | None = None
     phi_key_file: str = "warehouse/phi.key"
+    mappings_dir: str | None = None
 
     def settings(self) -> Settings:
         return load_settings(self.settings_path)
@@ -64,5 +66,6 @@ def default_resources() -> dict:
             output_dir=os.environ.get("DENIALS_OUTPUT", DEFAULT_OUTPUT),
             settings_path=os.environ.get("DENIALS_SETTINGS") or None,
             phi_key_file=os.environ.get("DENIALS_PHI_KEY_FILE", str(Path(warehouse).parent / "phi.key")),
+            mappings_dir=os.environ.get("DENIALS_MAPPINGS") or None,
         ),
     }

@@ -1,0 +1,44 @@
+"""The `denials` command as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = Path(sys.executable).parent / "denials"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_help_lists_commands():
+    r = run("--help")
+    assert r.returncode == 0
+    for cmd in ("demo", "run", "generate", "inspect", "report"):
+        assert cmd in r.stdout
+    r = run("run", "--help")
+    assert "--landing" in r.stdout and "--warehouse" in r.stdout and "--out" in r.stdout and "--config" in r.stdout
+
+
+def test_run_prints_outputs_and_rerun_changes_nothing(tiny_landing, tiny_settings, tmp_path):
+    wh, out = tmp_path / "w" / "w.duckdb", tmp_path / "out"
+    r = run("run", "--landing", str(tiny_landing), "--warehouse", str(wh), "--out", str(out), "--config", str(tiny_settings))
+    assert r.returncode == 0, r.stderr
+    assert "Files: 6 loaded, 0 already loaded, 0 quarantined" in r.stdout
+    assert str(out / "weekly" / "2026-W13.html") in r.stdout
+    assert str(out / "worklist" / "denial_worklist.xlsx") in r.stdout
+    assert str(out / "data_quality" / "index.html") in r.stdout
+    r = run("run", "--landing", str(tiny_landing), "--warehouse", str(wh), "--out", str(out), "--config", str(tiny_settings))
+    assert r.returncode == 0, r.stderr
+    assert "Files: 0 loaded, 6 already loaded, 0 quarantined" in r.stdout
+    r = run("report", "--week", "2026-W11", "--warehouse", str(wh), "--out", str(tmp_path / "again"))
+    assert r.returncode == 0 and (tmp_path / "again" / "weekly" / "2026-W11.html").exists()
+
+
+def test_clear_errors_for_bad_arguments(tmp_path):
+    r = run("run", "--landing", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert r.returncode == 2 and "landing folder not found" in r.stderr
+    r = run("report", "--warehouse", str(tmp_path / "missing.duckdb"))
+    assert r.returncode == 2 and "warehouse not found" in r.stderr
