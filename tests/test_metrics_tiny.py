@@ -194,3 +194,48 @@ def test_money_reconciles_with_source_to_the_cent(con):
 
 def test_unmatched_remittance_is_kept_and_flagged(con):
     assert con.execute("SELECT claim_id FROM intermediate.int_adjudications WHERE NOT is_matched").fetchall() == [("X9",)]
+
+
+def test_primary_denial_rate(con):
+    # Primary, non-reversal remits by payment week, zero paid / all:
+    # W11: A1 70, A2 0, A3 80, A4 100 -> 1/4.  W12: A6 90 (A5 is the reversal), A7 300 (CLP02=19
+    # is primary), A8 40, A9 0 -> 1/4.  W13: A11 150, A12 0, A13 0 -> 2/3 (A10 is secondary).
+    assert kpi(con, "2026-W11", "primary_denial_rate") == pytest.approx(1 / 4)
+    assert kpi(con, "2026-W12", "primary_denial_rate") == pytest.approx(1 / 4)
+    assert kpi(con, "2026-W13", "primary_denial_rate") == pytest.approx(2 / 3)
+
+
+def test_final_denial_rate(con):
+    # Denial write-offs in the 91 days to 03-29: C6 250. Net revenue: charges 2020 - contractual 230.
+    assert kpi(con, "2026-W13", "denial_writeoffs_13w") == D("250.00")
+    assert kpi(con, "2026-W13", "final_denial_rate") == pytest.approx(250 / 1790)
+
+
+def test_overturn_rate(con):
+    # Initial denials of W11: C2 (paid on C2R1 03-24: overturned) and C3 (open) -> 1/2.
+    # W12: C8 not overturned -> 0; W13: C6 written off -> 0.
+    assert kpi(con, "2026-W11", "overturn_rate") == pytest.approx(0.5)
+    assert kpi(con, "2026-W12", "overturn_rate") == 0
+    assert kpi(con, "2026-W13", "overturn_rate") == 0
+
+
+def test_days_to_payment(con):
+    # First payment minus first bill date: C1 03-10 - 03-03 = 7, C3 03-11 - 03-04 = 7,
+    # C4 03-12 - 03-04 = 8 (all first paid in W11: mean 22/3); C5 03-17 - 03-10 = 7 (W12);
+    # C2 (family) first paid 03-24 on C2R1 - 03-03 = 21 (W13). X9 has no bill date.
+    assert kpi(con, "2026-W11", "avg_days_to_payment") == pytest.approx(22 / 3)
+    assert kpi(con, "2026-W12", "avg_days_to_payment") == pytest.approx(7)
+    assert kpi(con, "2026-W13", "avg_days_to_payment") == pytest.approx(21)
+
+
+def test_denial_days_to_resolution(con):
+    # C2: denied 03-10, paid 03-24 -> 14 days. C6: denied 03-24, written off 03-27 -> 3. Both in W13.
+    assert kpi(con, "2026-W13", "avg_days_to_resolution") == pytest.approx((14 + 3) / 2)
+    assert kpi(con, "2026-W13", "denials_resolved") == 2
+
+
+def test_claim_facts_carry_every_slice(con):
+    rows = {r[0]: r[1:] for r in con.execute(
+        "SELECT claim_id, category, reason, procedure_code, provider_npi, department, location FROM marts.mart_claim_facts").fetchall()}
+    assert rows["C3"] == ("missing_invalid_information", "CO-16", "99213", "1987654328", "ORTH", "NORTH")
+    assert rows["C1"][0:2] == ("none", "none")

@@ -6,7 +6,8 @@ WITH fam AS (
         claim_family_id,
         sum(paid_amount) AS total_paid,
         max(payment_date) AS last_payment_date,
-        min(payment_date) FILTER (WHERE primary_seq > 1 AND paid_amount > 0) AS first_later_paid_date
+        min(payment_date) FILTER (WHERE primary_seq > 1 AND paid_amount > 0) AS first_later_paid_date,
+        min(payment_date) FILTER (WHERE paid_amount > 0 AND NOT is_reversal) AS first_paid_date
     FROM intermediate.int_adjudications
     GROUP BY claim_family_id
 ),
@@ -16,6 +17,18 @@ wo AS (
     FROM staging.stg_write_offs AS w
     JOIN staging.stg_claims AS c USING (claim_id)
     GROUP BY c.claim_family_id
+),
+top_reason AS (
+    -- the root cause of the initial denial: its largest denial adjustment
+    SELECT remit_claim_id, category, carc, group_code, owner, preventable
+    FROM intermediate.int_denial_events
+    WHERE kind = 'initial'
+    QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY denied_amount DESC, carc) = 1
+),
+first_line AS (
+    SELECT claim_id, procedure_code
+    FROM staging.stg_claim_lines
+    QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY line_number) = 1
 )
 SELECT
     i.claim_family_id,
@@ -44,8 +57,18 @@ SELECT
     i.is_denied AND f.first_later_paid_date IS NOT NULL AS overturned,
     CASE WHEN i.is_denied THEN least(f.first_later_paid_date, w.first_writeoff_date) END AS resolution_date,
     coalesce(w.written_off, 0) AS written_off,
-    coalesce(w.denial_written_off, 0) AS denial_written_off
+    coalesce(w.denial_written_off, 0) AS denial_written_off,
+    f.first_paid_date,
+    f.first_paid_date - i.first_submission_date AS days_to_payment,
+    CASE WHEN i.is_denied THEN least(f.first_later_paid_date, w.first_writeoff_date) - i.payment_date END AS days_to_resolution,
+    t.category AS initial_denial_category,
+    t.group_code || '-' || t.carc AS initial_denial_reason,
+    t.owner AS initial_denial_owner,
+    t.preventable AS initial_denial_preventable,
+    fl.procedure_code
 FROM intermediate.int_adjudications AS i
 JOIN fam AS f USING (claim_family_id)
 LEFT JOIN wo AS w USING (claim_family_id)
+LEFT JOIN top_reason AS t ON t.remit_claim_id = i.remit_claim_id
+LEFT JOIN first_line AS fl ON fl.claim_id = i.claim_id
 WHERE i.primary_seq = 1

@@ -10,6 +10,44 @@ WITH denials AS (
     FROM intermediate.int_claim_outcomes
     GROUP BY ALL
 ),
+primary_remits AS (
+    -- HFMA task force primary denial rate: zero-paid remits / all remits, primary payers,
+    -- duplicates (already left out in staging) and reversals excluded
+    SELECT payment_week AS week_start,
+           count(*) AS primary_remits,
+           count(*) FILTER (WHERE paid_amount = 0) AS zero_paid_remits
+    FROM intermediate.int_adjudications
+    WHERE payer_role = 'primary' AND NOT is_reversal AND status_code NOT IN ('23', '25')
+    GROUP BY ALL
+),
+overturns AS (
+    -- cohort of the week's initial denials: how many were paid later (so far)
+    SELECT initial_adjudication_week AS week_start,
+           count(*) FILTER (WHERE initially_denied) AS denied_families,
+           count(*) FILTER (WHERE overturned) AS overturned_families
+    FROM intermediate.int_claim_outcomes
+    GROUP BY ALL
+),
+payment_days AS (
+    SELECT date_trunc('week', first_paid_date)::DATE AS week_start, avg(days_to_payment) AS avg_days_to_payment
+    FROM intermediate.int_claim_outcomes
+    WHERE first_paid_date IS NOT NULL
+    GROUP BY ALL
+),
+resolution_days AS (
+    SELECT date_trunc('week', resolution_date)::DATE AS week_start, avg(days_to_resolution) AS avg_days_to_resolution,
+           count(*) AS denials_resolved
+    FROM intermediate.int_claim_outcomes
+    WHERE resolution_date IS NOT NULL
+    GROUP BY ALL
+),
+denial_writeoffs AS (
+    SELECT s.week_start, coalesce(sum(w.amount), 0) AS denial_writeoffs_13w
+    FROM intermediate.int_calendar_weeks AS s
+    LEFT JOIN staging.stg_write_offs AS w
+      ON w.reason = 'denial' AND w.writeoff_date > s.snapshot_date - 91 AND w.writeoff_date <= s.snapshot_date
+    GROUP BY s.week_start
+),
 money AS (
     -- insurance net collection over the trailing 13 weeks (91 days) ending at the snapshot
     SELECT
@@ -43,9 +81,23 @@ SELECT
     m.charges_13w,
     m.contractual_13w,
     m.patient_13w,
-    m.payments_13w / nullif(m.charges_13w - m.contractual_13w - m.patient_13w, 0) AS net_collection_rate
+    m.payments_13w / nullif(m.charges_13w - m.contractual_13w - m.patient_13w, 0) AS net_collection_rate,
+    coalesce(p.primary_remits, 0) AS primary_remits,
+    coalesce(p.zero_paid_remits, 0) AS zero_paid_remits,
+    p.zero_paid_remits / nullif(p.primary_remits, 0) AS primary_denial_rate,
+    dw.denial_writeoffs_13w,
+    dw.denial_writeoffs_13w / nullif(m.charges_13w - m.contractual_13w, 0) AS final_denial_rate,
+    o.overturned_families / nullif(o.denied_families, 0) AS overturn_rate,
+    pd.avg_days_to_payment,
+    rd.avg_days_to_resolution,
+    coalesce(rd.denials_resolved, 0) AS denials_resolved
 FROM intermediate.int_calendar_weeks AS c
 LEFT JOIN denials AS d USING (week_start)
+LEFT JOIN primary_remits AS p USING (week_start)
+LEFT JOIN overturns AS o USING (week_start)
+LEFT JOIN payment_days AS pd USING (week_start)
+LEFT JOIN resolution_days AS rd USING (week_start)
+LEFT JOIN denial_writeoffs AS dw USING (week_start)
 LEFT JOIN marts.mart_days_in_ar AS a USING (week_start)
 LEFT JOIN money AS m USING (week_start)
 ORDER BY c.week_start

@@ -1,0 +1,35 @@
+-- One row per adjudicated claim family: the fact table every claim-level KPI can be sliced
+-- from (by payer, department, location, provider, root-cause category, CARC and procedure code;
+-- transforms/metrics.py does the slicing). Weeks are ISO weeks of the initial adjudication.
+SELECT
+    o.claim_family_id,
+    o.initial_claim_id AS claim_id,
+    o.initial_adjudication_week AS week_start,
+    strftime(o.initial_adjudication_week, '%G-W%V') AS iso_week,
+    o.initial_adjudication_date,
+    o.payer_id,
+    o.payer_name,
+    o.payer_type,
+    o.department,
+    o.location,
+    coalesce(o.rendering_npi, 'unknown') AS provider_npi,
+    coalesce(o.procedure_code, 'unknown') AS procedure_code,
+    coalesce(o.initial_denial_category, 'none') AS category,
+    coalesce(o.initial_denial_reason, 'none') AS reason,
+    o.initial_denial_preventable AS preventable,
+    o.is_matched,
+    o.charge_amount,
+    o.initial_paid_amount,
+    o.total_paid,
+    o.initially_denied,
+    o.initially_fully_denied,
+    o.initially_partially_denied,
+    o.initial_denied_amount,
+    o.overturned,
+    o.resolution_date,
+    o.days_to_resolution,
+    o.first_paid_date,
+    o.days_to_payment,
+    o.written_off,
+    o.denial_written_off
+FROM intermediate.int_claim_outcomes AS o
