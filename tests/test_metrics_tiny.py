@@ -239,3 +239,30 @@ def test_claim_facts_carry_every_slice(con):
         "SELECT claim_id, category, reason, procedure_code, provider_npi, department, location FROM marts.mart_claim_facts").fetchall()}
     assert rows["C3"] == ("missing_invalid_information", "CO-16", "99213", "1987654328", "ORTH", "NORTH")
     assert rows["C1"][0:2] == ("none", "none")
+
+
+def test_kpi_by_any_dimension_agrees_with_the_weekly_mart(con):
+    from transforms.metrics import kpi_by
+
+    # W11 by department: CARD has C1 (clean), C2 (denied) -> 1/2; ORTH has C3 (denied), C4 -> 1/2
+    rows = {r["department"]: (r["numerator"], r["denominator"]) for r in kpi_by(con, "initial_denial_rate", ["department"], ("2026-W11", "2026-W11"))}
+    assert rows == {"CARD": (1, 2), "ORTH": (1, 2)}
+    # summing any slice gives the weekly mart's figure
+    for dim in ("payer", "location", "provider", "category", "carc", "procedure"):
+        by = kpi_by(con, "initial_denial_rate", [dim, "week"])
+        for week in ("2026-W11", "2026-W12", "2026-W13"):
+            num = sum(r["numerator"] for r in by if r["week"] == week)
+            den = sum(r["denominator"] for r in by if r["week"] == week)
+            assert num / den == pytest.approx(kpi(con, week, "initial_denial_rate"))
+    # overturn rate by payer: P1's one denied family (C2) was overturned
+    assert {r["payer"]: r["value"] for r in kpi_by(con, "overturn_rate", ["payer"])}["ALPHA HEALTH"] == 1.0
+
+
+def test_kpi_by_rejects_unknown_names(con):
+    from transforms.errors import ConfigError
+    from transforms.metrics import kpi_by
+
+    with pytest.raises(ConfigError, match="unknown KPI"):
+        kpi_by(con, "denial_ratio", [])
+    with pytest.raises(ConfigError, match="unknown dimension"):
+        kpi_by(con, "initial_denial_rate", ["patient"])
