@@ -147,3 +147,25 @@ def _check_results(suite: suites.Suite, outcomes: list[validate.ExpectationOutco
 
 
 MODEL_ASSETS = [_model_asset(m) for m in models.discover()]
+
+
+@dg.asset(
+    key=["marts", "mart_trend_alerts"],
+    group_name="marts",
+    kinds={"duckdb", "python"},
+    owners=OWNERS,
+    deps=[dg.AssetKey(["marts", "mart_claim_facts"]), dg.AssetKey(["intermediate", "int_denial_events"]),
+          dg.AssetKey(["intermediate", "int_calendar_weeks"])],
+    description="Denial-rate trend alerts: weekly initial denial rates of every payer, category, and "
+    "payer/department/location by category, against p-chart limits with an exact binomial test "
+    "(transforms/trends.py); each alert with start week, size, dollars at stake and a sentence.",
+)
+def mart_trend_alerts(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    from transforms import trends
+
+    with duckdb.get_connection() as con:
+        alerts = trends.detect(con)
+        trends.write_alerts(con, alerts)
+    return dg.MaterializeResult(
+        metadata={"alerts": len(alerts), "top": dg.MetadataValue.md("\n".join(f"- {a.sentence}" for a in alerts[:5]) or "none")}
+    )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.assets import MODEL_ASSETS, landed_files, reference_tables
+from pipelines.assets import MODEL_ASSETS, landed_files, mart_trend_alerts, reference_tables
 from pipelines.report_assets import data_quality_report, denial_worklist_files, weekly_dashboard
 from pipelines.resources import default_resources
 
-ALL_ASSETS = [landed_files, reference_tables, *MODEL_ASSETS, weekly_dashboard, denial_worklist_files, data_quality_report]
+ALL_ASSETS = [landed_files, reference_tables, *MODEL_ASSETS, mart_trend_alerts, weekly_dashboard, denial_worklist_files, data_quality_report]
 
 pipeline_job = dg.define_asset_job(
     "denials_pipeline",

@@ -10,6 +10,11 @@ import plotly.graph_objects as go
 
 from reports import html, style
 from reports.data import one, rows
+from transforms import metrics
+
+
+def _iso(con, week_start: dt.date, weeks_back: int) -> str:
+    return con.execute("SELECT strftime(?::DATE - INTERVAL (?) WEEK, '%G-W%V')", [week_start, weeks_back]).fetchone()[0]
 
 TILES = [
     # key, label, format, lower_is_better
@@ -192,14 +197,77 @@ WORKLIST_COLUMNS = [
 ]
 
 
+def _alerts(con, iso_week: str) -> tuple[str, list[dict]]:
+    """Alerts active in the report week or that started in the 13 weeks before it."""
+    data = rows(
+        con,
+        """SELECT * FROM marts.mart_trend_alerts
+           WHERE start_week <= ? AND (last_week >= ? OR start_week >= strftime(
+                 (SELECT week_start FROM intermediate.int_calendar_weeks WHERE iso_week = ?) - INTERVAL 12 WEEK, '%G-W%V'))
+           ORDER BY dollars_at_stake DESC""",
+        [iso_week, iso_week, iso_week],
+    )
+    if not data:
+        return '<div class="ok">No denial rate is out of its control limits in the last 13 weeks.</div>', data
+    items = "".join(
+        f'<div class="alert" data-scope="{a["scope"]}" data-start="{a["start_week"]}">{html_escape(a["sentence"])}'
+        f'{" <em>(ongoing)</em>" if a["last_week"] >= iso_week else ""}</div>'
+        for a in data[:12]
+    )
+    more = f'<p class="muted">{len(data) - 12} more in marts.mart_trend_alerts.</p>' if len(data) > 12 else ""
+    return items + more, data
+
+
+def _heatmap(con, week_start: dt.date) -> go.Figure:
+    data = rows(
+        con,
+        """SELECT payer_name, category, sum(denied_amount) AS dollars, sum(claims_denied) AS claims
+           FROM marts.mart_denials_by_category
+           WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK
+           GROUP BY ALL""",
+        [week_start, week_start],
+    )
+    payers = sorted({r["payer_name"] for r in data})
+    cats = sorted({r["category"] for r in data}, key=lambda c: -sum(float(r["dollars"]) for r in data if r["category"] == c))
+    cell = {(r["payer_name"], r["category"]): r for r in data}
+    z = [[float(cell[(p, c)]["dollars"]) if (p, c) in cell else 0.0 for c in cats] for p in payers]
+    text = [[f"{cell[(p, c)]['claims']}" if (p, c) in cell else "" for c in cats] for p in payers]
+    fig = go.Figure(go.Heatmap(z=z, x=cats, y=payers, text=text, texttemplate="%{text}", colorscale="Blues",
+                               hovertemplate="%{y} / %{x}: $%{z:,.0f} denied (%{text} claims)<extra></extra>",
+                               colorbar=dict(title="$ denied", tickprefix="$", tickformat=",.0f")))
+    fig.update_layout(title="Initial denials by payer and root cause, last 13 weeks (denied dollars; cells show claims)",
+                      height=max(320, 60 + 34 * len(payers)), xaxis_tickangle=-30)
+    return fig
+
+
+def html_escape(s: str) -> str:
+    import html as _h
+
+    return _h.escape(s)
+
+
 def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, week: str | None = None) -> Path:
     output_dir = Path(output_dir)
     w = pick_week(con, week)
     ws = w["week_start"]
-    figs = []
     trend = _denial_trend(con, ws)
     pareto, pareto_rows = _pareto(con, ws)
+    alerts_html, _ = _alerts(con, w["iso_week"])
+    window = (_iso(con, ws, 12), w["iso_week"])
+    by_dept = metrics.kpi_by(con, "initial_denial_rate", ["department"], window)
+    by_provider = metrics.kpi_by(con, "initial_denial_rate", ["provider"], window)[:15]
+    carcs = rows(
+        con,
+        """SELECT group_code || '-' || carc AS reason, category, sum(claims_denied) AS claims, sum(denied_amount) AS dollars
+           FROM marts.mart_denials_by_carc
+           WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK
+           GROUP BY ALL ORDER BY dollars DESC LIMIT 15""",
+        [ws, ws],
+    )
+    rate_cols = [("numerator", "Denied", "int"), ("denominator", "Adjudicated", "int"), ("value", "Initial denial rate", "pct")]
     sections = [
+        {"id": "alerts", "title": "Alerts", "lead": "Denial rates out of their control limits (p-chart with an exact binomial test; docs/metrics.md).",
+         "body": alerts_html},
         {"id": "denial-trend", "title": "Denial rate trend", "lead": "Which payer moved, and since when.",
          "body": html.figure_html(trend, "chart-denial-trend")},
         {"id": "root-causes", "title": "Root causes",
@@ -208,6 +276,18 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
          + html.table(pareto_rows, [("category", "Root cause", "text"), ("claims", "Claims", "int"),
                                      ("dollars", "Denied dollars", "money"), ("preventable", "Preventable", "text"),
                                      ("owner", "Owner", "text")], "table-root-causes", "Initial denials, last 13 weeks")},
+        {"id": "payer-category", "title": "Payers by root cause", "lead": "Where each payer's denials come from.",
+         "body": html.figure_html(_heatmap(con, ws), "chart-heatmap")},
+        {"id": "top-carcs", "title": "Top reason codes", "lead": "The CARCs behind the categories, last 13 weeks.",
+         "body": html.table(carcs, [("reason", "Reason (group-CARC)", "text"), ("category", "Root cause", "text"),
+                                    ("claims", "Claims", "int"), ("dollars", "Denied dollars", "money")], "table-carcs")},
+        {"id": "departments", "title": "Departments and providers",
+         "lead": f"Initial denial rate, {window[0]} to {window[1]}.",
+         "body": '<div class="grid2"><div>'
+         + html.table(by_dept, [("department", "Department", "text"), *rate_cols], "table-departments", "By department")
+         + "</div><div>"
+         + html.table(by_provider, [("provider", "Rendering NPI", "text"), *rate_cols], "table-providers", "By provider (15 with most claims)")
+         + "</div></div>"},
         {"id": "ar-aging", "title": "A/R aging", "lead": "How much is waiting, with whom, and for how long.",
          "body": html.figure_html(_aging(con, w["snapshot_date"]), "chart-aging")},
         {"id": "days-in-ar", "title": "Days in A/R",
@@ -220,7 +300,6 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
          "lead": "Open denials ranked by appeal deadline and dollars (full list: worklist/denial_worklist.xlsx).",
          "body": html.table(worklist, WORKLIST_COLUMNS, "table-worklist", "Top 50 of the worklist")}
     )
-    figs.append(trend)
     weeks = available_weeks(con)
     page = output_dir / "weekly" / f"{w['iso_week']}.html"
     return html.render(

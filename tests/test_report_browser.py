@@ -36,10 +36,10 @@ def test_dashboard_offline_no_errors_every_chart_drawn(outputs: Path, tmp_path):
             charts = page.evaluate(
                 """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(div => ({
                        id: div.id,
-                       traces: div.querySelectorAll('.trace').length,
+                       traces: div.querySelectorAll('.trace, .hm').length,
                        width: div.getBoundingClientRect().width }))"""
             )
-            assert len(charts) == 4
+            assert len(charts) == 5
             for c in charts:
                 assert c["traces"] > 0, f"chart {c['id']} has no drawn trace"
                 assert c["width"] > 200

@@ -1,0 +1,206 @@
+"""Trend detection: is a weekly denial rate out of control, since when, and by how much?
+
+For every series (all claims; each payer; each root-cause category; each payer and category;
+each department and category; each location and category) the weekly initial denial rate is
+compared with its own baseline, as a p-chart does, with a test that holds for small counts:
+
+* baseline: the pooled rate of the ``baseline_weeks`` weeks before the week tested (at least
+  ``min_baseline_weeks`` of them with claims); it is frozen while an alert runs, so a lasting
+  shift does not become its own baseline;
+* a week starts an alert when its rate is above the p-chart's upper 3-sigma limit for its own
+  number of claims **and** the exact binomial probability of so many denials or more under the
+  baseline rate is below ``alpha`` (the binomial test keeps weeks with few claims from raising
+  alerts on one or two denials);
+* a smaller shift that lasts also starts one: two or three weeks from that week on, each above
+  the 1-sigma limit, whose pooled count has a binomial probability below ``alpha``;
+* an alert runs from its first week until a week falls back under the 2-sigma limit.
+
+Each alert says who (scope), what (category), since when (start week), how much (baseline and
+current rate, extra denied claims) and the dollars at stake (charges of the extra denials), in a
+plain sentence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import duckdb
+from scipy.stats import binom
+
+SCOPES = {
+    # name: (SQL expression of the scope value, category-specific?)
+    "all": ("'all claims'", False),
+    "payer": ("payer_name", False),
+    "category": ("'all payers'", True),
+    "payer_category": ("payer_name", True),
+    "department_category": ("department", True),
+    "location_category": ("location", True),
+}
+
+
+@dataclass(frozen=True)
+class Alert:
+    scope: str  # one of SCOPES
+    subject: str  # the payer, department or location ('all payers' / 'all claims')
+    category: str | None
+    start_week: str
+    last_week: str
+    weeks: int
+    baseline_rate: float
+    current_rate: float
+    claims: int
+    denied: int
+    expected_denied: float
+    extra_denied: float
+    dollars_at_stake: float
+    p_value: float
+    sentence: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _series(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str | None], list[tuple[str, int, int, float]]]:
+    """{(scope, subject, category): [(iso_week, claims, denied, denied charges)]} for every series,
+    weeks in order, including weeks with no denial (zero counts)."""
+    weeks = [r[0] for r in con.execute(
+        "SELECT iso_week FROM intermediate.int_calendar_weeks WHERE is_complete ORDER BY week_start").fetchall()]
+    out: dict[tuple[str, str, str | None], dict[str, tuple[int, int, float]]] = {}
+    for scope, (expr, by_cat) in SCOPES.items():
+        if by_cat:
+            # denominator: the subject's claims; numerator: those initially denied with the category
+            rows = con.execute(f"""
+                WITH base AS (
+                    SELECT f.claim_family_id, f.iso_week, {expr} AS subject, f.charge_amount
+                    FROM marts.mart_claim_facts AS f
+                ),
+                cats AS (
+                    SELECT DISTINCT e.claim_family_id, e.category
+                    FROM intermediate.int_denial_events AS e WHERE e.kind = 'initial'
+                ),
+                n AS (SELECT iso_week, subject, count(*) AS claims FROM base GROUP BY ALL)
+                SELECT b.iso_week, b.subject, c.category, any_value(n.claims), count(*), sum(b.charge_amount)
+                FROM base AS b JOIN cats AS c USING (claim_family_id)
+                JOIN n ON n.iso_week = b.iso_week AND n.subject = b.subject
+                GROUP BY ALL
+            """).fetchall()
+            totals = con.execute(
+                f"SELECT iso_week, {expr} AS subject, count(*) FROM marts.mart_claim_facts GROUP BY ALL").fetchall()
+            seen_cats: dict[str, set[str]] = {}
+            for wk, subj, cat, claims, denied, dollars in rows:
+                out.setdefault((scope, subj, cat), {})[wk] = (claims, denied, float(dollars or 0))
+                seen_cats.setdefault(subj, set()).add(cat)
+            for wk, subj, claims in totals:
+                for cat in seen_cats.get(subj, ()):
+                    out[(scope, subj, cat)].setdefault(wk, (claims, 0, 0.0))
+        else:
+            rows = con.execute(f"""
+                SELECT iso_week, {expr} AS subject, count(*), count(*) FILTER (WHERE initially_denied),
+                       coalesce(sum(charge_amount) FILTER (WHERE initially_denied), 0)
+                FROM marts.mart_claim_facts GROUP BY ALL""").fetchall()
+            for wk, subj, claims, denied, dollars in rows:
+                out.setdefault((scope, subj, None), {})[wk] = (claims, denied, float(dollars))
+    return {key: [(w, *vals[w]) for w in weeks if w in vals] for key, vals in out.items()}
+
+
+def _limit(p: float, n: int, sigmas: float) -> float:
+    return p + sigmas * math.sqrt(max(p * (1 - p), 1e-12) / n)
+
+
+def detect(
+    con: duckdb.DuckDBPyConnection,
+    baseline_weeks: int = 8,
+    min_baseline_weeks: int = 4,
+    alpha: float = 1e-5,
+    min_extra: float = 3.0,
+) -> list[Alert]:
+    """Every alert over the warehouse's completed weeks, most dollars at stake first."""
+    alerts: list[Alert] = []
+    for (scope, subject, category), points in _series(con).items():
+        alerts.extend(_scan(scope, subject, category, points, baseline_weeks, min_baseline_weeks, alpha, min_extra))
+    alerts.sort(key=lambda a: (-a.dollars_at_stake, a.start_week))
+    return alerts
+
+
+def _scan(scope, subject, category, points, baseline_weeks, min_baseline_weeks, alpha, min_extra) -> list[Alert]:
+    """Walk the weeks in order. At week i, with the baseline of the weeks before it, look at the
+    windows that start at i (1, 2 and 3 weeks long): a window whose every week is above the
+    baseline's 1-sigma limit and whose pooled count has a binomial tail probability below alpha
+    (or a single week above the 3-sigma limit with the same test) starts an alert at week i.
+    The alert runs while the weeks stay above the 2-sigma limit; the baseline stays frozen."""
+    found = []
+    i = 0
+    while i < len(points):
+        base = [p for p in points[max(0, i - baseline_weeks):i] if p[1] > 0]
+        if len(base) < min_baseline_weeks or points[i][1] == 0:
+            i += 1
+            continue
+        p0 = sum(b[2] for b in base) / sum(b[1] for b in base)
+        started = False
+        for k in (1, 2, 3):
+            window = points[i:i + k]
+            if len(window) < k or any(n == 0 for _, n, _, _ in window):
+                break
+            limit = 3 if k == 1 else 1
+            if not all(x / n > _limit(p0, n, limit) for _, n, x, _ in window):
+                continue
+            n_w, x_w = sum(w[1] for w in window), sum(w[2] for w in window)
+            if binom.sf(x_w - 1, n_w, p0) < alpha:
+                started = True
+                break
+        if not started:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(points) and points[j + 1][1] and points[j + 1][2] / points[j + 1][1] > _limit(p0, points[j + 1][1], 2):
+            j += 1
+        run = points[i:j + 1]
+        n_run, x_run = sum(r[1] for r in run), sum(r[2] for r in run)
+        expected = p0 * n_run
+        extra = x_run - expected
+        if extra >= min_extra:
+            dollars = sum(r[3] for r in run) * (extra / x_run if x_run else 0)
+            found.append(_alert(scope, subject, category, run, p0, n_run, x_run, expected, extra, dollars,
+                                float(binom.sf(x_run - 1, n_run, p0))))
+        i = j + 1
+    return found
+
+
+def _alert(scope, subject, category, run, p0, n_run, x_run, expected, extra, dollars, p_value) -> Alert:
+    what = f"{category.replace('_', ' ')} denials" if category else "initial denials"
+    who = subject if scope != "category" else "all payers"
+    since = run[0][0]
+    rate = x_run / n_run
+    weeks = len(run)
+    sentence = (
+        f"{who}: {what} rose from {p0:.1%} to {rate:.1%} of claims since {since}"
+        f" ({weeks} week{'s' if weeks > 1 else ''}, {extra:.0f} more denied claims than usual,"
+        f" ${dollars:,.0f} at stake)."
+    )
+    return Alert(scope, subject, category, since, run[-1][0], weeks, p0, rate, n_run, x_run, expected, extra,
+                 round(dollars, 2), p_value, sentence)
+
+
+def write_alerts(con: duckdb.DuckDBPyConnection, alerts: list[Alert]) -> int:
+    """Replace marts.mart_trend_alerts with these alerts (one transaction)."""
+    import pyarrow as pa
+
+    cols = list(Alert.__dataclass_fields__)
+    table = pa.Table.from_pylist([a.as_dict() for a in alerts], schema=pa.schema([
+        ("scope", pa.string()), ("subject", pa.string()), ("category", pa.string()), ("start_week", pa.string()),
+        ("last_week", pa.string()), ("weeks", pa.int32()), ("baseline_rate", pa.float64()),
+        ("current_rate", pa.float64()), ("claims", pa.int64()), ("denied", pa.int64()),
+        ("expected_denied", pa.float64()), ("extra_denied", pa.float64()), ("dollars_at_stake", pa.float64()),
+        ("p_value", pa.float64()), ("sentence", pa.string()),
+    ]))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("__alerts", table)
+        con.execute(f"CREATE OR REPLACE TABLE marts.mart_trend_alerts AS SELECT {', '.join(cols)} FROM __alerts")
+        con.unregister("__alerts")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(alerts)
