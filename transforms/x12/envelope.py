@@ -19,7 +19,14 @@ GS_GE_CONTROL = "gs_ge_control"
 GE01_COUNT = "ge01_count"
 ISA_IEA_CONTROL = "isa_iea_control"
 IEA01_COUNT = "iea01_count"
-ENVELOPE_CODES = (SE01_COUNT, ST02_SE02, GS_GE_CONTROL, GE01_COUNT, ISA_IEA_CONTROL, IEA01_COUNT)
+ENVELOPE_CODES = (
+    SE01_COUNT,
+    ST02_SE02,
+    GS_GE_CONTROL,
+    GE01_COUNT,
+    ISA_IEA_CONTROL,
+    IEA01_COUNT,
+)
 
 
 def _el(e: list[str], k: int) -> str:
@@ -29,7 +36,9 @@ def _el(e: list[str], k: int) -> str:
 def _same_control(a: str, b: str) -> bool:
     if a == b:
         return True
-    return a.isdigit() and b.isdigit() and a.isascii() and b.isascii() and int(a) == int(b)
+    return (
+        a.isdigit() and b.isdigit() and a.isascii() and b.isascii() and int(a) == int(b)
+    )
 
 
 class Envelope:
@@ -54,8 +63,12 @@ class Envelope:
         self.gs08_versions: list[str] = []
 
     # -- helpers ---------------------------------------------------------------------------
-    def _error(self, seg_no: int, seg_id: str, expected: str, code: str) -> InputFileError:
-        return InputFileError(self.file_name, f"segment {seg_no} ({seg_id})", expected, code=code)
+    def _error(
+        self, seg_no: int, seg_id: str, expected: str, code: str
+    ) -> InputFileError:
+        return InputFileError(
+            self.file_name, f"segment {seg_no} ({seg_id})", expected, code=code
+        )
 
     def _warn(self, code: str, location: str, message: str) -> None:
         self.findings.append(Finding("warning", code, location, message))
@@ -63,20 +76,33 @@ class Envelope:
     def _not_open(self, seg_no: int, seg_id: str) -> None:
         if self.st_seg is not None:
             raise self._error(
-                self.st_seg, "ST", f"an SE closing this transaction before segment {seg_no} ({seg_id})", "truncated"
+                self.st_seg,
+                "ST",
+                f"an SE closing this transaction before segment {seg_no} ({seg_id})",
+                "truncated",
             )
 
     # -- segments --------------------------------------------------------------------------
     def isa(self, seg_no: int, e: list[str]) -> None:
         self._not_open(seg_no, "ISA")
         if self.gs_seg is not None:
-            raise self._error(self.gs_seg, "GS", f"a GE closing this group before segment {seg_no} (ISA)", "truncated")
+            raise self._error(
+                self.gs_seg,
+                "GS",
+                f"a GE closing this group before segment {seg_no} (ISA)",
+                "truncated",
+            )
         if self.isa_seg is not None:
             raise self._error(
-                self.isa_seg, "ISA", f"an IEA closing this interchange before segment {seg_no} (ISA)", "truncated"
+                self.isa_seg,
+                "ISA",
+                f"an IEA closing this interchange before segment {seg_no} (ISA)",
+                "truncated",
             )
         if len(e) != 17:
-            raise self._error(seg_no, "ISA", "an ISA segment with 16 elements", "malformed_isa")
+            raise self._error(
+                seg_no, "ISA", "an ISA segment with 16 elements", "malformed_isa"
+            )
         self.isa_seg = seg_no
         self.isa13 = _el(e, 13)
         self.n_gs = 0
@@ -85,13 +111,22 @@ class Envelope:
     def iea(self, seg_no: int, e: list[str]) -> None:
         self._not_open(seg_no, "IEA")
         if self.gs_seg is not None:
-            raise self._error(self.gs_seg, "GS", f"a GE closing this group before segment {seg_no} (IEA)", "truncated")
+            raise self._error(
+                self.gs_seg,
+                "GS",
+                f"a GE closing this group before segment {seg_no} (IEA)",
+                "truncated",
+            )
         if self.isa_seg is None:
-            raise self._error(seg_no, "IEA", "an IEA only after an ISA", "malformed_envelope")
+            raise self._error(
+                seg_no, "IEA", "an IEA only after an ISA", "malformed_envelope"
+            )
         where = f"ISA {self.isa13}"
         iea01, iea02 = _el(e, 1), _el(e, 2)
         if not _same_control(iea01, str(self.n_gs)):
-            self._warn(IEA01_COUNT, where, f"IEA01={iea01} but {self.n_gs} GS in interchange")
+            self._warn(
+                IEA01_COUNT, where, f"IEA01={iea01} but {self.n_gs} GS in interchange"
+            )
         if not _same_control(iea02, self.isa13):
             self._warn(ISA_IEA_CONTROL, where, f"IEA02={iea02} != ISA13={self.isa13}")
         self.isa_seg = None
@@ -99,7 +134,12 @@ class Envelope:
     def gs(self, seg_no: int, e: list[str]) -> None:
         self._not_open(seg_no, "GS")
         if self.gs_seg is not None:
-            raise self._error(self.gs_seg, "GS", f"a GE closing this group before segment {seg_no} (GS)", "truncated")
+            raise self._error(
+                self.gs_seg,
+                "GS",
+                f"a GE closing this group before segment {seg_no} (GS)",
+                "truncated",
+            )
         self.gs_seg = seg_no
         self.gs06 = _el(e, 6)
         self.gs08 = _el(e, 8) or None
@@ -112,7 +152,9 @@ class Envelope:
     def ge(self, seg_no: int, e: list[str]) -> None:
         self._not_open(seg_no, "GE")
         if self.gs_seg is None:
-            raise self._error(seg_no, "GE", "a GE only after a GS", "malformed_envelope")
+            raise self._error(
+                seg_no, "GE", "a GE only after a GS", "malformed_envelope"
+            )
         where = f"GS {self.gs06}"
         ge01, ge02 = _el(e, 1), _el(e, 2)
         if not _same_control(ge01, str(self.n_st)):
@@ -130,7 +172,9 @@ class Envelope:
 
     def se(self, seg_no: int, e: list[str]) -> None:
         if self.st_seg is None:
-            raise self._error(seg_no, "SE", "an SE only after an ST", "malformed_envelope")
+            raise self._error(
+                seg_no, "SE", "an SE only after an ST", "malformed_envelope"
+            )
         where = f"ST {self.st02}"
         n = seg_no - self.st_seg + 1
         se01, se02 = _el(e, 1), _el(e, 2)
@@ -147,10 +191,23 @@ class Envelope:
     def finish(self) -> None:
         """At the end of the file: everything opened must be closed."""
         if self.st_seg is not None:
-            raise self._error(self.st_seg, "ST", "an SE closing this transaction before the end of the file", "truncated")
+            raise self._error(
+                self.st_seg,
+                "ST",
+                "an SE closing this transaction before the end of the file",
+                "truncated",
+            )
         if self.gs_seg is not None:
-            raise self._error(self.gs_seg, "GS", "a GE closing this group before the end of the file", "truncated")
+            raise self._error(
+                self.gs_seg,
+                "GS",
+                "a GE closing this group before the end of the file",
+                "truncated",
+            )
         if self.isa_seg is not None:
             raise self._error(
-                self.isa_seg, "ISA", "an IEA closing this interchange before the end of the file", "truncated"
+                self.isa_seg,
+                "ISA",
+                "an IEA closing this interchange before the end of the file",
+                "truncated",
             )

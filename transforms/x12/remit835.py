@@ -17,7 +17,14 @@ from transforms.errors import InputFileError
 from transforms.ingest.records import Finding, ParsedFile
 from transforms.x12.envelope import Envelope
 from transforms.x12.tokenizer import Tokens, tokenize
-from transforms.x12.values import ZERO, BadValue, money_str, parse_date, parse_money, parse_quantity
+from transforms.x12.values import (
+    ZERO,
+    BadValue,
+    money_str,
+    parse_date,
+    parse_money,
+    parse_quantity,
+)
 
 KIND_835 = "x12_835"
 HashMemberId = Callable[[str | None], str | None]
@@ -55,7 +62,9 @@ BPR_UNBALANCED = "bpr_unbalanced"
 NO_TRANSACTIONS = "no_transactions"
 
 _PAD = [""] * 24
-_CAS_ELEMENTS = [(f"CAS{k:02d}", f"CAS{k + 1:02d}", f"CAS{k + 2:02d}") for k in range(2, 20, 3)]
+_CAS_ELEMENTS = [
+    (f"CAS{k:02d}", f"CAS{k + 1:02d}", f"CAS{k + 2:02d}") for k in range(2, 20, 3)
+]
 _PLB_ELEMENTS = [(f"PLB{k:02d}", f"PLB{k + 1:02d}") for k in range(3, 15, 2)]
 _MIA_REMARKS = (5, 20, 21, 22, 23)
 _ENVELOPE = frozenset(("ISA", "IEA", "GS", "GE"))
@@ -70,7 +79,13 @@ def _columns(names: tuple[str, ...], rows: list[list[Any]]) -> dict[str, list[An
 
 
 def _valid_segment_id(t: str) -> bool:
-    return 2 <= len(t) <= 3 and t.isascii() and t.isalnum() and t[0].isalpha() and t == t.upper()
+    return (
+        2 <= len(t) <= 3
+        and t.isascii()
+        and t.isalnum()
+        and t[0].isalpha()
+        and t == t.upper()
+    )
 
 
 class _Misplaced(Exception):
@@ -80,9 +95,13 @@ class _Misplaced(Exception):
         self.code = code
 
 
-def parse_835(data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId) -> ParsedFile:
+def parse_835(
+    data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId
+) -> ParsedFile:
     """Parse an 835 file. Raises InputFileError if it cannot be read."""
-    parsed, _ = parse_835_tokens(tokenize(data, file_name), file_name, file_id, hash_member_id)
+    parsed, _ = parse_835_tokens(
+        tokenize(data, file_name), file_name, file_id, hash_member_id
+    )
     return parsed
 
 
@@ -180,7 +199,9 @@ def parse_835_tokens(
                     if clm is None:
                         raise _Misplaced("an SVC only inside a claim (after CLP)")
                     if line is not None and line_charge - line_cas != line_paid:
-                        findings.append(_svc_finding(line[1], line_charge, line_cas, line_paid))
+                        findings.append(
+                            _svc_finding(line[1], line_charge, line_cas, line_paid)
+                        )
                     if len(e) < 6:
                         e.extend(_PAD[: 6 - len(e)])
                     c = e[1].split(comp)
@@ -203,9 +224,7 @@ def parse_835_tokens(
                 elif t == "DTM":
                     q = e[1] if len(e) > 1 else ""
                     if line is not None:
-                        if q == "472":
-                            line[12] = date(e[2], "DTM02")
-                        elif q == "150" and line[12] is None:
+                        if q == "472" or q == "150" and line[12] is None:
                             line[12] = date(e[2], "DTM02")
                     elif clm is not None:
                         if q == "232":
@@ -224,7 +243,9 @@ def parse_835_tokens(
                     if not g:
                         raise BadValue("CAS01", "a claim adjustment group code")
                     if n > 20:
-                        raise BadValue("CAS20", "at most 6 reason/amount/quantity triples")
+                        raise BadValue(
+                            "CAS20", "at most 6 reason/amount/quantity triples"
+                        )
                     if line is None:
                         level = "claim"
                         lref = None
@@ -240,7 +261,9 @@ def parse_835_tokens(
                         if r or a or qv:
                             names = _CAS_ELEMENTS[idx - 1]
                             if not r:
-                                raise BadValue(names[0], "a claim adjustment reason code")
+                                raise BadValue(
+                                    names[0], "a claim adjustment reason code"
+                                )
                             amt = money(a, names[1])
                             adj_rows.append([
                                 file_id, i + 1, cid, lref, level, g, r, amt,
@@ -263,7 +286,9 @@ def parse_835_tokens(
                             line[13] = e[2] or None
                     elif clm is None:
                         if pay is None:
-                            raise _Misplaced("a REF only inside a transaction (after ST)")
+                            raise _Misplaced(
+                                "a REF only inside a transaction (after ST)"
+                            )
                         if n1 == "PR" and len(e) > 2 and e[1] == "2U":
                             ref_2u = e[2] or None
                 elif t == "NM1":
@@ -290,17 +315,23 @@ def parse_835_tokens(
                     # close the open line and claim
                     if line is not None:
                         if line_charge - line_cas != line_paid:
-                            findings.append(_svc_finding(line[1], line_charge, line_cas, line_paid))
+                            findings.append(
+                                _svc_finding(line[1], line_charge, line_cas, line_paid)
+                            )
                         line = None
                     if clm is not None:
                         if clm_charge - clm_cas != clm_paid:
-                            findings.append(_clp_finding(clm[1], clm_charge, clm_cas, clm_paid))
+                            findings.append(
+                                _clp_finding(clm[1], clm_charge, clm_cas, clm_paid)
+                            )
                         clm = None
                     if t == "CLP":
                         if len(e) < 10:
                             e.extend(_PAD[: 10 - len(e)])
                         if not e[1]:
-                            raise BadValue("CLP01", "a claim id (patient control number)")
+                            raise BadValue(
+                                "CLP01", "a claim id (patient control number)"
+                            )
                         if not e[2]:
                             raise BadValue("CLP02", "a claim status code")
                         clm_charge = money(e[3], "CLP03")
@@ -320,7 +351,9 @@ def parse_835_tokens(
                     elif t == "PLB":
                         n = len(e)
                         if n > 15:
-                            raise BadValue("PLB15", "at most 6 adjustment reason/amount pairs")
+                            raise BadValue(
+                                "PLB15", "at most 6 adjustment reason/amount pairs"
+                            )
                         prov = e[1] if n > 1 else ""
                         fp = date(e[2], "PLB02") if n > 2 and e[2] else None
                         k = 3
@@ -332,7 +365,10 @@ def parse_835_tokens(
                                 names = _PLB_ELEMENTS[idx - 1]
                                 c = rc.split(comp)
                                 if not c[0]:
-                                    raise BadValue(names[0] + "-1", "a provider adjustment reason code")
+                                    raise BadValue(
+                                        names[0] + "-1",
+                                        "a provider adjustment reason code",
+                                    )
                                 amt = money(a, names[1])
                                 plb_rows.append([
                                     file_id, i + 1, pid, prov or None, fp, c[0],
@@ -343,7 +379,9 @@ def parse_835_tokens(
                             idx += 1
                     elif t == "SE":
                         if st_bpr is None:
-                            raise _Misplaced("a BPR segment in this transaction", "missing_segment")
+                            raise _Misplaced(
+                                "a BPR segment in this transaction", "missing_segment"
+                            )
                         pay[12] = pr_id or ref_2u or trn03
                         if st_paid - st_plb != st_bpr:
                             findings.append(
@@ -399,12 +437,27 @@ def parse_835_tokens(
                     env.st(i + 1, e)
                     st01 = e[1].strip() if len(e) > 1 else ""
                     if st01 != "835":
-                        shown = f" (found {st01})" if st01.isdigit() and len(st01) <= 3 else ""
-                        raise BadValue("ST01", f"an 835 transaction set{shown}", "unsupported_transaction")
+                        shown = (
+                            f" (found {st01})"
+                            if st01.isdigit() and len(st01) <= 3
+                            else ""
+                        )
+                        raise BadValue(
+                            "ST01",
+                            f"an 835 transaction set{shown}",
+                            "unsupported_transaction",
+                        )
                     pid = f"{file_id}-{i + 1}"
                     ver = env.version(e[3] if len(e) > 3 else "")
                     v4010 = bool(ver and ver.startswith("00401"))
-                    pay = [file_id, i + 1, pid, "835", ver, e[2] if len(e) > 2 and e[2] else None]
+                    pay = [
+                        file_id,
+                        i + 1,
+                        pid,
+                        "835",
+                        ver,
+                        e[2] if len(e) > 2 and e[2] else None,
+                    ]
                     pay.extend([None] * 10)
                     pay_rows.append(pay)
                     clm = line = None
@@ -426,22 +479,39 @@ def parse_835_tokens(
                         env.iea(i + 1, e)
                 elif not _valid_segment_id(t):
                     raise InputFileError(
-                        file_name, f"segment {i + 1}", "a segment id of 2-3 capital letters or digits", code="malformed_segment"
+                        file_name,
+                        f"segment {i + 1}",
+                        "a segment id of 2-3 capital letters or digits",
+                        code="malformed_segment",
                     )
                 elif pay is None:
                     raise _Misplaced(f"a {t} only inside a transaction (after ST)")
         env.finish()
     except BadValue as exc:
-        raise InputFileError(file_name, f"segment {i + 1} ({t}), element {exc.element}", exc.expected, code=exc.code) from None
+        raise InputFileError(
+            file_name,
+            f"segment {i + 1} ({t}), element {exc.element}",
+            exc.expected,
+            code=exc.code,
+        ) from None
     except _Misplaced as exc:
-        raise InputFileError(file_name, f"segment {i + 1} ({t})", exc.expected, code=exc.code) from None
+        raise InputFileError(
+            file_name, f"segment {i + 1} ({t})", exc.expected, code=exc.code
+        ) from None
     except IndexError:
         raise InputFileError(
-            file_name, f"segment {i + 1} ({t})", "more elements (a required element is missing)", code="missing_element"
+            file_name,
+            f"segment {i + 1} ({t})",
+            "more elements (a required element is missing)",
+            code="missing_element",
         ) from None
 
     if not pay_rows:
-        findings.append(Finding("warning", NO_TRANSACTIONS, None, "the file holds no 835 transaction"))
+        findings.append(
+            Finding(
+                "warning", NO_TRANSACTIONS, None, "the file holds no 835 transaction"
+            )
+        )
     tables = {
         "remit_payments": _columns(PAYMENT_COLUMNS, pay_rows),
         "remit_claims": _columns(CLAIM_COLUMNS, clm_rows),

@@ -80,7 +80,9 @@ def decode(data: bytes | str) -> tuple[str, bool]:
     return text, isinstance(data, bytes) and data[:2] in (b"\xff\xfe", b"\xfe\xff")
 
 
-def _bad(file_name: str, expected: str, code: str, location: str | None = "segment 1 (ISA)") -> InputFileError:
+def _bad(
+    file_name: str, expected: str, code: str, location: str | None = "segment 1 (ISA)"
+) -> InputFileError:
     return InputFileError(file_name, location, expected, code=code)
 
 
@@ -120,23 +122,40 @@ def isa_delimiters(text: str, pos: int, file_name: str, seg_no: int = 1) -> Deli
     where = f"segment {seg_no} (ISA)"
     el = text[pos + 3 : pos + 4]
     if not _is_delim(el):
-        raise _bad(file_name, "an element separator as the 4th character of ISA", "malformed_isa", where)
+        raise _bad(
+            file_name,
+            "an element separator as the 4th character of ISA",
+            "malformed_isa",
+            where,
+        )
     i = pos + 3
     for _ in range(15):
         i = text.find(el, i + 1)
         if i < 0 or i - pos > _ISA_MAX_LEN:
-            raise _bad(file_name, "an ISA segment with 16 elements", "malformed_isa", where)
+            raise _bad(
+                file_name, "an ISA segment with 16 elements", "malformed_isa", where
+            )
     comp = text[i + 1 : i + 2]
     if not _is_delim(comp) or comp == el:
         raise _bad(file_name, "a component separator in ISA16", "malformed_isa", where)
     term = _terminator_after(text, i + 2, file_name, where)
     if term in (el, comp):
-        raise _bad(file_name, "distinct element, component and segment delimiters", "malformed_isa", where)
+        raise _bad(
+            file_name,
+            "distinct element, component and segment delimiters",
+            "malformed_isa",
+            where,
+        )
     parts = text[pos:i].split(el)
     rep = None
     if len(parts) > 12:
         r = parts[11]
-        if parts[12].strip() >= "00501" and len(r) == 1 and _is_delim(r) and r not in (el, comp, term):
+        if (
+            parts[12].strip() >= "00501"
+            and len(r) == 1
+            and _is_delim(r)
+            and r not in (el, comp, term)
+        ):
             rep = r
     return Delimiters(el, comp, term, rep)
 
@@ -145,7 +164,9 @@ def _detect_no_envelope(text: str, pos: int, file_name: str) -> Delimiters:
     where = "segment 1"
     el = text[pos + 2 : pos + 3]
     if not _is_delim(el):
-        raise _bad(file_name, "an X12 file (starting with ISA, GS or ST)", "not_x12", None)
+        raise _bad(
+            file_name, "an X12 file (starting with ISA, GS or ST)", "not_x12", None
+        )
     n = len(text)
     k = pos + 3
     while k < n:
@@ -199,8 +220,10 @@ def tokenize(data: bytes | str, file_name: str) -> Tokens:
     while start < n and text[start] in BLANKS:
         start += 1
     if start >= n:
-        raise InputFileError(file_name, None, "an X12 file, found an empty file", code="empty_file")
-    crlf = "\r\n" in text[: 4096]
+        raise InputFileError(
+            file_name, None, "an X12 file, found an empty file", code="empty_file"
+        )
+    crlf = "\r\n" in text[:4096]
     head = text[start : start + 3]
     if head == "ISA":
         d = isa_delimiters(text, start, file_name)
@@ -228,4 +251,6 @@ def tokenize(data: bytes | str, file_name: str) -> Tokens:
         d = _detect_no_envelope(text, start, file_name)
         segments = _split(text[start:], d)
         return Tokens(segments, [Block(0, len(segments), d)], False, bom, crlf)
-    raise InputFileError(file_name, None, "an X12 file (starting with ISA, GS or ST)", code="not_x12")
+    raise InputFileError(
+        file_name, None, "an X12 file (starting with ISA, GS or ST)", code="not_x12"
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 _MAX_DIGITS = 18
 
 
@@ -25,7 +25,7 @@ class BadValue(Exception):
 
 def _number(s: str, element: str, max_decimals: int, expected: str) -> Decimal:
     t = s[1:] if s[:1] == "-" else s
-    whole, dot, frac = t.partition(".")
+    whole, _dot, frac = t.partition(".")
     if not (
         (whole or frac)
         and (not whole or (whole.isdigit() and whole.isascii()))
@@ -33,9 +33,14 @@ def _number(s: str, element: str, max_decimals: int, expected: str) -> Decimal:
     ):
         raise BadValue(element, expected)
     if len(frac) > max_decimals and frac[max_decimals:].strip("0"):
-        raise BadValue(element, f"{expected} with at most {max_decimals} decimal places")
+        raise BadValue(
+            element, f"{expected} with at most {max_decimals} decimal places"
+        )
     if len(whole.lstrip("0")) > _MAX_DIGITS - max_decimals:
-        raise BadValue(element, f"{expected} of at most {_MAX_DIGITS - max_decimals} integer digits")
+        raise BadValue(
+            element,
+            f"{expected} of at most {_MAX_DIGITS - max_decimals} integer digits",
+        )
     return Decimal(s)
 
 
@@ -57,7 +62,9 @@ def parse_date(s: str, element: str, yymmdd: bool = False) -> dt.date:
                 return dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
             if len(s) == 6 and yymmdd:
                 yy = int(s[:2])
-                return dt.date((2000 if yy < 50 else 1900) + yy, int(s[2:4]), int(s[4:]))
+                return dt.date(
+                    (2000 if yy < 50 else 1900) + yy, int(s[2:4]), int(s[4:])
+                )
         except ValueError:
             pass
     raise BadValue(element, "a date CCYYMMDD" + (" or YYMMDD" if yymmdd else ""))
