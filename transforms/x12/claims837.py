@@ -97,7 +97,7 @@ def parse_837(
     data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId
 ) -> ParsedFile:
     """Parse an 837P or 837I file. Raises InputFileError if it cannot be read."""
-    parsed, _ = parse_837_tokens(
+    parsed, _, _ = parse_837_tokens(
         tokenize(data, file_name), file_name, file_id, hash_member_id
     )
     return parsed
@@ -109,7 +109,7 @@ def parse_837_tokens(
     file_id: str,
     hash_member_id: HashMemberId,
     lenient: bool = False,
-) -> tuple[ParsedFile, list[str]]:
+) -> tuple[ParsedFile, list[str], Envelope]:
     """Parse tokenized 837 segments (``lenient``: bad amounts/dates are listed, not raised)."""
     segs = tokens.segments
     findings: list[Finding] = []
@@ -463,4 +463,4 @@ def parse_837_tokens(
         "claims": _columns(CLAIM_COLUMNS, clm_rows),
         "claim_lines": _columns(LINE_COLUMNS, line_rows),
     }
-    return ParsedFile(kind, tables, len(segs), findings), bad_values
+    return ParsedFile(kind, tables, len(segs), findings), bad_values, env

@@ -99,7 +99,7 @@ def parse_835(
     data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId
 ) -> ParsedFile:
     """Parse an 835 file. Raises InputFileError if it cannot be read."""
-    parsed, _ = parse_835_tokens(
+    parsed, _, _ = parse_835_tokens(
         tokenize(data, file_name), file_name, file_id, hash_member_id
     )
     return parsed
@@ -111,7 +111,7 @@ def parse_835_tokens(
     file_id: str,
     hash_member_id: HashMemberId,
     lenient: bool = False,
-) -> tuple[ParsedFile, list[str]]:
+) -> tuple[ParsedFile, list[str], Envelope]:
     """Parse tokenized 835 segments.
 
     With ``lenient`` (used by ``inspect``), an amount or date that is not of its type counts as
@@ -519,7 +519,7 @@ def parse_835_tokens(
         "remit_adjustments": _columns(ADJUSTMENT_COLUMNS, adj_rows),
         "provider_adjustments": _columns(PLB_COLUMNS, plb_rows),
     }
-    return ParsedFile(KIND_835, tables, len(segs), findings), bad_values
+    return ParsedFile(KIND_835, tables, len(segs), findings), bad_values, env
 
 
 def _svc_finding(seg_no: int, charge: Decimal, cas: Decimal, paid: Decimal) -> Finding:
