@@ -123,12 +123,12 @@ class Envelope:
             )
         where = f"ISA {self.isa13}"
         iea01, iea02 = _el(e, 1), _el(e, 2)
+        if not _same_control(iea02, self.isa13):
+            self._warn(ISA_IEA_CONTROL, where, f"IEA02={iea02} != ISA13={self.isa13}")
         if not _same_control(iea01, str(self.n_gs)):
             self._warn(
                 IEA01_COUNT, where, f"IEA01={iea01} but {self.n_gs} GS in interchange"
             )
-        if not _same_control(iea02, self.isa13):
-            self._warn(ISA_IEA_CONTROL, where, f"IEA02={iea02} != ISA13={self.isa13}")
         self.isa_seg = None
 
     def gs(self, seg_no: int, e: list[str]) -> None:
@@ -157,10 +157,10 @@ class Envelope:
             )
         where = f"GS {self.gs06}"
         ge01, ge02 = _el(e, 1), _el(e, 2)
-        if not _same_control(ge01, str(self.n_st)):
-            self._warn(GE01_COUNT, where, f"GE01={ge01} but {self.n_st} ST in group")
         if not _same_control(ge02, self.gs06):
             self._warn(GS_GE_CONTROL, where, f"GE02={ge02} != GS06={self.gs06}")
+        if not _same_control(ge01, str(self.n_st)):
+            self._warn(GE01_COUNT, where, f"GE01={ge01} but {self.n_st} ST in group")
         self.gs_seg = None
 
     def st(self, seg_no: int, e: list[str]) -> None:

@@ -49,7 +49,7 @@ class Tokens:
     segments: list[str]  # stripped, non-empty; segment number = index + 1
     blocks: list[Block]
     has_envelope: bool  # the file starts with ISA
-    bom: bool
+    bom: str | None  # "utf-8" / "utf-16": the file starts with a byte-order mark
     crlf: bool
 
     def elements(self) -> Iterator[tuple[int, list[str], Delimiters]]:
@@ -61,23 +61,29 @@ class Tokens:
                 yield i + 1, segs[i].split(sep), blk.delimiters
 
 
-def decode(data: bytes | str) -> tuple[str, bool]:
-    """Text of the file and whether it had a byte-order mark (UTF-8 or UTF-16)."""
+def decode(data: bytes | str) -> tuple[str, str | None]:
+    """Text of the file and its byte-order mark, if any (``"utf-8"``, ``"utf-16"``).
+
+    Bytes that are not UTF-8 are read as Latin-1: X12 text is ASCII, nothing fails to decode.
+    """
+    bom = None
     if isinstance(data, str):
         text = data
     elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        bom = "utf-16"
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
             text = data.decode("latin-1")
+            bom = None
     else:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = data.decode("latin-1")
     if text[:1] == "\ufeff":
-        return text[1:], True
-    return text, isinstance(data, bytes) and data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        return text[1:], bom or "utf-8"
+    return text, bom
 
 
 def _bad(
