@@ -9,6 +9,7 @@ NM1*IL, else NM1*QC) only reach the tables through ``hash_member_id``.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -117,6 +118,29 @@ def parse_835_tokens(
     With ``lenient`` (used by ``inspect``), an amount or date that is not of its type counts as
     0 / missing and its location is returned in the second value instead of raising.
     """
+    # Millions of small row lists: the cyclic garbage collector would rescan them again and
+    # again (quadratic time); none of them forms a cycle.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_835(tokens, file_name, file_id, hash_member_id, lenient)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_835(
+    tokens: Tokens,
+    file_name: str,
+    file_id: str,
+    hash_member_id: HashMemberId,
+    lenient: bool = False,
+) -> tuple[ParsedFile, list[str], Envelope]:
+    """Parse tokenized 835 segments.
+
+    With ``lenient`` (used by ``inspect``), an amount or date that is not of its type counts as
+    0 / missing and its location is returned in the second value instead of raising.
+    """
     segs = tokens.segments
     findings: list[Finding] = []
     env = Envelope(file_name, findings)
@@ -195,47 +219,7 @@ def parse_835_tokens(
             for i in range(blk.start, blk.end):
                 e = segs[i].split(el)
                 t = e[0]
-                if t == "SVC":
-                    if clm is None:
-                        raise _Misplaced("an SVC only inside a claim (after CLP)")
-                    if line is not None and line_charge - line_cas != line_paid:
-                        findings.append(
-                            _svc_finding(line[1], line_charge, line_cas, line_paid)
-                        )
-                    if len(e) < 6:
-                        e.extend(_PAD[: 6 - len(e)])
-                    c = e[1].split(comp)
-                    if not c[0]:
-                        raise BadValue("SVC01-1", "a product/service id qualifier")
-                    line_charge = money(e[2], "SVC02")
-                    line_paid = money(e[3], "SVC03")
-                    line_cas = ZERO
-                    n_lines += 1
-                    lid = f"{cid}-{n_lines}"
-                    line = [
-                        file_id, i + 1, cid, lid, n_lines, c[0],
-                        c[1] or None if len(c) > 1 else None,
-                        ":".join(filter(None, c[2:6])) or None if len(c) > 2 else None,
-                        line_charge, line_paid, e[4] or None,
-                        qty(e[5], "SVC05") if e[5] else None,
-                        None, None, None, None,
-                    ]  # fmt: skip
-                    line_rows.append(line)
-                elif t == "DTM":
-                    q = e[1] if len(e) > 1 else ""
-                    if line is not None:
-                        if q == "472" or q == "150" and line[12] is None:
-                            line[12] = date(e[2], "DTM02")
-                    elif clm is not None:
-                        if q == "232":
-                            clm[13] = date(e[2], "DTM02")
-                        elif q == "233":
-                            clm[14] = date(e[2], "DTM02")
-                        elif q == "050":
-                            clm[15] = date(e[2], "DTM02")
-                    elif pay is None:
-                        raise _Misplaced("a DTM only inside a transaction (after ST)")
-                elif t == "CAS":
+                if t == "CAS":
                     if clm is None:
                         raise _Misplaced("a CAS only inside a claim (after CLP)")
                     n = len(e)
@@ -274,6 +258,46 @@ def parse_835_tokens(
                             clm_cas += amt
                         k += 3
                         idx += 1
+                elif t == "DTM":
+                    q = e[1] if len(e) > 1 else ""
+                    if line is not None:
+                        if q == "472" or q == "150" and line[12] is None:
+                            line[12] = date(e[2], "DTM02")
+                    elif clm is not None:
+                        if q == "232":
+                            clm[13] = date(e[2], "DTM02")
+                        elif q == "233":
+                            clm[14] = date(e[2], "DTM02")
+                        elif q == "050":
+                            clm[15] = date(e[2], "DTM02")
+                    elif pay is None:
+                        raise _Misplaced("a DTM only inside a transaction (after ST)")
+                elif t == "SVC":
+                    if clm is None:
+                        raise _Misplaced("an SVC only inside a claim (after CLP)")
+                    if line is not None and line_charge - line_cas != line_paid:
+                        findings.append(
+                            _svc_finding(line[1], line_charge, line_cas, line_paid)
+                        )
+                    if len(e) < 6:
+                        e.extend(_PAD[: 6 - len(e)])
+                    c = e[1].split(comp)
+                    if not c[0]:
+                        raise BadValue("SVC01-1", "a product/service id qualifier")
+                    line_charge = money(e[2], "SVC02")
+                    line_paid = money(e[3], "SVC03")
+                    line_cas = ZERO
+                    n_lines += 1
+                    lid = f"{cid}-{n_lines}"
+                    line = [
+                        file_id, i + 1, cid, lid, n_lines, c[0],
+                        c[1] or None if len(c) > 1 else None,
+                        ":".join(filter(None, c[2:6])) or None if len(c) > 2 else None,
+                        line_charge, line_paid, e[4] or None,
+                        qty(e[5], "SVC05") if e[5] else None,
+                        None, None, None, None,
+                    ]  # fmt: skip
+                    line_rows.append(line)
                 elif t == "AMT":
                     if line is not None:
                         if len(e) > 1 and e[1] == "B6":

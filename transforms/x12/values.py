@@ -7,6 +7,7 @@ The checks are strict (a value is what X12 allows or it is rejected) and never e
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 ZERO = Decimal(0)
@@ -44,8 +45,13 @@ def _number(s: str, element: str, max_decimals: int, expected: str) -> Decimal:
     return Decimal(s)
 
 
+_PLAIN_MONEY = re.compile(r"-?(?:[0-9]{1,16}(?:\.[0-9]{0,2})?|\.[0-9]{1,2})").fullmatch
+
+
 def parse_money(s: str, element: str) -> Decimal:
     """``150000``, ``.5``, ``-1.27`` -> Decimal; at most two decimal places."""
+    if _PLAIN_MONEY(s):
+        return Decimal(s)
     return _number(s, element, 2, "a decimal amount")
 
 
