@@ -44,3 +44,31 @@ def hasher() -> MemberIdHasher:
 
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+def redelimit(
+    data: bytes, element: str, component: str, terminator: str, layout: str = ""
+) -> bytes:
+    """A fixture written with other delimiters (the fixtures use ``*`` ``:`` and ``~`` or newline).
+
+    ``layout``: "" one segment after the other, "lf"/"crlf" a line break after each terminator,
+    "nl" the newline as terminator (``terminator`` ignored), "indent" a line break and blanks.
+    """
+    from transforms.x12.tokenizer import tokenize
+
+    name = "redelimit"
+    toks = tokenize(data, name)
+    out = []
+    for blk in toks.blocks:
+        d = blk.delimiters
+        for seg in toks.segments[blk.start : blk.end]:
+            els = seg.split(d.element)
+            if els[0] == "ISA":
+                els[16] = component
+            else:
+                els = [e.replace(d.component, component) for e in els]
+            out.append(element.join(els))
+    if layout == "nl":
+        return ("\n".join(out) + "\n").encode()
+    sep = {"": "", "lf": "\n", "crlf": "\r\n", "indent": "\n    "}[layout]
+    return (terminator + sep).join(out).encode() + terminator.encode()
