@@ -65,6 +65,8 @@ def redelimit(
             els = seg.split(d.element)
             if els[0] == "ISA":
                 els[16] = component
+                if els[11] in (element, component, terminator):
+                    els[11] = "U"  # no repetition separator rather than a clash
             else:
                 els = [e.replace(d.component, component) for e in els]
             out.append(element.join(els))
