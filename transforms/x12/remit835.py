@@ -176,12 +176,19 @@ def _parse_835(
             money_cache[s] = d
         return d
 
+    qty_cache: dict[str, Decimal] = {}
+    qget = qty_cache.get
+
     def qty(s: str, element: str) -> Decimal | None:
-        try:
-            return parse_quantity(s.strip(" "), element)
-        except BadValue as exc:
-            soft(exc)
-            return None
+        d = qget(s)
+        if d is None:
+            try:
+                d = parse_quantity(s.strip(" "), element)
+            except BadValue as exc:
+                soft(exc)
+                return None
+            qty_cache[s] = d
+        return d
 
     def date(s: str, element: str) -> dt.date | None:
         d = dget(s)
@@ -226,16 +233,39 @@ def _parse_835(
                     g = e[1] if n > 1 else ""
                     if not g:
                         raise BadValue("CAS01", "a claim adjustment group code")
-                    if n > 20:
-                        raise BadValue(
-                            "CAS20", "at most 6 reason/amount/quantity triples"
-                        )
                     if line is None:
                         level = "claim"
                         lref = None
                     else:
                         level = "line"
                         lref = lid
+                    if n <= 5:  # one triple: the usual case
+                        if n < 5:
+                            e.extend(_PAD[: 5 - n])
+                        r = e[2]
+                        a = e[3]
+                        qv = e[4]
+                        if r or a or qv:
+                            if not r:
+                                raise BadValue(
+                                    "CAS02", "a claim adjustment reason code"
+                                )
+                            amt = mget(a)
+                            if amt is None:
+                                amt = money(a, "CAS03")
+                            adj_rows.append([
+                                file_id, i + 1, cid, lref, level, g, r, amt,
+                                (qget(qv) or qty(qv, "CAS04")) if qv else None, 1,
+                            ])  # fmt: skip
+                            if lref is None:
+                                clm_cas += amt
+                            else:
+                                line_cas += amt
+                        continue
+                    if n > 20:
+                        raise BadValue(
+                            "CAS20", "at most 6 reason/amount/quantity triples"
+                        )
                     k = 2
                     idx = 1
                     while k < n:
@@ -253,16 +283,19 @@ def _parse_835(
                                 file_id, i + 1, cid, lref, level, g, r, amt,
                                 qty(qv, names[2]) if qv else None, idx,
                             ])  # fmt: skip
-                            if lref is not None:
+                            if lref is None:
+                                clm_cas += amt
+                            else:
                                 line_cas += amt
-                            clm_cas += amt
                         k += 3
                         idx += 1
                 elif t == "DTM":
-                    q = e[1] if len(e) > 1 else ""
+                    q = e[1]
                     if line is not None:
                         if q == "472" or q == "150" and line[12] is None:
-                            line[12] = date(e[2], "DTM02")
+                            v = e[2]
+                            d = dget(v)
+                            line[12] = d if d is not None else date(v, "DTM02")
                     elif clm is not None:
                         if q == "232":
                             clm[13] = date(e[2], "DTM02")
@@ -275,17 +308,25 @@ def _parse_835(
                 elif t == "SVC":
                     if clm is None:
                         raise _Misplaced("an SVC only inside a claim (after CLP)")
-                    if line is not None and line_charge - line_cas != line_paid:
-                        findings.append(
-                            _svc_finding(line[1], line_charge, line_cas, line_paid)
-                        )
+                    if line is not None:
+                        if line_charge - line_cas != line_paid:
+                            findings.append(
+                                _svc_finding(line[1], line_charge, line_cas, line_paid)
+                            )
+                        clm_cas += line_cas
                     if len(e) < 6:
                         e.extend(_PAD[: 6 - len(e)])
                     c = e[1].split(comp)
                     if not c[0]:
                         raise BadValue("SVC01-1", "a product/service id qualifier")
-                    line_charge = money(e[2], "SVC02")
-                    line_paid = money(e[3], "SVC03")
+                    v = e[2]
+                    line_charge = mget(v)
+                    if line_charge is None:
+                        line_charge = money(v, "SVC02")
+                    v = e[3]
+                    line_paid = mget(v)
+                    if line_paid is None:
+                        line_paid = money(v, "SVC03")
                     line_cas = ZERO
                     n_lines += 1
                     lid = f"{cid}-{n_lines}"
@@ -294,19 +335,21 @@ def _parse_835(
                         c[1] or None if len(c) > 1 else None,
                         ":".join(filter(None, c[2:6])) or None if len(c) > 2 else None,
                         line_charge, line_paid, e[4] or None,
-                        qty(e[5], "SVC05") if e[5] else None,
+                        (qget(e[5]) or qty(e[5], "SVC05")) if e[5] else None,
                         None, None, None, None,
                     ]  # fmt: skip
                     line_rows.append(line)
                 elif t == "AMT":
                     if line is not None:
-                        if len(e) > 1 and e[1] == "B6":
-                            line[14] = money(e[2], "AMT02")
+                        if e[1] == "B6":
+                            v = e[2]
+                            d = mget(v)
+                            line[14] = d if d is not None else money(v, "AMT02")
                     elif clm is None and pay is None:
                         raise _Misplaced("an AMT only inside a transaction (after ST)")
                 elif t == "REF":
                     if line is not None:
-                        if len(e) > 2 and e[1] == "6R":
+                        if e[1] == "6R":
                             line[13] = e[2] or None
                     elif clm is None:
                         if pay is None:
@@ -342,6 +385,7 @@ def _parse_835(
                             findings.append(
                                 _svc_finding(line[1], line_charge, line_cas, line_paid)
                             )
+                        clm_cas += line_cas
                         line = None
                     if clm is not None:
                         if clm_charge - clm_cas != clm_paid:
