@@ -214,7 +214,21 @@ def _split(text: str, d: Delimiters) -> list[str]:
         if "\r" in text:
             text = text.replace("\r", "")
         parts = text.split(d.segment)
-    return list(filter(None, map(_strip, parts)))
+    if _needs_strip(text, d.segment):
+        return list(filter(None, map(_strip, parts)))
+    return list(
+        filter(None, parts)
+    )  # nothing to strip: spare a pass over every segment
+
+
+def _needs_strip(text: str, term: str) -> bool:
+    """Whether some segment may start or end with a blank (the usual file has none)."""
+    if f" {term}" in text or f"{term} " in text or text[:1] == " " or text[-1:] == " ":
+        return True
+    return any(c in text for c in _RARE_BLANKS if c != term)
+
+
+_RARE_BLANKS = tuple(c for c in BLANKS if c not in " \r\n")
 
 
 def tokenize(data: bytes | str, file_name: str) -> Tokens:
