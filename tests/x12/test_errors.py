@@ -160,6 +160,14 @@ def test_segment_out_of_place():
     assert (err.code, err.location) == ("malformed_segment", "segment 15")
 
 
+def test_unknown_segment_id_is_not_printed():
+    # a name that became a segment id (damaged delimiter) outside a transaction
+    data = fixture_bytes(LOOPS).replace(b"GE*1*383880001", b"TED*1*383880001")
+    err = fail(data)
+    assert "TED" not in str(err)
+    assert err.location == "segment 34"
+
+
 def test_inspect_never_raises_and_lists_errors(tmp_path):
     f = tmp_path / "bad.835"
     f.write_bytes(

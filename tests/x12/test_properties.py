@@ -4,6 +4,7 @@ values they were built from; random byte mutations never raise anything but Inpu
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -362,6 +363,18 @@ def _mutate(data: bytes, edits: list[tuple[int, int, int]]) -> bytes:
     return bytes(b)
 
 
+def _patient_names() -> set[str]:
+    from transforms.x12.tokenizer import tokenize
+
+    out: set[str] = set()
+    for name in FIXTURE_NAMES:
+        for _, e, _ in tokenize(fixture_bytes(name), name).elements():
+            if e[0] == "NM1" and len(e) > 5 and e[1] in ("QC", "IL", "74", "GB"):
+                out.update(v for v in e[3:6] if len(v) > 2)
+    return out
+
+
+PATIENT_NAMES = _patient_names()
 interesting_bytes = st.sampled_from(
     list(b"*:~^\n\r 0123456789.-ABCSEGILTXPV\x00\xff\xef")
 )
@@ -388,6 +401,8 @@ def test_mutated_files_raise_only_input_file_errors(name, edits, tmp_path_factor
         assert isinstance(parse_x12(data, name, "f" * 16, HASH), ParsedFile)
     except InputFileError as exc:
         assert exc.file_name == name
+        words = set(re.split(r"[^A-Za-z0-9]+", str(exc)))
+        assert not (words & PATIENT_NAMES), str(exc)
     f = tmp_path_factory.mktemp("mut") / name
     f.write_bytes(data)
     summary = inspect_file(f)  # never raises

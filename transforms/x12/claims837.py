@@ -16,6 +16,12 @@ from typing import Any
 from transforms.errors import InputFileError
 from transforms.ingest.records import Finding, ParsedFile
 from transforms.x12.envelope import Envelope
+from transforms.x12.segments import (
+    Misplaced,
+    rows_to_columns,
+    segment_location,
+    valid_segment_id,
+)
 from transforms.x12.tokenizer import Tokens, tokenize
 from transforms.x12.values import (
     ZERO,
@@ -70,29 +76,6 @@ def transaction_type(version: str | None) -> str | None:
     return None
 
 
-def _columns(names: tuple[str, ...], rows: list[list[Any]]) -> dict[str, list[Any]]:
-    if not rows:
-        return {n: [] for n in names}
-    return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
-
-
-def _valid_segment_id(t: str) -> bool:
-    return (
-        2 <= len(t) <= 3
-        and t.isascii()
-        and t.isalnum()
-        and t[0].isalpha()
-        and t == t.upper()
-    )
-
-
-class _Misplaced(Exception):
-    def __init__(self, expected: str, code: str = "malformed_segment"):
-        super().__init__(expected)
-        self.expected = expected
-        self.code = code
-
-
 def parse_837(
     data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId
 ) -> ParsedFile:
@@ -125,7 +108,7 @@ def parse_837_tokens(
     def soft(exc: BadValue) -> None:
         if not lenient:
             raise exc
-        bad_values.append(f"segment {i + 1} ({t}), element {exc.element}")
+        bad_values.append(segment_location(i + 1, t, exc.element))
 
     def money(s: str, element: str) -> Decimal:
         try:
@@ -215,13 +198,13 @@ def parse_837_tokens(
                 t = e[0]
                 if t == "LX":
                     if clm is None:
-                        raise _Misplaced("an LX only inside a claim (after CLM)")
+                        raise Misplaced("an LX only inside a claim (after CLM)")
                     lx = parse_int(e[1] if len(e) > 1 else "", "LX01")
                     in_2320 = False
                     line = None
                 elif t == "SV1" or t == "SV2":
                     if clm is None:
-                        raise _Misplaced(f"an {t} only inside a claim (after CLM)")
+                        raise Misplaced(f"an {t} only inside a claim (after CLM)")
                     in_2320 = False
                     if len(e) < 8:
                         e.extend(_PAD[: 8 - len(e)])
@@ -315,7 +298,7 @@ def parse_837_tokens(
                                 dx.append(c[1])
                 elif t == "CLM":
                     if not in_st:
-                        raise _Misplaced("a CLM only inside a transaction (after ST)")
+                        raise Misplaced("a CLM only inside a transaction (after ST)")
                     close_claim()
                     if len(e) < 6:
                         e.extend(_PAD[: 6 - len(e)])
@@ -364,7 +347,7 @@ def parse_837_tokens(
                         payer_seq = e[1] if len(e) > 1 and e[1] else None
                 elif t == "HL":
                     if not in_st:
-                        raise _Misplaced("an HL only inside a transaction (after ST)")
+                        raise Misplaced("an HL only inside a transaction (after ST)")
                     close_claim()
                     hl = e[3] if len(e) > 3 else ""
                     if hl == "20":
@@ -373,7 +356,7 @@ def parse_837_tokens(
                         payer_seq = payer_id = payer_name = member_hash = None
                 elif t == "BHT":
                     if not in_st:
-                        raise _Misplaced("a BHT only inside a transaction (after ST)")
+                        raise Misplaced("a BHT only inside a transaction (after ST)")
                     submission = date(e[4], "BHT04") if len(e) > 4 and e[4] else None
                 elif t == "ST":
                     env.st(i + 1, e)
@@ -415,11 +398,11 @@ def parse_837_tokens(
                     else:
                         env.iea(i + 1, e)
                 elif t == "SV3":
-                    raise _Misplaced(
+                    raise Misplaced(
                         "an 837 professional or institutional claim (dental is not supported)",
                         "unsupported_transaction",
                     )
-                elif not _valid_segment_id(t):
+                elif not valid_segment_id(t):
                     raise InputFileError(
                         file_name,
                         f"segment {i + 1}",
@@ -427,23 +410,23 @@ def parse_837_tokens(
                         code="malformed_segment",
                     )
                 elif not in_st:
-                    raise _Misplaced(f"a {t} only inside a transaction (after ST)")
+                    raise Misplaced("a segment only inside a transaction (after ST)")
         env.finish()
     except BadValue as exc:
         raise InputFileError(
             file_name,
-            f"segment {i + 1} ({t}), element {exc.element}",
+            segment_location(i + 1, t, exc.element),
             exc.expected,
             code=exc.code,
         ) from None
-    except _Misplaced as exc:
+    except Misplaced as exc:
         raise InputFileError(
-            file_name, f"segment {i + 1} ({t})", exc.expected, code=exc.code
+            file_name, segment_location(i + 1, t), exc.expected, code=exc.code
         ) from None
     except IndexError:
         raise InputFileError(
             file_name,
-            f"segment {i + 1} ({t})",
+            segment_location(i + 1, t),
             "more elements (a required element is missing)",
             code="missing_element",
         ) from None
@@ -460,7 +443,7 @@ def parse_837_tokens(
         else _TYPES.get(ttype or "professional", _TYPES["professional"])[1]
     )
     tables = {
-        "claims": _columns(CLAIM_COLUMNS, clm_rows),
-        "claim_lines": _columns(LINE_COLUMNS, line_rows),
+        "claims": rows_to_columns(CLAIM_COLUMNS, clm_rows),
+        "claim_lines": rows_to_columns(LINE_COLUMNS, line_rows),
     }
     return ParsedFile(kind, tables, len(segs), findings), bad_values, env

@@ -17,6 +17,12 @@ from typing import Any
 from transforms.errors import InputFileError
 from transforms.ingest.records import Finding, ParsedFile
 from transforms.x12.envelope import Envelope
+from transforms.x12.segments import (
+    Misplaced,
+    rows_to_columns,
+    segment_location,
+    valid_segment_id,
+)
 from transforms.x12.tokenizer import Tokens, tokenize
 from transforms.x12.values import (
     ZERO,
@@ -71,29 +77,6 @@ _MIA_REMARKS = (5, 20, 21, 22, 23)
 _ENVELOPE = frozenset(("ISA", "IEA", "GS", "GE"))
 # segments of an 835 that are read for nothing (or only mark a loop boundary)
 _IGNORED = frozenset(("N3", "N4", "PER", "RDM", "QTY", "TS3", "TS2", "CUR"))
-
-
-def _columns(names: tuple[str, ...], rows: list[list[Any]]) -> dict[str, list[Any]]:
-    if not rows:
-        return {n: [] for n in names}
-    return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
-
-
-def _valid_segment_id(t: str) -> bool:
-    return (
-        2 <= len(t) <= 3
-        and t.isascii()
-        and t.isalnum()
-        and t[0].isalpha()
-        and t == t.upper()
-    )
-
-
-class _Misplaced(Exception):
-    def __init__(self, expected: str, code: str = "malformed_segment"):
-        super().__init__(expected)
-        self.expected = expected
-        self.code = code
 
 
 def parse_835(
@@ -163,7 +146,7 @@ def _parse_835(
     def soft(exc: BadValue) -> None:
         if not lenient:
             raise exc
-        bad_values.append(f"segment {i + 1} ({t}), element {exc.element}")
+        bad_values.append(segment_location(i + 1, t, exc.element))
 
     def money(s: str, element: str) -> Decimal:
         d = mget(s)
@@ -228,7 +211,7 @@ def _parse_835(
                 t = e[0]
                 if t == "CAS":
                     if clm is None:
-                        raise _Misplaced("a CAS only inside a claim (after CLP)")
+                        raise Misplaced("a CAS only inside a claim (after CLP)")
                     n = len(e)
                     g = e[1] if n > 1 else ""
                     if not g:
@@ -304,10 +287,10 @@ def _parse_835(
                         elif q == "050":
                             clm[15] = date(e[2], "DTM02")
                     elif pay is None:
-                        raise _Misplaced("a DTM only inside a transaction (after ST)")
+                        raise Misplaced("a DTM only inside a transaction (after ST)")
                 elif t == "SVC":
                     if clm is None:
-                        raise _Misplaced("an SVC only inside a claim (after CLP)")
+                        raise Misplaced("an SVC only inside a claim (after CLP)")
                     if line is not None:
                         if line_charge - line_cas != line_paid:
                             findings.append(
@@ -346,14 +329,14 @@ def _parse_835(
                             d = mget(v)
                             line[14] = d if d is not None else money(v, "AMT02")
                     elif clm is None and pay is None:
-                        raise _Misplaced("an AMT only inside a transaction (after ST)")
+                        raise Misplaced("an AMT only inside a transaction (after ST)")
                 elif t == "REF":
                     if line is not None:
                         if e[1] == "6R":
                             line[13] = e[2] or None
                     elif clm is None:
                         if pay is None:
-                            raise _Misplaced(
+                            raise Misplaced(
                                 "a REF only inside a transaction (after ST)"
                             )
                         if n1 == "PR" and len(e) > 2 and e[1] == "2U":
@@ -368,17 +351,17 @@ def _parse_835(
                             clm[17] = hasher(e[9] if len(e) > 9 else None)
                             clm_il = True
                     elif pay is None:
-                        raise _Misplaced("an NM1 only inside a transaction (after ST)")
+                        raise Misplaced("an NM1 only inside a transaction (after ST)")
                 elif t == "LQ":
                     if line is None:
-                        raise _Misplaced("an LQ only inside a service line (after SVC)")
+                        raise Misplaced("an LQ only inside a service line (after SVC)")
                     if len(e) > 2 and e[1] == "HE" and e[2]:
                         line[15] = e[2] if line[15] is None else f"{line[15]};{e[2]}"
                 elif t == "CLP" or t == "LX" or t == "PLB" or t == "SE":
                     if pay is None:
                         if t == "SE":
                             env.se(i + 1, e)  # raises: SE without ST
-                        raise _Misplaced(f"a {t} only inside a transaction (after ST)")
+                        raise Misplaced(f"a {t} only inside a transaction (after ST)")
                     # close the open line and claim
                     if line is not None:
                         if line_charge - line_cas != line_paid:
@@ -447,7 +430,7 @@ def _parse_835(
                             idx += 1
                     elif t == "SE":
                         if st_bpr is None:
-                            raise _Misplaced(
+                            raise Misplaced(
                                 "a BPR segment in this transaction", "missing_segment"
                             )
                         pay[12] = pr_id or ref_2u or trn03
@@ -465,14 +448,14 @@ def _parse_835(
                         pay = None
                 elif t == "MOA" or t == "MIA":
                     if clm is None:
-                        raise _Misplaced(f"a {t} only inside a claim (after CLP)")
+                        raise Misplaced(f"a {t} only inside a claim (after CLP)")
                     ks = range(3, 8) if t == "MOA" else _MIA_REMARKS
                     for k in ks:
                         if k < len(e) and e[k]:
                             clm[16] = e[k] if clm[16] is None else f"{clm[16]};{e[k]}"
                 elif t == "BPR":
                     if pay is None:
-                        raise _Misplaced("a BPR only inside a transaction (after ST)")
+                        raise Misplaced("a BPR only inside a transaction (after ST)")
                     if len(e) < 17:
                         e.extend(_PAD[: 17 - len(e)])
                     st_bpr = money(e[2], "BPR02")
@@ -483,13 +466,13 @@ def _parse_835(
                     pay[10] = date(e[16], "BPR16") if e[16] else None
                 elif t == "TRN":
                     if pay is None:
-                        raise _Misplaced("a TRN only inside a transaction (after ST)")
+                        raise Misplaced("a TRN only inside a transaction (after ST)")
                     if clm is None and pay[11] is None:
                         pay[11] = e[2] if len(e) > 2 and e[2] else None
                         trn03 = e[3] if len(e) > 3 and e[3] else None
                 elif t == "N1":
                     if pay is None:
-                        raise _Misplaced("an N1 only inside a transaction (after ST)")
+                        raise Misplaced("an N1 only inside a transaction (after ST)")
                     if clm is None:
                         if len(e) < 5:
                             e.extend(_PAD[: 5 - len(e)])
@@ -535,7 +518,7 @@ def _parse_835(
                     pr_id = ref_2u = trn03 = None
                 elif t in _IGNORED:
                     if pay is None:
-                        raise _Misplaced(f"a {t} only inside a transaction (after ST)")
+                        raise Misplaced(f"a {t} only inside a transaction (after ST)")
                 elif t in _ENVELOPE:
                     if t == "ISA":
                         env.isa(i + 1, e)
@@ -545,7 +528,7 @@ def _parse_835(
                         env.ge(i + 1, e)
                     else:
                         env.iea(i + 1, e)
-                elif not _valid_segment_id(t):
+                elif not valid_segment_id(t):
                     raise InputFileError(
                         file_name,
                         f"segment {i + 1}",
@@ -553,23 +536,23 @@ def _parse_835(
                         code="malformed_segment",
                     )
                 elif pay is None:
-                    raise _Misplaced(f"a {t} only inside a transaction (after ST)")
+                    raise Misplaced("a segment only inside a transaction (after ST)")
         env.finish()
     except BadValue as exc:
         raise InputFileError(
             file_name,
-            f"segment {i + 1} ({t}), element {exc.element}",
+            segment_location(i + 1, t, exc.element),
             exc.expected,
             code=exc.code,
         ) from None
-    except _Misplaced as exc:
+    except Misplaced as exc:
         raise InputFileError(
-            file_name, f"segment {i + 1} ({t})", exc.expected, code=exc.code
+            file_name, segment_location(i + 1, t), exc.expected, code=exc.code
         ) from None
     except IndexError:
         raise InputFileError(
             file_name,
-            f"segment {i + 1} ({t})",
+            segment_location(i + 1, t),
             "more elements (a required element is missing)",
             code="missing_element",
         ) from None
@@ -581,11 +564,11 @@ def _parse_835(
             )
         )
     tables = {
-        "remit_payments": _columns(PAYMENT_COLUMNS, pay_rows),
-        "remit_claims": _columns(CLAIM_COLUMNS, clm_rows),
-        "remit_lines": _columns(LINE_COLUMNS, line_rows),
-        "remit_adjustments": _columns(ADJUSTMENT_COLUMNS, adj_rows),
-        "provider_adjustments": _columns(PLB_COLUMNS, plb_rows),
+        "remit_payments": rows_to_columns(PAYMENT_COLUMNS, pay_rows),
+        "remit_claims": rows_to_columns(CLAIM_COLUMNS, clm_rows),
+        "remit_lines": rows_to_columns(LINE_COLUMNS, line_rows),
+        "remit_adjustments": rows_to_columns(ADJUSTMENT_COLUMNS, adj_rows),
+        "provider_adjustments": rows_to_columns(PLB_COLUMNS, plb_rows),
     }
     return ParsedFile(KIND_835, tables, len(segs), findings), bad_values, env
 
