@@ -9,6 +9,7 @@ id (2010BA NM1*IL NM109) only reaches the tables through ``hash_member_id``.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -94,6 +95,22 @@ def parse_837_tokens(
     lenient: bool = False,
 ) -> tuple[ParsedFile, list[str], Envelope]:
     """Parse tokenized 837 segments (``lenient``: bad amounts/dates are listed, not raised)."""
+    enabled = gc.isenabled()
+    gc.disable()  # many small row lists, no cycles: see parse_835_tokens
+    try:
+        return _parse_837(tokens, file_name, file_id, hash_member_id, lenient)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_837(
+    tokens: Tokens,
+    file_name: str,
+    file_id: str,
+    hash_member_id: HashMemberId,
+    lenient: bool,
+) -> tuple[ParsedFile, list[str], Envelope]:
     segs = tokens.segments
     findings: list[Finding] = []
     env = Envelope(file_name, findings)
