@@ -159,3 +159,30 @@ def test_837_replacement_claim_references():
         "A021",
         "A021;Z0000;R69",
     )
+
+
+def test_835_subscriber_id_wins_over_patient_id():
+    name = "badx12__X221-secondary-payments.edi"
+    data = fixture_bytes(name).replace(
+        b"NM1*QC*1*BAKI*ANGI****MI*456789123~",
+        b"NM1*QC*1*BAKI*ANGI****MI*456789123~NM1*IL*1*X*Y****MI*SUB777~",
+    )
+    data = data.replace(b"SE*39*0001", b"SE*40*0001")
+    p = parse_x12(data, name, FID, hasher())
+    assert p.findings == []
+    assert p.tables["remit_claims"]["member_id_hash"][1] == hasher()("SUB777")
+
+
+def test_4010_remittance():
+    data = fixture_bytes("pyx12__835_mult_loops.txt").replace(
+        b"005010X221A1", b"004010X091A1"
+    )
+    data = data.replace(b"*^*00501*", b"*U*00401*").replace(
+        b"CAS*OA*A7*127.8", b"CAS*CR*A7*127.8"
+    )
+    data = data.replace(b"DTM*150*20031129", b"DTM*472*031129")
+    p = parse_x12(data, "old.835", FID, hasher())
+    assert p.findings == []
+    assert p.tables["remit_payments"]["x12_version"] == ["004010X091A1"]
+    assert p.tables["remit_adjustments"]["group_code"] == ["CO", "CR", "OA"]
+    assert p.tables["remit_lines"]["service_date"][0] == dt.date(2003, 11, 29)

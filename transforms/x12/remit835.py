@@ -353,10 +353,13 @@ def _parse_835(
                     elif pay is None:
                         raise Misplaced("an NM1 only inside a transaction (after ST)")
                 elif t == "LQ":
-                    if line is None:
-                        raise Misplaced("an LQ only inside a service line (after SVC)")
-                    if len(e) > 2 and e[1] == "HE" and e[2]:
-                        line[15] = e[2] if line[15] is None else f"{line[15]};{e[2]}"
+                    if line is not None:
+                        if e[1] == "HE" and len(e) > 2 and e[2]:
+                            line[15] = (
+                                e[2] if line[15] is None else f"{line[15]};{e[2]}"
+                            )
+                    elif pay is None:
+                        raise Misplaced("an LQ only inside a transaction (after ST)")
                 elif t == "CLP" or t == "LX" or t == "PLB" or t == "SE":
                     if pay is None:
                         if t == "SE":
