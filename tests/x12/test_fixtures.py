@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from decimal import Decimal
@@ -269,6 +270,7 @@ def test_inspect_paths_directory_covers_every_file_without_raising():
         assert by_name[name]["errors"] == []
     # EXPECTED.json, NOTICE.md, SOURCES.tsv are not X12: a summary with an error, no exception
     assert by_name["NOTICE.md"]["errors"][0]["code"] == "not_x12"
+    assert json.loads(json.dumps(out)) == out  # JSON-able as it is
 
 
 # --- PHI -------------------------------------------------------------------------------------
