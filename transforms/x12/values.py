@@ -42,7 +42,10 @@ def _number(s: str, element: str, max_decimals: int, expected: str) -> Decimal:
             element,
             f"{expected} of at most {_MAX_DIGITS - max_decimals} integer digits",
         )
-    return Decimal(s)
+    d = Decimal(s)
+    if len(frac) > max_decimals:  # trailing zeros only (checked above): 12.340 -> 12.34
+        d = d.quantize(Decimal(1).scaleb(-max_decimals))
+    return d
 
 
 _PLAIN_MONEY = re.compile(r"-?(?:[0-9]{1,16}(?:\.[0-9]{0,2})?|\.[0-9]{1,2})").fullmatch
