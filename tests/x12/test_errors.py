@@ -241,7 +241,9 @@ def test_envelope_count_findings():
 def test_money_accepted(s, v):
     d = parse_money(s, "X01")
     assert d == Decimal(v)
-    assert d.as_tuple().exponent >= -2  # at most two decimal places, as the tables expect
+    assert (
+        d.as_tuple().exponent >= -2
+    )  # at most two decimal places, as the tables expect
 
 
 @pytest.mark.parametrize(

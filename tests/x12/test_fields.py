@@ -186,3 +186,42 @@ def test_4010_remittance():
     assert p.tables["remit_payments"]["x12_version"] == ["004010X091A1"]
     assert p.tables["remit_adjustments"]["group_code"] == ["CO", "CR", "OA"]
     assert p.tables["remit_lines"]["service_date"][0] == dt.date(2003, 11, 29)
+
+
+def test_837_several_subscribers_and_patients():
+    text = fixture_bytes("lfh__demo.837").decode()
+    segs = [s.strip() for s in text.split("~") if s.strip()]
+    head = segs[: segs.index("HL*2*1*22*1")]
+    sub = segs[segs.index("HL*2*1*22*1") : segs.index("SE*41*0021")]
+    sub2 = [
+        "HL*4*1*22*0", "SBR*S*18*******MB", "NM1*IL*1*ROE*RAY****MI*MEMBER2",
+        "NM1*PR*2*OTHER PAYER*****PI*PAYER2", "CLM*SECOND*25***21:B:8*Y*A*Y*I", "REF*F8*ORIG1",
+        "LX*1", "SV1*HC:99213:25:59*25*UN*2***1", "DTP*472*RD8*20061001-20061005", "REF*6R*LCN1",
+        "CLM*THIRD*5***21:B:1*Y*A*Y*I", "LX*1", "SV1*HC:99211*5*UN*1***1", "DTP*472*D8*20061007",
+    ]  # fmt: skip
+    body = head + sub + sub2
+    st = body.index("ST*837*0021*005010X222A2")
+    body += [f"SE*{len(body) - st + 1}*0021", "GE*1*1", "IEA*1*000000907"]
+    p = parse_x12(("~\n".join(body) + "~\n").encode(), "multi.837", FID, hasher())
+    assert p.findings == []
+    c = p.tables["claims"]
+    h = hasher()
+    assert c["claim_id"] == ["26463774", "SECOND", "THIRD"]
+    assert c["payer_id"] == ["999996666", "PAYER2", "PAYER2"]
+    assert c["payer_sequence"] == ["P", "S", "S"]
+    assert c["member_id_hash"] == [h("JS00111223333"), h("MEMBER2"), h("MEMBER2")]
+    assert c["billing_npi"] == ["1912301953"] * 3
+    assert c["frequency_code"] == ["1", "8", "1"]
+    assert c["original_claim_id"] == [None, "ORIG1", None]
+    assert c["principal_diagnosis"] == ["0340", None, None]
+    assert (c["service_from"][1], c["service_to"][1]) == (
+        dt.date(2006, 10, 1),
+        dt.date(2006, 10, 1),
+    )
+    assert c["place_of_service"] == ["11", "21", "21"]
+    ln = p.tables["claim_lines"]
+    assert ln["claim_id"][-2:] == ["SECOND", "THIRD"]
+    assert ln["modifiers"][-2:] == ["25:59", None]
+    assert ln["line_control_number"][-2:] == ["LCN1", None]
+    assert ln["service_date"][-2:] == [dt.date(2006, 10, 1), dt.date(2006, 10, 7)]
+    assert ln["units"][-2:] == [Decimal(2), Decimal(1)]

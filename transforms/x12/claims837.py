@@ -259,10 +259,9 @@ def _parse_837(
                     q = e[1]
                     if line is not None:
                         if q == "472":
-                            d = period(e[2], e[3], "DTP03")[0]
-                            line[10] = d
-                            if d is not None:
-                                line_dates.append(d)
+                            d, d_to = period(e[2], e[3], "DTP03")
+                            line[10] = d  # a line period (RD8) keeps its first day
+                            line_dates.extend(x for x in (d, d_to) if x is not None)
                     elif not in_2320 and (q == "434" or q == "472"):
                         clm[8], clm[9] = period(e[2], e[3], "DTP03")
                         clm_dates = True
