@@ -42,3 +42,20 @@ def test_clear_errors_for_bad_arguments(tmp_path):
     assert r.returncode == 2 and "landing folder not found" in r.stderr
     r = run("report", "--warehouse", str(tmp_path / "missing.duckdb"))
     assert r.returncode == 2 and "warehouse not found" in r.stderr
+
+
+def test_inspect_prints_the_expected_totals():
+    import json
+
+    from tests.conftest import shared_dir
+
+    fx = shared_dir() / "fixtures" / "x12"
+    expected = json.loads((fx / "EXPECTED.json").read_text())
+    r = run("inspect", str(fx / "lfh__medicare-part-a.835"), str(fx / "badx12__error_validation.edi"), str(fx / "lfh__demo.837"))
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out[0]["x835"] == expected["lfh__medicare-part-a.835"]["x835"]
+    assert out[2]["x837"].items() >= expected["lfh__demo.837"]["x837"].items()
+    text = json.dumps(out[1])
+    for anomaly in expected["badx12__error_validation.edi"]["structural_anomalies"]:
+        assert anomaly in text
