@@ -4,9 +4,15 @@ For every series (all claims; each payer; each root-cause category; each payer a
 each department and category; each location and category) the weekly initial denial rate is
 compared with its own baseline, as a p-chart does, with a test that holds for small counts:
 
+* cohorts: claims are counted in the week they were first billed (their initial adjudication
+  decides whether they were denied), so an alert's start week is the week the cause began
+  (a payer's new rule, a coding change), not smeared by payers' adjudication lags;
 * baseline: the pooled rate of the ``baseline_weeks`` weeks before the week tested (at least
-  ``min_baseline_weeks`` of them with claims); it is frozen while an alert runs, so a lasting
-  shift does not become its own baseline;
+  ``min_baseline_weeks`` of them with claims), shrunk toward the parent series' rate over the
+  same weeks with the weight of ``PRIOR_CLAIMS`` claims (a payer's series toward all claims, a
+  payer's category toward the category over all payers), so a small series whose baseline
+  happened to be zero does not alert on its first few denials; the baseline is frozen while an
+  alert runs, so a lasting shift does not become its own baseline;
 * a week starts an alert when its rate is above the p-chart's upper 3-sigma limit for its own
   number of claims **and** the exact binomial probability of so many denials or more under the
   baseline rate is below ``alpha`` (the binomial test keeps weeks with few claims from raising
@@ -29,14 +35,16 @@ import duckdb
 from scipy.stats import binom
 
 SCOPES = {
-    # name: (SQL expression of the scope value, category-specific?)
-    "all": ("'all claims'", False),
-    "payer": ("payer_name", False),
-    "category": ("'all payers'", True),
-    "payer_category": ("payer_name", True),
-    "department_category": ("department", True),
-    "location_category": ("location", True),
+    # name: (SQL expression of the scope value, category-specific?, parent scope)
+    "all": ("'all claims'", False, None),
+    "payer": ("payer_name", False, "all"),
+    "category": ("'all payers'", True, None),
+    "payer_category": ("payer_name", True, "category"),
+    "department_category": ("department", True, "category"),
+    "location_category": ("location", True, "category"),
+    "payer_department_category": ("payer_name || ' / ' || department", True, "category"),
 }
+PRIOR_CLAIMS = 100  # weight, in claims, of the parent series' rate in a baseline
 
 
 @dataclass(frozen=True)
@@ -62,17 +70,24 @@ class Alert:
 
 
 def _series(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str | None], list[tuple[str, int, int, float]]]:
-    """{(scope, subject, category): [(iso_week, claims, denied, denied charges)]} for every series,
+    """{(scope, subject, category): [(bill week, claims, denied, denied charges)]} for every series,
     weeks in order, including weeks with no denial (zero counts)."""
     weeks = [r[0] for r in con.execute(
         "SELECT iso_week FROM intermediate.int_calendar_weeks WHERE is_complete ORDER BY week_start").fetchall()]
+    # the last weeks' cohorts are mostly not adjudicated yet: a week is tested once its cohort of
+    # adjudicated claims has reached half the median cohort size (later weeks wait for next time)
+    sizes = dict(con.execute("SELECT bill_week, count(*) FROM marts.mart_claim_facts GROUP BY 1").fetchall())
+    if sizes:
+        median = sorted(sizes.values())[len(sizes) // 2]
+        last = max((w for w in weeks if sizes.get(w, 0) >= median / 2), default=None)
+        weeks = [w for w in weeks if last is not None and w <= last]
     out: dict[tuple[str, str, str | None], dict[str, tuple[int, int, float]]] = {}
-    for scope, (expr, by_cat) in SCOPES.items():
+    for scope, (expr, by_cat, _) in SCOPES.items():
         if by_cat:
             # denominator: the subject's claims; numerator: those initially denied with the category
             rows = con.execute(f"""
                 WITH base AS (
-                    SELECT f.claim_family_id, f.iso_week, {expr} AS subject, f.charge_amount
+                    SELECT f.claim_family_id, f.bill_week AS iso_week, {expr} AS subject, f.charge_amount
                     FROM marts.mart_claim_facts AS f
                 ),
                 cats AS (
@@ -86,7 +101,7 @@ def _series(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str | None],
                 GROUP BY ALL
             """).fetchall()
             totals = con.execute(
-                f"SELECT iso_week, {expr} AS subject, count(*) FROM marts.mart_claim_facts GROUP BY ALL").fetchall()
+                f"SELECT bill_week, {expr} AS subject, count(*) FROM marts.mart_claim_facts GROUP BY ALL").fetchall()
             seen_cats: dict[str, set[str]] = {}
             for wk, subj, cat, claims, denied, dollars in rows:
                 out.setdefault((scope, subj, cat), {})[wk] = (claims, denied, float(dollars or 0))
@@ -96,7 +111,7 @@ def _series(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str | None],
                     out[(scope, subj, cat)].setdefault(wk, (claims, 0, 0.0))
         else:
             rows = con.execute(f"""
-                SELECT iso_week, {expr} AS subject, count(*), count(*) FILTER (WHERE initially_denied),
+                SELECT bill_week, {expr} AS subject, count(*), count(*) FILTER (WHERE initially_denied),
                        coalesce(sum(charge_amount) FILTER (WHERE initially_denied), 0)
                 FROM marts.mart_claim_facts GROUP BY ALL""").fetchall()
             for wk, subj, claims, denied, dollars in rows:
@@ -117,13 +132,29 @@ def detect(
 ) -> list[Alert]:
     """Every alert over the warehouse's completed weeks, most dollars at stake first."""
     alerts: list[Alert] = []
-    for (scope, subject, category), points in _series(con).items():
-        alerts.extend(_scan(scope, subject, category, points, baseline_weeks, min_baseline_weeks, alpha, min_extra))
+    series = _series(con)
+    for (scope, subject, category), points in series.items():
+        parent_scope = SCOPES[scope][2]
+        parent = None
+        if parent_scope is not None:
+            parent_subject = "all claims" if parent_scope == "all" else "all payers"
+            parent = dict((p[0], p) for p in series.get((parent_scope, parent_subject, category), []))
+        alerts.extend(_scan(scope, subject, category, points, baseline_weeks, min_baseline_weeks, alpha, min_extra, parent))
     alerts.sort(key=lambda a: (-a.dollars_at_stake, a.start_week))
     return alerts
 
 
-def _scan(scope, subject, category, points, baseline_weeks, min_baseline_weeks, alpha, min_extra) -> list[Alert]:
+def _baseline(base: list, parent: dict | None) -> float:
+    n, x = sum(b[1] for b in base), sum(b[2] for b in base)
+    if parent is None:
+        return x / n
+    pn = sum(parent[b[0]][1] for b in base if b[0] in parent)
+    px = sum(parent[b[0]][2] for b in base if b[0] in parent)
+    prior = px / pn if pn else x / n
+    return (x + PRIOR_CLAIMS * prior) / (n + PRIOR_CLAIMS)
+
+
+def _scan(scope, subject, category, points, baseline_weeks, min_baseline_weeks, alpha, min_extra, parent=None) -> list[Alert]:
     """Walk the weeks in order. At week i, with the baseline of the weeks before it, look at the
     windows that start at i (1, 2 and 3 weeks long): a window whose every week is above the
     baseline's 1-sigma limit and whose pooled count has a binomial tail probability below alpha
@@ -136,7 +167,10 @@ def _scan(scope, subject, category, points, baseline_weeks, min_baseline_weeks, 
         if len(base) < min_baseline_weeks or points[i][1] == 0:
             i += 1
             continue
-        p0 = sum(b[2] for b in base) / sum(b[1] for b in base)
+        p0 = _baseline(base, parent)
+        if p0 <= 0:
+            i += 1
+            continue
         started = False
         for k in (1, 2, 3):
             window = points[i:i + k]
