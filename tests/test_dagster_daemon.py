@@ -1,0 +1,69 @@
+"""Operations for real: `dg dev` (webserver and daemon) on a localhost port; a file dropped in the
+landing folder makes the sensor start a run, seen through the GraphQL API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_dagster_webserver import free_port, graphql
+from transforms import warehouse
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = """{ runsOrError(filter: {tags: [{key: "dagster/sensor_name", value: "landing_sensor"}]}) {
+  ... on Runs { results { runId status } } } }"""
+
+
+@pytest.mark.slow
+def test_sensor_starts_a_run_for_dropped_files(tmp_path):
+    from tests.conftest import TINY, TINY_AS_OF
+
+    port = free_port()
+    landing, out, wh = tmp_path / "landing", tmp_path / "out", tmp_path / "wh" / "w.duckdb"
+    landing.mkdir()
+    (tmp_path / "settings.yaml").write_text(f"as_of_date: {TINY_AS_OF}\n")
+    (tmp_path / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "DENIALS_WAREHOUSE": str(wh), "DENIALS_LANDING": str(landing),
+           "DENIALS_OUTPUT": str(out), "DENIALS_SETTINGS": str(tmp_path / "settings.yaml")}
+    exe = Path(sys.executable).parent / "dagster"
+    proc = subprocess.Popen(
+        [str(exe), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                graphql(port, "{ version }")
+                break
+            except OSError:
+                time.sleep(1)
+        # drop the files: the sensor (30 s interval) starts one run for the batch
+        for sub in ("claims", "remittances"):
+            shutil.copytree(TINY / sub, landing / sub)
+        status, runs = None, []
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            runs = graphql(port, RUNS)["data"]["runsOrError"]["results"]
+            if runs and runs[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+                status = runs[0]["status"]
+                break
+            time.sleep(3)
+        assert status == "SUCCESS", f"sensor runs: {runs}\n{proc.stdout.peek(8000)[-4000:] if proc.stdout else ''}"
+        time.sleep(35)  # another sensor tick: the same files start no second run
+        assert len(graphql(port, RUNS)["data"]["runsOrError"]["results"]) == 1
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+    con = warehouse.connect(wh, read_only=True)
+    assert con.execute("SELECT count(*) FROM audit.file_manifest WHERE status = 'loaded'").fetchone()[0] == 6
+    assert (out / "weekly" / "2026-W13.html").exists()
