@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CLP02_CODES = ["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"]
+TODAY = "__today__"  # replaced by the validation date: "no date after today"
+EARLIEST = "2000-01-01"
 CAS_GROUPS = ["CO", "PR", "OA", "PI", "CR"]
 
 
@@ -63,6 +65,14 @@ SUITES: tuple[Suite, ...] = (
                    "warning", "invalid", "claims are billed on or after the date of service"),
             Expect("ExpectColumnValuesToBeInSet", {"column": "frequency_code", "value_set": ["1", "7", "8"]}, "warning",
                    "codes", "claim frequency codes are 1, 7 or 8"),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "service_from", "min_value": EARLIEST, "max_value": TODAY},
+                   "warning", "invalid", "dates of service are plausible (not in the future, not before 2000)"),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "submission_date", "min_value": EARLIEST, "max_value": TODAY},
+                   "warning", "invalid", "bill dates are plausible (not in the future, not before 2000)"),
+            Expect("ExpectColumnValuesToMatchRegex", {"column": "billing_npi", "regex": r"^[12][0-9]{9}$"}, "warning",
+                   "codes", "billing NPIs have the NPI format (10 digits starting 1 or 2)"),
+            Expect("ExpectColumnValuesToBeInSet", {"column": "npi_check_digit_ok", "value_set": [True]}, "warning",
+                   "codes", "billing and rendering NPIs pass the NPI check digit (Luhn with prefix 80840)"),
         ),
     ),
     Suite(
@@ -87,6 +97,8 @@ SUITES: tuple[Suite, ...] = (
             _present("charge_amount", "charge (CLP03)"),
             _present("paid_amount", "paid amount (CLP04)"),
             _present("payment_date", "payment date"),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "payment_date", "min_value": EARLIEST, "max_value": TODAY},
+                   "warning", "invalid", "payment dates are plausible (not in the future, not before 2000)"),
             Expect("ExpectColumnValuesToBeInSet", {"column": "status_code", "value_set": CLP02_CODES}, "warning", "codes",
                    "claim status codes (CLP02) are known codes"),
         ),

@@ -43,6 +43,17 @@ def _gx_context():
     return gx, context
 
 
+def _resolve(value, today: dt.date):
+    """Dates in suites are written as ISO strings (or TODAY); DataFrame date columns hold dates."""
+    from transforms.quality.suites import TODAY
+
+    if value == TODAY:
+        return today
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return dt.date.fromisoformat(value)
+    return value
+
+
 def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite) -> list[ExpectationOutcome]:
     gx, context = _gx_context()
     import great_expectations.expectations as gxe
@@ -62,17 +73,25 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite) -> list[ExpectationO
     asset = source.add_dataframe_asset(name=suite.table)
     batch_def = asset.add_batch_definition_whole_dataframe("whole_table")
     gx_suite = gx.ExpectationSuite(name=suite.name)
-    for e in suite.expectations:
+    today = dt.date.today()
+    for i, e in enumerate(suite.expectations):
         cls = getattr(gxe, e.gx_type)
+        kwargs = {k: _resolve(v, today) for k, v in e.kwargs.items()}
         gx_suite.add_expectation(
-            cls(**e.kwargs, severity="critical" if e.severity == "error" else "warning", description=e.description)
+            cls(**kwargs, severity="critical" if e.severity == "error" else "warning", description=e.description,
+                meta={"denials_index": i})
         )
     batch = batch_def.get_batch(batch_parameters={"dataframe": df})
     # BASIC would carry sample values; SUMMARY is trimmed below to counts only
     result = batch.validate(gx_suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
 
+    # GX does not keep the suite's order in its results: match them by the index kept in meta
+    by_index = {int(r.expectation_config.meta["denials_index"]): r for r in result.results}
+    if sorted(by_index) != list(range(len(suite.expectations))):
+        raise RuntimeError(f"suite {suite.name}: Great Expectations returned {len(by_index)} results for {len(suite.expectations)} expectations")
     outcomes = []
-    for e, r in zip(suite.expectations, result.results, strict=True):
+    for i, e in enumerate(suite.expectations):
+        r = by_index[i]
         res = r.result or {}
         outcomes.append(
             ExpectationOutcome(

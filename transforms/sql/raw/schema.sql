@@ -217,3 +217,16 @@ CREATE TABLE IF NOT EXISTS raw.write_offs (
     reason        VARCHAR NOT NULL,
     carc          VARCHAR
 );
+
+------------------------------------------------------------------------------------------
+-- Macros used by the models
+------------------------------------------------------------------------------------------
+-- NPI check digit (CMS): Luhn over '80840' || the 10-digit NPI; doubled digits at even
+-- positions counted from the left of the 15-digit string (= every second from the right).
+CREATE OR REPLACE MACRO npi_ok(npi) AS
+    coalesce(regexp_full_match(npi, '[0-9]{10}') AND
+    list_sum(list_transform(range(1, 16), i ->
+        CASE WHEN i % 2 = 0
+             THEN try_cast(substr('80840' || npi, i, 1) AS INTEGER) * 2
+                  - CASE WHEN try_cast(substr('80840' || npi, i, 1) AS INTEGER) * 2 > 9 THEN 9 ELSE 0 END
+             ELSE try_cast(substr('80840' || npi, i, 1) AS INTEGER) END)) % 10 = 0, false);

@@ -33,7 +33,9 @@ SELECT
     f.n_submissions,
     coalesce(fa.claim_family_id, l.claim_id) AS claim_family_id,
     coalesce(fa.resubmission_depth, 0) AS resubmission_depth,
-    l.frequency_code = '8' AS is_void
+    l.frequency_code = '8' AS is_void,
+    -- NPI check digit: Luhn over '80840' || the first 9 digits (CMS NPI standard)
+    (l.billing_npi IS NULL OR npi_ok(l.billing_npi)) AND (l.rendering_npi IS NULL OR npi_ok(l.rendering_npi)) AS npi_check_digit_ok
 FROM latest AS l
 JOIN firsts AS f USING (claim_id)
 LEFT JOIN family AS fa USING (claim_id)
