@@ -35,8 +35,8 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML file of m
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's step-by-step log.")]
 
 
-def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose: bool) -> None:
-    from pipelines.run import resources_for, run_pipeline
+def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose: bool, wait: bool = False) -> None:
+    from pipelines.run import WarehouseBusyError, resources_for, run_pipeline, warehouse_lock
 
     if not landing.is_dir():
         typer.secho(f"landing folder not found: {landing}", fg="red", err=True)
@@ -45,7 +45,12 @@ def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose
         typer.secho(f"settings file not found: {config}", fg="red", err=True)
         raise typer.Exit(2)
     typer.echo(f"Loading {landing} into {warehouse} and running the pipeline ...")
-    outcome = run_pipeline(resources_for(landing, warehouse, out, config), log_level="INFO" if verbose else "WARNING")
+    try:
+        with warehouse_lock(warehouse, wait=wait):
+            outcome = run_pipeline(resources_for(landing, warehouse, out, config), log_level="INFO" if verbose else "WARNING")
+    except WarehouseBusyError as e:
+        typer.secho(str(e), fg="red", err=True)
+        raise typer.Exit(3) from None
     meta = outcome.metadata
     ingest = meta.get("raw/landed_files", {})
     if ingest:
@@ -90,13 +95,14 @@ def run(
     out: OutOpt = Path("out"),
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If another run holds the warehouse, wait for it instead of stopping.")] = False,
 ) -> None:
     """Load new files from a landing folder, rebuild the marts, validate, and write the reports.
 
     Files already loaded (same sha256) are skipped; unreadable files are quarantined with the
     reason, and the rest of the batch loads.
     """
-    _run(landing.resolve(), warehouse.resolve(), out.resolve(), config, verbose)
+    _run(landing.resolve(), warehouse.resolve(), out.resolve(), config, verbose, wait)
 
 
 @app.command()

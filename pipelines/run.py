@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 from dataclasses import dataclass, field
@@ -22,6 +24,39 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)
     metadata: dict[str, dict] = field(default_factory=dict)
     error: str | None = None
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another run holds the warehouse."""
+
+
+@contextlib.contextmanager
+def warehouse_lock(warehouse: Path, wait: bool = False):
+    """Hold ``<warehouse>.lock`` for the whole run: DuckDB allows one writer per file, and two runs
+    interleaving their steps would each see half of the other's work. A second run fails at once
+    with the holder's process id (or waits for it with ``wait=True``)."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    with open(lock_path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise WarehouseBusyError(
+                f"the warehouse {warehouse} is in use by another run (process {holder}); "
+                "run again when it has finished, or pass --wait to queue behind it"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def resources_for(landing: Path, warehouse: Path, output: Path, settings: Path | None = None) -> dict:

@@ -59,3 +59,23 @@ def test_inspect_prints_the_expected_totals():
     text = json.dumps(out[1])
     for anomaly in expected["badx12__error_validation.edi"]["structural_anomalies"]:
         assert anomaly in text
+
+
+def test_two_runs_at_once_one_waits_or_fails_clearly(tiny_landing, tiny_settings, tmp_path):
+    """Concurrency: two runs started together on one warehouse never interleave. Without --wait the
+    second stops at once with a clear message; with --wait it queues; the warehouse ends whole."""
+    import duckdb
+
+    wh, out = tmp_path / "w.duckdb", tmp_path / "out"
+    args = ["run", "--landing", str(tiny_landing), "--warehouse", str(wh), "--out", str(out), "--config", str(tiny_settings)]
+    procs = [subprocess.Popen([str(BIN), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in procs]
+    codes = sorted(r[0] for r in results)
+    assert codes == [0, 3], results
+    busy = next(r for r in results if r[0] == 3)
+    assert "is in use by another run" in busy[2] and "--wait" in busy[2]
+    procs = [subprocess.Popen([str(BIN), *args, "--wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    assert [p.wait(timeout=600) for p in procs] == [0, 0]
+    con = duckdb.connect(str(wh), read_only=True)
+    assert con.execute("SELECT count(*), count(DISTINCT sha256) FROM audit.file_manifest").fetchone() == (6, 6)
+    assert con.execute("SELECT count(*) FROM raw.claims").fetchone()[0] == 11

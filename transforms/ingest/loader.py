@@ -27,7 +27,8 @@ from transforms.warehouse import ensure_schema, raw_columns
 
 log = logging.getLogger(__name__)
 
-IGNORED_NAMES = {".DS_Store", "Thumbs.db", "README.md", "NOTICE.md"}
+# Documentation and metadata that may sit beside data files (the generator writes ground_truth.json)
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "README.md", "NOTICE.md", "ground_truth.json"}
 
 
 @dataclass
