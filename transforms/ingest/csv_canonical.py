@@ -271,6 +271,19 @@ def parse_canonical_csv(path: Path, spec: CsvSpec, file_id: str, hash_member_id)
                 if bad is not None:
                     raise InputFileError(name, f"line {bad}, column {c.name}", "one of " + ", ".join(c.allowed), "bad_value")
 
+        key_col = {"claims_csv": "claim_id", "remit_claims_csv": "adjudication_id"}.get(spec.kind)
+        if key_col:
+            dup = con.execute(
+                f"SELECT {_q(key_col)}, list(__line ORDER BY __line) FROM src GROUP BY 1 HAVING count(*) > 1 ORDER BY min(__line) LIMIT 5"
+            ).fetchall()
+            n_dup = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM src GROUP BY {_q(key_col)} HAVING count(*) > 1)").fetchone()[0]
+            if dup:
+                where = "; ".join("lines " + ", ".join(str(x) for x in lines) for _, lines in dup)
+                findings.append(Finding(
+                    "warning", f"duplicate_{key_col}", where,
+                    f"{n_dup} {key_col} value(s) appear on more than one line (the last loaded version of a claim is used)",
+                ))
+
         # keyed hash of member ids (computed in Python: DuckDB has no HMAC)
         hash_col = next((c for c in cols_present if c.type == "phi_hash"), None)
         if hash_col is not None:
