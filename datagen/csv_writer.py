@@ -13,26 +13,80 @@ from datagen.model import Adjudication, PatientPool, Submission, WriteOff
 from datagen.x12_writer import money, trace_number
 
 CLAIMS_HEADER = (
-    "claim_id", "claim_type", "frequency_code", "original_claim_id", "submission_date", "service_from",
-    "service_to", "total_charge", "payer_id", "payer_name", "payer_type", "payer_sequence", "billing_npi",
-    "rendering_npi", "department", "location", "place_of_service", "prior_auth_number", "principal_diagnosis",
-    "diagnosis_codes", "member_id", "patient_name", "patient_birth_date",
-)  # fmt: skip
+    "claim_id",
+    "claim_type",
+    "frequency_code",
+    "original_claim_id",
+    "submission_date",
+    "service_from",
+    "service_to",
+    "total_charge",
+    "payer_id",
+    "payer_name",
+    "payer_type",
+    "payer_sequence",
+    "billing_npi",
+    "rendering_npi",
+    "department",
+    "location",
+    "place_of_service",
+    "prior_auth_number",
+    "principal_diagnosis",
+    "diagnosis_codes",
+    "member_id",
+    "patient_name",
+    "patient_birth_date",
+)
 CLAIM_LINES_HEADER = (
-    "claim_id", "line_number", "procedure_code", "modifiers", "revenue_code", "units", "line_charge",
-    "service_date", "place_of_service",
-)  # fmt: skip
+    "claim_id",
+    "line_number",
+    "procedure_code",
+    "modifiers",
+    "revenue_code",
+    "units",
+    "line_charge",
+    "service_date",
+    "place_of_service",
+)
 WRITE_OFFS_HEADER = ("claim_id", "writeoff_date", "amount", "reason", "carc")
 REMIT_CLAIMS_HEADER = (
-    "adjudication_id", "trace_number", "payment_date", "payer_id", "payer_name", "claim_id", "status_code",
-    "charge_amount", "paid_amount", "patient_responsibility", "payer_claim_number", "claim_received_date",
-    "remark_codes", "member_id", "patient_name",
-)  # fmt: skip
+    "adjudication_id",
+    "trace_number",
+    "payment_date",
+    "payer_id",
+    "payer_name",
+    "claim_id",
+    "status_code",
+    "charge_amount",
+    "paid_amount",
+    "patient_responsibility",
+    "payer_claim_number",
+    "claim_received_date",
+    "remark_codes",
+    "member_id",
+    "patient_name",
+)
 REMIT_LINES_HEADER = (
-    "adjudication_id", "line_number", "procedure_code", "modifiers", "charge_amount", "paid_amount", "units",
-    "service_date", "line_control_number", "allowed_amount", "remark_codes",
-)  # fmt: skip
-REMIT_ADJUSTMENTS_HEADER = ("adjudication_id", "line_number", "group_code", "carc", "amount", "quantity")
+    "adjudication_id",
+    "line_number",
+    "procedure_code",
+    "modifiers",
+    "charge_amount",
+    "paid_amount",
+    "units",
+    "service_date",
+    "line_control_number",
+    "allowed_amount",
+    "remark_codes",
+)
+REMIT_ADJUSTMENTS_HEADER = (
+    "adjudication_id",
+    "line_number",
+    "group_code",
+    "carc",
+    "amount",
+    "quantity",
+)
 
 HEADERS = {
     "claims/claims.csv": CLAIMS_HEADER,

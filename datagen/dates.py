@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 
 DEFAULT_END = date(2026, 11, 15)  # a Sunday: by default the generated weeks end here
 
@@ -18,13 +18,13 @@ def weekday(ordinal: int) -> int:
     return (ordinal + 6) % 7
 
 
-@lru_cache(maxsize=None)
+@cache
 def iso(ordinal: int) -> str:
     """YYYY-MM-DD."""
     return date.fromordinal(ordinal).isoformat()
 
 
-@lru_cache(maxsize=None)
+@cache
 def d8(ordinal: int) -> str:
     """CCYYMMDD (X12 D8)."""
     return date.fromordinal(ordinal).strftime("%Y%m%d")

@@ -17,13 +17,26 @@ from typing import IO, Any
 import numpy as np
 
 from datagen import reference as ref
-from datagen.csv_writer import HEADERS, ClaimRows, header_line, remit_rows, write_off_row
+from datagen.csv_writer import (
+    HEADERS,
+    ClaimRows,
+    header_line,
+    remit_rows,
+    write_off_row,
+)
 from datagen.dates import d8, default_start, iso
 from datagen.ground_truth import GroundTruth
 from datagen.model import Plan, WeekResult, make_plan, simulate_week
 from datagen.patterns import Pattern, default_patterns
 from datagen.spool import Spool
-from datagen.x12_writer import ClaimRenderer, envelope_835, envelope_837, render_claim_payment, transaction_835
+from datagen.x12_writer import (
+    ClaimRenderer,
+    envelope_835,
+    envelope_837,
+    render_claim_payment,
+    trace_number,
+    transaction_835,
+)
 
 GENERATOR_VERSION = "1"
 FORMATS = ("claims_csv", "claims_837", "remittances_835", "remittances_csv")
@@ -63,6 +76,7 @@ class _Writer:
         self.remits: dict[tuple[int, int, str], _Remit] = {}
         self.claim_files: set[tuple[int, int]] = set()
         self.last_paid_icn: dict[tuple[int, str], str] = {}
+        self.forward_balance: dict[tuple[int, str], tuple[str, int]] = {}
         self.control = 0
 
     def week(self, res: WeekResult) -> None:
@@ -80,7 +94,9 @@ class _Writer:
                 lines.append(ls)
             f["claims/claims.csv"].write("".join(rows))
             f["claims/claim_lines.csv"].write("".join(lines))
-            f["claims/write_offs.csv"].write("".join(write_off_row(w) for w in res.write_offs))
+            f["claims/write_offs.csv"].write(
+                "".join(write_off_row(w) for w in res.write_offs)
+            )
         for s in res.submissions:
             if s.payer == ref.SELF_PAY:
                 continue
@@ -115,7 +131,9 @@ class _Writer:
 
     def flush(self, cutoff: int) -> None:
         """Assemble every X12 file dated on or before ``cutoff``."""
-        ready: list[tuple[int, int, int]] = []  # (date, 0 claims / 1 remittances, payer or type)
+        ready: list[
+            tuple[int, int, int]
+        ] = []  # (date, 0 claims / 1 remittances, payer or type)
         for inst, day in self.claim_files:
             if day <= cutoff:
                 ready.append((day, 0, inst))
@@ -150,18 +168,44 @@ class _Writer:
                 continue
             n_st += 1
             plb = [("L6", claim_id, -cents) for claim_id, cents in meta.interest]
+            if (
+                len(plb) > 4
+            ):  # one PLB segment (six pairs) per transaction: pyx12 allows one FOOTER loop
+                plb = [
+                    (
+                        "L6",
+                        trace_number(payer, payee, day),
+                        -sum(c for _, c in meta.interest),
+                    )
+                ]
             rng = np.random.default_rng([self.plan.seed, 3, payer, day, n_st])
             u, amount = rng.random(), int(rng.integers(1500, 25001))
             earlier = self.last_paid_icn.get((payer, payee))
             base = meta.paid - sum(a for _, _, a in plb)
             if earlier and u < ref.OVERPAYMENT_RECOVERY_P and base - amount >= 0:
                 plb.append(("WO", earlier, amount))
+            owed = self.forward_balance.pop((payer, payee), None)
+            if owed is not None:  # recover a balance carried forward earlier
+                ref_id, amount = owed
+                if meta.paid - sum(a for _, _, a in plb) - amount >= 0:
+                    plb.append(("FB", ref_id, amount))
+                else:
+                    self.forward_balance[(payer, payee)] = owed
             balance = meta.paid - sum(a for _, _, a in plb)
-            if balance < 0:  # more taken back than paid: the payer carries the balance forward
-                plb.append(("FB", f"FB{d8(day)}", balance))
+            if balance < 0:
+                # more taken back than paid: the payer carries the balance forward
+                ref_id = f"FB{d8(day)}"
+                plb.append(("FB", ref_id, balance))
+                prior = self.forward_balance.get((payer, payee))
+                owed_now = -balance + (prior[1] if prior else 0)
+                self.forward_balance[(payer, payee)] = (ref_id, owed_now)
             if meta.last_paid_icn:
                 self.last_paid_icn[(payer, payee)] = meta.last_paid_icn
-            body = self.spool.take(("835", payer, day, payee)) if "remittances_835" in self.formats else ""
+            body = (
+                self.spool.take(("835", payer, day, payee))
+                if "remittances_835" in self.formats
+                else ""
+            )
             text, bpr02 = transaction_835(payer, payee, day, n_st, body, plb, meta.paid)
             transactions.append(text)
             plb_all.extend(plb)
@@ -236,8 +280,13 @@ def generate(
         "command": f"denials generate --claims {claims} --weeks {weeks} --seed {seed} --start {iso(plan.start_ord)}",
     }
     truth = writer.gt.as_dict(params)
-    truth["files"] = {"claims_837": writer.gt.files["claims_837"], "remittances": writer.gt.files["remittances"]}
-    (out / "ground_truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    truth["files"] = {
+        "claims_837": writer.gt.files["claims_837"],
+        "remittances": writer.gt.files["remittances"],
+    }
+    (out / "ground_truth.json").write_text(
+        json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return {
         "out_dir": str(out),
         "claims": truth["claims"]["submissions"],
@@ -253,7 +302,9 @@ def generate(
     }
 
 
-def cli_generate(claims: int, weeks: int, seed: int, out: str | Path, start: date | str | None = None) -> dict[str, Any]:
+def cli_generate(
+    claims: int, weeks: int, seed: int, out: str | Path, start: date | str | None = None
+) -> dict[str, Any]:
     """What ``denials generate --claims N --weeks W --seed S --out DIR [--start YYYY-MM-DD]`` runs:
     every format, default patterns. Returns the summary (for the CLI to print)."""
     if isinstance(start, str):

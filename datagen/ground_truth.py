@@ -89,7 +89,9 @@ class _PatternTally:
     model_after: list[float] = field(default_factory=lambda: [0, 0.0])
     extra_expected: float = 0.0
     extra_charges_expected: float = 0.0
-    weekly: dict[int, list[int]] = field(default_factory=dict)  # week -> [adjudicated, denied with carc]
+    weekly: dict[int, list[int]] = field(
+        default_factory=dict
+    )  # week -> [adjudicated, denied with carc]
 
 
 class GroundTruth:
@@ -174,10 +176,18 @@ class GroundTruth:
             for s in res.submissions[:200]:
                 if len(self.phi) >= 12:
                     break
-                if s.payer != ref.SELF_PAY and all(p[2] != PatientPool.member_id(s.patient) for p in self.phi):
+                if s.payer != ref.SELF_PAY and all(
+                    p[2] != PatientPool.member_id(s.patient) for p in self.phi
+                ):
                     p = s.patient
-                    self.phi.append((PatientPool.last_name(p), PatientPool.first_name(p), PatientPool.member_id(p),
-                                     iso(int(self.plan.pool.birth_ord[p]))))  # fmt: skip
+                    self.phi.append(
+                        (
+                            PatientPool.last_name(p),
+                            PatientPool.first_name(p),
+                            PatientPool.member_id(p),
+                            iso(int(self.plan.pool.birth_ord[p])),
+                        )
+                    )
 
     @staticmethod
     def _phase(p: Pattern, week: int) -> str:
@@ -187,7 +197,12 @@ class GroundTruth:
             return "window"
         return "after"
 
-    def _submission(self, s: Submission, by_claim: dict[str, list[Adjudication]], write_offs: Counter[str]) -> None:
+    def _submission(
+        self,
+        s: Submission,
+        by_claim: dict[str, list[Adjudication]],
+        write_offs: Counter[str],
+    ) -> None:
         c = self.c
         c["submissions"] += 1
         c["originals" if s.frequency == "1" else "resubmissions"] += 1
@@ -206,7 +221,11 @@ class GroundTruth:
         for a in by_claim.get(s.claim_id, ()):
             balance -= a.paid
             for g, carc, amt in all_adjustments(a):
-                if ref.is_denial(g, carc) or (g == "OA" and carc == "23") or (g == "PR" and a.status in FORWARDED):
+                if (
+                    ref.is_denial(g, carc)
+                    or (g == "OA" and carc == "23")
+                    or (g == "PR" and a.status in FORWARDED)
+                ):
                     continue
                 balance -= amt
         if balance < 0:
@@ -220,7 +239,9 @@ class GroundTruth:
             self.ar_payer[payer.payer_id] += balance
             self.ar_bucket[_bucket(self.plan.end_ord - s.from_ord)] += balance
 
-    def _original(self, week: int, s: Submission, by_claim: dict[str, list[Adjudication]]) -> None:
+    def _original(
+        self, week: int, s: Submission, by_claim: dict[str, list[Adjudication]]
+    ) -> None:
         wk = self.weeks[week]
         wk.claims_submitted += 1
         wk.billed_charges += s.charge
@@ -231,7 +252,11 @@ class GroundTruth:
         init = next((a for a in adjs if a.kind == "initial"), None)
         dept = ref.DEPARTMENTS[s.department].name
         payer_id = ref.PAYERS[s.payer].payer_id
-        denial = [] if init is None else [(g, c, a) for g, c, a in all_adjustments(init) if ref.is_denial(g, c)]
+        denial = (
+            []
+            if init is None
+            else [(g, c, a) for g, c, a in all_adjustments(init) if ref.is_denial(g, c)]
+        )
         if init is not None:
             wk.adjudicated += 1
             self.c["adjudicated"] += 1
@@ -252,10 +277,14 @@ class GroundTruth:
             self.c["denied_claim_charges"] += s.charge
             self.c["denied_amount"] += amount
             self.c["denied_full" if init.paid == 0 else "denied_partial"] += 1
-            self.c["denied_status4" if init.status == "4" else "denied_status_other"] += 1
+            self.c[
+                "denied_status4" if init.status == "4" else "denied_status_other"
+            ] += 1
             self.payer_denied[payer_id] += 1
             self.dept_denied[dept] += 1
-            cats = {ref.carc_table().get(c, ("unmapped", True))[0] for _, c, _ in denial}
+            cats = {
+                ref.carc_table().get(c, ("unmapped", True))[0] for _, c, _ in denial
+            }
             for cat in cats:
                 self.cat_claims[cat] += 1
             for _, carc, a in denial:
@@ -264,7 +293,9 @@ class GroundTruth:
                 self.carc_claims[carc] += 1
             later = [a for a in adjs if a.kind in ("overturn",)]
             r1 = by_claim.get(s.claim_id + "R1", [])
-            if any(a.paid > 0 for a in later) or any(a.paid > 0 and a.status != "22" for a in r1):
+            if any(a.paid > 0 for a in later) or any(
+                a.paid > 0 and a.status != "22" for a in r1
+            ):
                 self.c["denied_later_paid"] += 1
         for p in self.plan.patterns:
             if not self._in_scope(p, s):
@@ -283,16 +314,21 @@ class GroundTruth:
             return False
         if p.payer_id is not None and ref.PAYERS[s.payer].payer_id != p.payer_id:
             return False
-        if p.department is not None and ref.DEPARTMENTS[s.department].code != p.department:
+        if (
+            p.department is not None
+            and ref.DEPARTMENTS[s.department].code != p.department
+        ):
             return False
         if p.location is not None and ref.LOCATIONS[s.location].code != p.location:
             return False
-        if p.claim_type is not None and s.institutional != (p.claim_type == "institutional"):
-            return False
-        return True
+        return p.claim_type is None or s.institutional == (
+            p.claim_type == "institutional"
+        )
 
     # ------------------------------------------------------------------------------------------
-    def add_remittance_file(self, n_transactions: int, plb: list[tuple[str, str, int]], bpr02: int) -> None:
+    def add_remittance_file(
+        self, n_transactions: int, plb: list[tuple[str, str, int]], bpr02: int
+    ) -> None:
         self.files["remittances"] += 1
         self.c["transactions_835"] += n_transactions
         self.c["bpr02"] += bpr02
@@ -312,15 +348,25 @@ class GroundTruth:
         for w in range(plan.weeks):
             wk = self.weeks.get(w, _Week())
             mon = plan.start_ord + 7 * w
-            weeks.append({
-                "week": iso_week(mon), "monday": iso(mon), "claims_submitted": wk.claims_submitted,
-                "claims_billed_to_payers": wk.claims_billed_to_payers, "billed_charges": money(wk.billed_charges),
-                "claims_adjudicated": wk.adjudicated, "claims_initially_denied": wk.initially_denied,
-                "initially_denied_claim_charges": money(wk.denied_claim_charges),
-                "initially_denied_amount": money(wk.denied_amount),
-            })  # fmt: skip
+            weeks.append(
+                {
+                    "week": iso_week(mon),
+                    "monday": iso(mon),
+                    "claims_submitted": wk.claims_submitted,
+                    "claims_billed_to_payers": wk.claims_billed_to_payers,
+                    "billed_charges": money(wk.billed_charges),
+                    "claims_adjudicated": wk.adjudicated,
+                    "claims_initially_denied": wk.initially_denied,
+                    "initially_denied_claim_charges": money(wk.denied_claim_charges),
+                    "initially_denied_amount": money(wk.denied_amount),
+                }
+            )
         by_pay_week = [
-            {"week": k, "claims_adjudicated": v["adjudicated"], "claims_initially_denied": v["initially_denied"]}
+            {
+                "week": k,
+                "claims_adjudicated": v["adjudicated"],
+                "claims_initially_denied": v["initially_denied"],
+            }
             for k, v in sorted(self.pay_weeks.items())
         ]
         return {
@@ -367,18 +413,29 @@ class GroundTruth:
                 "sent_as_clp02_4": c["denied_status4"],
                 "initially_denied_claim_charges": money(c["denied_claim_charges"]),
                 "initially_denied_amount": money(c["denied_amount"]),
-                "initial_denial_rate": round(c["denied"] / c["adjudicated"], 6) if c["adjudicated"] else None,
+                "initial_denial_rate": round(c["denied"] / c["adjudicated"], 6)
+                if c["adjudicated"]
+                else None,
                 "by_category": {
-                    k: {"claims": self.cat_claims[k], "denied_amount": money(self.cat_amount[k])}
+                    k: {
+                        "claims": self.cat_claims[k],
+                        "denied_amount": money(self.cat_amount[k]),
+                    }
                     for k in sorted(self.cat_claims)
                 },
                 "claims_by_carc": dict(sorted(self.carc_claims.items())),
                 "by_payer": {
-                    k: {"claims_adjudicated": v, "claims_initially_denied": self.payer_denied[k]}
+                    k: {
+                        "claims_adjudicated": v,
+                        "claims_initially_denied": self.payer_denied[k],
+                    }
                     for k, v in sorted(self.payer_adj.items())
                 },
                 "by_department": {
-                    k: {"claims_adjudicated": v, "claims_initially_denied": self.dept_denied[k]}
+                    k: {
+                        "claims_adjudicated": v,
+                        "claims_initially_denied": self.dept_denied[k],
+                    }
                     for k, v in sorted(self.dept_adj.items())
                 },
                 "later_paid": c["denied_later_paid"],
@@ -389,7 +446,8 @@ class GroundTruth:
                 "rows": c["write_off_rows"],
                 "total": money(c["write_offs"]),
                 "by_reason": {
-                    k: {"rows": self.wo_count[k], "amount": money(v)} for k, v in sorted(self.wo_reason.items())
+                    k: {"rows": self.wo_count[k], "amount": money(v)}
+                    for k, v in sorted(self.wo_reason.items())
                 },
             },
             "accounts_receivable": {
@@ -399,7 +457,9 @@ class GroundTruth:
                 "claims_never_adjudicated": c["ar_never_adjudicated"],
                 "replaced_submissions_excluded": c["replaced"],
                 "by_payer": {k: money(v) for k, v in sorted(self.ar_payer.items())},
-                "by_age_from_service": {k: money(v) for k, v in sorted(self.ar_bucket.items())},
+                "by_age_from_service": {
+                    k: money(v) for k, v in sorted(self.ar_bucket.items())
+                },
                 "self_pay_outstanding": money(c["self_pay_outstanding"]),
             },
             "patterns": [self._pattern(p) for p in plan.patterns],
@@ -427,19 +487,33 @@ class GroundTruth:
         before = [0, 0]
         window = [0, 0]
         for w, (n, k) in t.weekly.items():
-            target = before if self._phase(p, w) == "before" else window if self._phase(p, w) == "window" else None
+            target = (
+                before
+                if self._phase(p, w) == "before"
+                else window
+                if self._phase(p, w) == "window"
+                else None
+            )
             if target is not None:
                 target[0] += n
                 target[1] += k
         weekly = [
-            {"week": iso_week(plan.start_ord + 7 * w), "claims_adjudicated": n, "claims_with_carc": k}
+            {
+                "week": iso_week(plan.start_ord + 7 * w),
+                "claims_adjudicated": n,
+                "claims_with_carc": k,
+            }
             for w, (n, k) in sorted(t.weekly.items())
         ]
         scope = {
             "payer_id": p.payer_id,
-            "department": ref.DEPARTMENTS[ref.DEPT_INDEX[p.department]].name if p.department else None,
+            "department": ref.DEPARTMENTS[ref.DEPT_INDEX[p.department]].name
+            if p.department
+            else None,
             "department_code": p.department,
-            "location": ref.LOCATIONS[ref.LOCATION_INDEX[p.location]].label if p.location else None,
+            "location": ref.LOCATIONS[ref.LOCATION_INDEX[p.location]].label
+            if p.location
+            else None,
             "location_code": p.location,
             "claim_type": p.claim_type,
             "category": reason.category,
@@ -454,13 +528,17 @@ class GroundTruth:
             "start_week": iso_week(start_ord),
             "start_monday": date.fromordinal(start_ord).isoformat(),
             "end_week": iso_week(end_ord) if end_ord is not None else None,
-            "end_monday": date.fromordinal(end_ord).isoformat() if end_ord is not None else None,
+            "end_monday": date.fromordinal(end_ord).isoformat()
+            if end_ord is not None
+            else None,
             "scope": scope,
             "rate_definition": (
                 "share of adjudicated in-scope original claims whose initial adjudication carries a CO/PI/OA "
                 "adjustment with the scope's CARC"
             ),
-            "baseline_rate": rate(t.model_before) if t.model_before[0] else rate(t.model_window_base),
+            "baseline_rate": rate(t.model_before)
+            if t.model_before[0]
+            else rate(t.model_window_base),
             "baseline_rate_in_window_without_pattern": rate(t.model_window_base),
             "elevated_rate": rate(t.model_window),
             "rate_after_end": rate(t.model_after),
@@ -468,11 +546,17 @@ class GroundTruth:
             "expected_extra_denials": round(t.extra_expected, 2),
             "expected_extra_denied_charges": f"{t.extra_charges_expected:.2f}",
             "realised": {
-                "before": {"claims_adjudicated": before[0], "claims_with_carc": before[1],
-                           "rate": round(before[1] / before[0], 6) if before[0] else None},
-                "window": {"claims_adjudicated": window[0], "claims_with_carc": window[1],
-                           "rate": round(window[1] / window[0], 6) if window[0] else None},
-            },  # fmt: skip
+                "before": {
+                    "claims_adjudicated": before[0],
+                    "claims_with_carc": before[1],
+                    "rate": round(before[1] / before[0], 6) if before[0] else None,
+                },
+                "window": {
+                    "claims_adjudicated": window[0],
+                    "claims_with_carc": window[1],
+                    "rate": round(window[1] / window[0], 6) if window[0] else None,
+                },
+            },
             "weekly": weekly,
             "detect_with": "p-chart of the rate by submission week, in scope; limits from the weeks before",
             "monday_of_start": iso(monday(start_ord)),

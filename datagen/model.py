@@ -40,7 +40,9 @@ class Submission:
     institutional: bool
     frequency: str  # 1 original, 7 replacement
     original_claim_id: str
-    original_icn: str  # the payer's claim number of the adjudication being corrected (REF*F8)
+    original_icn: (
+        str  # the payer's claim number of the adjudication being corrected (REF*F8)
+    )
     submission_ord: int
     from_ord: int
     to_ord: int
@@ -76,7 +78,9 @@ class RemitLine:
 class Adjudication:
     """One 835 claim payment (CLP loop)."""
 
-    kind: str  # initial | secondary | reversal | readjudication | overturn | resubmission
+    kind: (
+        str  # initial | secondary | reversal | readjudication | overturn | resubmission
+    )
     claim_id: str
     seq: int
     payer: int
@@ -114,11 +118,17 @@ class PatternWeek:
     """Expected (model) figures for one pattern in one week's in-scope claims."""
 
     claims: int = 0
-    base_p: float = 0.0  # sum over in-scope claims of the CARC's probability without the pattern
+    base_p: float = (
+        0.0  # sum over in-scope claims of the CARC's probability without the pattern
+    )
     final_p: float = 0.0  # ... with the pattern
     adjudicated: int = 0
-    extra_expected: float = 0.0  # sum over adjudicated in-scope claims of (final - base)
-    extra_charges_expected: float = 0.0  # the same weighted by the claim's charge (dollars)
+    extra_expected: float = (
+        0.0  # sum over adjudicated in-scope claims of (final - base)
+    )
+    extra_charges_expected: float = (
+        0.0  # the same weighted by the claim's charge (dollars)
+    )
 
 
 @dataclass
@@ -152,7 +162,9 @@ class PatientPool:
 
     @staticmethod
     def first_name(i: int) -> str:
-        return ref.PATIENT_FIRST_NAMES[(i // len(ref.PATIENT_LAST_NAMES)) % len(ref.PATIENT_FIRST_NAMES)]
+        return ref.PATIENT_FIRST_NAMES[
+            (i // len(ref.PATIENT_LAST_NAMES)) % len(ref.PATIENT_FIRST_NAMES)
+        ]
 
     @staticmethod
     def member_id(i: int) -> str:
@@ -178,7 +190,9 @@ def make_patient_pool(seed: int, size: int, reference_ord: int) -> PatientPool:
         m = (payer == ref.PAYER_INDEX[pid]) & (u < prob)
         ids = np.array([ref.PAYER_INDEX[s] for s, _ in options])
         w = np.cumsum([wt for _, wt in options])
-        secondary[m] = ids[np.searchsorted(w / w[-1], pick[m], side="right").clip(0, len(ids) - 1)]
+        secondary[m] = ids[
+            np.searchsorted(w / w[-1], pick[m], side="right").clip(0, len(ids) - 1)
+        ]
     is_medicare = payer == ref.PAYER_INDEX["MCR01"]
     age = np.where(is_medicare, rng.integers(65, 96, size), rng.integers(0, 65, size))
     disabled = is_medicare & (rng.random(size) < 0.05)
@@ -195,7 +209,9 @@ def make_patient_pool(seed: int, size: int, reference_ord: int) -> PatientPool:
 
 @dataclass
 class Tables:
-    reason_p: np.ndarray  # (payer, department, institutional, reason) initial-denial probabilities
+    reason_p: (
+        np.ndarray
+    )  # (payer, department, institutional, reason) initial-denial probabilities
     next_pay: np.ndarray  # (payer, weekday) days to the payer's next payment day
     price: np.ndarray
     units_lo: np.ndarray
@@ -221,7 +237,9 @@ def build_tables() -> Tables:
                 for k, r in enumerate(ref.DENIAL_REASONS):
                     if r.claim_type and r.claim_type != ctype:
                         continue
-                    cat_w = sum(x.weight for x in ref.DENIAL_REASONS if x.category == cat_of[k])
+                    cat_w = sum(
+                        x.weight for x in ref.DENIAL_REASONS if x.category == cat_of[k]
+                    )
                     w[k] = (
                         payer.category_mix.get(r.category, 0.0)
                         * dept.category_factor.get(r.category, 1.0)
@@ -267,19 +285,27 @@ class Plan:
     tables: Tables
 
 
-def make_plan(seed: int, claims: int, weeks: int, start: date, patterns: tuple[Pattern, ...]) -> Plan:
+def make_plan(
+    seed: int, claims: int, weeks: int, start: date, patterns: tuple[Pattern, ...]
+) -> Plan:
     rng = np.random.default_rng([seed, 1])
     # weekly volume: gentle growth plus noise, a dip at the turn of the year-quarter weeks
     weights = 1.0 + 0.04 * rng.standard_normal(weeks) + np.linspace(-0.03, 0.03, weeks)
     counts = rng.multinomial(claims, weights / weights.sum())
-    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    offsets = (
+        np.concatenate([[0], np.cumsum(counts)[:-1]]) + 1
+    )  # claim numbers start at 1
     start_ord = start.toordinal()
     end_ord = start_ord + 7 * weeks - 1
     pool = make_patient_pool(seed, max(500, claims // 3), end_ord)
-    return Plan(seed, weeks, start_ord, end_ord, counts, offsets, pool, patterns, build_tables())
+    return Plan(
+        seed, weeks, start_ord, end_ord, counts, offsets, pool, patterns, build_tables()
+    )
 
 
-def _gamma_days(rng: np.random.Generator, mean: np.ndarray | float, n: int) -> np.ndarray:
+def _gamma_days(
+    rng: np.random.Generator, mean: np.ndarray | float, n: int
+) -> np.ndarray:
     return np.floor(rng.gamma(2.0, 1.0, n) * np.asarray(mean) / 2.0).astype(np.int64)
 
 
@@ -310,8 +336,12 @@ class _Week:
             m = dept == d
             k = int(m.sum())
             lw = np.array([x[1] for x in dep.locations])
-            loc[m] = rng.choice([ref.LOCATION_INDEX[x[0]] for x in dep.locations], k, p=lw / lw.sum())
-            prov[m] = np.array(org.providers_by_dept[d])[rng.integers(0, len(org.providers_by_dept[d]), k)]
+            loc[m] = rng.choice(
+                [ref.LOCATION_INDEX[x[0]] for x in dep.locations], k, p=lw / lw.sum()
+            )
+            prov[m] = np.array(org.providers_by_dept[d])[
+                rng.integers(0, len(org.providers_by_dept[d]), k)
+            ]
         self.loc = loc
         is_fac = np.array([x.is_facility for x in ref.LOCATIONS])
         inst_share = np.array([d.institutional_share for d in depts])
@@ -342,7 +372,9 @@ class _Week:
             ids = np.array([ref.PROC_INDEX[x[0]] for x in dep.procedures])
             proc[m] = ids[rng.choice(len(ids), int(m.sum()), p=pw / pw.sum())]
         self.proc = proc
-        units = t.units_lo[proc] + (rng.random(n_lines) * (t.units_hi[proc] - t.units_lo[proc] + 1)).astype(np.int64)
+        units = t.units_lo[proc] + (
+            rng.random(n_lines) * (t.units_hi[proc] - t.units_lo[proc] + 1)
+        ).astype(np.int64)
         self.units = units
         self.mod_choice = (rng.random(n_lines) * t.n_mods[proc]).astype(np.int64)
         kind = t.kind[proc]
@@ -377,9 +409,13 @@ class _Week:
         em_pos = np.where(em, np.arange(n_lines), n_lines)
         first_em = np.minimum.reduceat(em_pos, lstart) if n_lines else em_pos
         is_first_em = np.arange(n_lines) == first_em[lc]
-        copay = np.where(is_first_em & copay_on, np.minimum(copay_amt[payer_l], rem - coins), 0)
+        copay = np.where(
+            is_first_em & copay_on, np.minimum(copay_amt[payer_l], rem - coins), 0
+        )
         seq_on = np.array([p.sequestration for p in payers])[payer_l]
-        sequestration = np.where(seq_on, ((rem - coins - copay) * 200 + 5000) // 10000, 0)
+        sequestration = np.where(
+            seq_on, ((rem - coins - copay) * 200 + 5000) // 10000, 0
+        )
         self.allowed = allowed
         self.ded = ded
         self.coins = coins
@@ -388,14 +424,15 @@ class _Week:
         self.paid = rem - coins - copay - sequestration
 
         # initial denial reason
-        n_k = len(ref.DENIAL_REASONS)
         probs = t.reason_p[payer, dept, inst.astype(np.int64)]
         self.patterns: dict[str, PatternWeek] = {}
         self.pattern_masks: list[tuple[Pattern, np.ndarray]] = []
         base_probs = probs.copy()
         for pattern in plan.patterns:
             mask = self._scope(pattern)
-            active = pattern.start_week <= w and (pattern.end_week is None or w < pattern.end_week)
+            active = pattern.start_week <= w and (
+                pattern.end_week is None or w < pattern.end_week
+            )
             if active:
                 probs[mask, ref.REASON_INDEX[pattern.reason]] = pattern.elevated_rate
             self.pattern_masks.append((pattern, mask))
@@ -413,12 +450,20 @@ class _Week:
         tf = self.reason == ref.REASON_INDEX["TF29"]
         limit = np.array([p.filing_limit for p in payers])
         late = limit[payer] + rng.integers(5, 61, n)
-        self.from_ord = np.where(tf, self.sub_ord - late, self.sub_ord - self.svc_lag - self.span)
+        self.from_ord = np.where(
+            tf, self.sub_ord - late, self.sub_ord - self.svc_lag - self.span
+        )
         self.to_ord = self.from_ord + self.span
         needs_auth = np.array([d.needs_auth for d in depts])
-        auth_payer = np.array([p.payer_type in ("commercial", "medicaid", "other") for p in payers])
-        no_auth = (self.reason == ref.REASON_INDEX["AUTH197"]) | (self.reason == ref.REASON_INDEX["AUTH288"])
-        self.has_auth = needs_auth[dept] & auth_payer[payer] & (rng.random(n) < 0.9) & ~no_auth
+        auth_payer = np.array(
+            [p.payer_type in ("commercial", "medicaid", "other") for p in payers]
+        )
+        no_auth = (self.reason == ref.REASON_INDEX["AUTH197"]) | (
+            self.reason == ref.REASON_INDEX["AUTH288"]
+        )
+        self.has_auth = (
+            needs_auth[dept] & auth_payer[payer] & (rng.random(n) < 0.9) & ~no_auth
+        )
         self.auth_no = rng.integers(100_000_000, 1_000_000_000, n)
         self.drop_provider = (self.reason == ref.REASON_INDEX["MI16_N290"]) & ~inst
         ndx = rng.integers(1, 4, n)
@@ -429,7 +474,9 @@ class _Week:
         lag_min = np.array([p.lag_min for p in payers])
         lag_extra = np.array([p.lag_extra for p in payers])
         self.recv_ord = self.sub_ord + 1 + (rng.random(n) < 0.3)
-        self.pay_ord = self._pay_day(payer, self.sub_ord + lag_min[payer] + _gamma_days(rng, lag_extra[payer], n))
+        self.pay_ord = self._pay_day(
+            payer, self.sub_ord + lag_min[payer] + _gamma_days(rng, lag_extra[payer], n)
+        )
         self.r1_lag = 5 + _gamma_days(rng, 12.0, n)
         self.r1_pay_lag = lag_min[payer] + _gamma_days(rng, lag_extra[payer], n)
         self.appeal_lag = 30 + _gamma_days(rng, 24.0, n)
@@ -470,7 +517,9 @@ class _Week:
         base = self.base_probs[mask][:, cols].sum(axis=1)
         final = self.probs[mask][:, cols].sum(axis=1)
         adjudicated = self.pay_ord[mask] <= self.plan.end_ord
-        charges = np.bincount(self.lc, weights=self.charge, minlength=self.n)[mask] / 100.0
+        charges = (
+            np.bincount(self.lc, weights=self.charge, minlength=self.n)[mask] / 100.0
+        )
         extra = (final - base)[adjudicated]
         return PatternWeek(
             claims=int(mask.sum()),
@@ -516,11 +565,25 @@ class _Builder:
             proc = self.l_proc[j]
             mods = ref.PROCEDURES[proc].modifiers
             mod = "26" if self.l_pro26[j] else mods[self.l_mod[j]]
-            out.append(ClaimLine(j - start + 1, proc, mod, self.l_units[j], self.l_charge[j], from_ord + self.l_offset[j]))
+            out.append(
+                ClaimLine(
+                    j - start + 1,
+                    proc,
+                    mod,
+                    self.l_units[j],
+                    self.l_charge[j],
+                    from_ord + self.l_offset[j],
+                )
+            )
         return out
 
     def remit_lines(
-        self, i: int, claim: Submission, denied: set[int] | None, group: str, reason: ref.DenialReason | None
+        self,
+        i: int,
+        claim: Submission,
+        denied: set[int] | None,
+        group: str,
+        reason: ref.DenialReason | None,
     ) -> list[RemitLine]:
         """Adjudicated lines: ``denied`` holds the 0-based lines denied (None: all paid)."""
         start = int(self.wk.lstart[i])
@@ -528,8 +591,20 @@ class _Builder:
         for k, cl in enumerate(claim.lines):
             j = start + k
             if denied is not None and k in denied and reason is not None:
-                out.append(RemitLine(cl.line_number, cl.proc, cl.modifier, cl.units, cl.charge, 0, -1,
-                                     cl.service_ord, [(group, reason.carc, cl.charge)], reason.rarcs))  # fmt: skip
+                out.append(
+                    RemitLine(
+                        cl.line_number,
+                        cl.proc,
+                        cl.modifier,
+                        cl.units,
+                        cl.charge,
+                        0,
+                        -1,
+                        cl.service_ord,
+                        [(group, reason.carc, cl.charge)],
+                        reason.rarcs,
+                    )
+                )
                 continue
             adjs: list[tuple[str, str, int]] = []
             co45 = cl.charge - self.l_allowed[j]
@@ -543,15 +618,36 @@ class _Builder:
                 adjs.append(("PR", "2", self.l_coins[j]))
             if self.l_copay[j]:
                 adjs.append(("PR", "3", self.l_copay[j]))
-            out.append(RemitLine(cl.line_number, cl.proc, cl.modifier, cl.units, cl.charge, self.l_paid[j],
-                                 self.l_allowed[j], cl.service_ord, adjs, ()))  # fmt: skip
+            out.append(
+                RemitLine(
+                    cl.line_number,
+                    cl.proc,
+                    cl.modifier,
+                    cl.units,
+                    cl.charge,
+                    self.l_paid[j],
+                    self.l_allowed[j],
+                    cl.service_ord,
+                    adjs,
+                    (),
+                )
+            )
         return out
 
     # -- adjudications -------------------------------------------------------------------------
     def adjudication(
-        self, kind: str, claim: Submission, payer: int, pay_ord: int, status: str, lines: list[RemitLine],
-        icn: str, received_ord: int, claim_level: bool, member_id: str,
-    ) -> Adjudication:  # fmt: skip
+        self,
+        kind: str,
+        claim: Submission,
+        payer: int,
+        pay_ord: int,
+        status: str,
+        lines: list[RemitLine],
+        icn: str,
+        received_ord: int,
+        claim_level: bool,
+        member_id: str,
+    ) -> Adjudication:
         paid = sum(x.paid for x in lines)
         pr = sum(a[2] for x in lines for a in x.adjustments if a[0] == "PR")
         remarks: tuple[str, ...] = ()
@@ -570,23 +666,69 @@ class _Builder:
             lines = []
         facility = "13" if claim.institutional else claim.place_of_service
         return Adjudication(
-            kind, claim.claim_id, claim.seq, payer, "FAC" if claim.institutional else "PRO", pay_ord,
-            received_ord, status, claim.charge, paid, pr, icn, claim.frequency, facility, claim.from_ord,
-            claim.to_ord, claim.patient, member_id, lines, claim_adjs, remarks,
-        )  # fmt: skip
+            kind,
+            claim.claim_id,
+            claim.seq,
+            payer,
+            "FAC" if claim.institutional else "PRO",
+            pay_ord,
+            received_ord,
+            status,
+            claim.charge,
+            paid,
+            pr,
+            icn,
+            claim.frequency,
+            facility,
+            claim.from_ord,
+            claim.to_ord,
+            claim.patient,
+            member_id,
+            lines,
+            claim_adjs,
+            remarks,
+        )
 
     @staticmethod
     def reversal(adj: Adjudication, pay_ord: int) -> Adjudication:
         lines = [
-            RemitLine(x.line_number, x.proc, x.modifier, x.units, -x.charge, -x.paid, -x.allowed if x.allowed >= 0 else -1,
-                      x.service_ord, [(g, c, -a) for g, c, a in x.adjustments], x.remarks)
+            RemitLine(
+                x.line_number,
+                x.proc,
+                x.modifier,
+                x.units,
+                -x.charge,
+                -x.paid,
+                -x.allowed if x.allowed >= 0 else -1,
+                x.service_ord,
+                [(g, c, -a) for g, c, a in x.adjustments],
+                x.remarks,
+            )
             for x in adj.lines
-        ]  # fmt: skip
+        ]
         return Adjudication(
-            "reversal", adj.claim_id, adj.seq, adj.payer, adj.payee, pay_ord, adj.received_ord, "22", -adj.charge,
-            -adj.paid, -adj.patient_resp, adj.icn, adj.frequency, adj.facility_code, adj.from_ord, adj.to_ord,
-            adj.patient, adj.member_id, lines, [(g, c, -a) for g, c, a in adj.claim_adjustments], adj.remarks,
-        )  # fmt: skip
+            "reversal",
+            adj.claim_id,
+            adj.seq,
+            adj.payer,
+            adj.payee,
+            pay_ord,
+            adj.received_ord,
+            "22",
+            -adj.charge,
+            -adj.paid,
+            -adj.patient_resp,
+            adj.icn,
+            adj.frequency,
+            adj.facility_code,
+            adj.from_ord,
+            adj.to_ord,
+            adj.patient,
+            adj.member_id,
+            lines,
+            [(g, c, -a) for g, c, a in adj.claim_adjustments],
+            adj.remarks,
+        )
 
     def pay_day(self, payer: int, target: int) -> int:
         return target + int(self.plan.tables.next_pay[payer, weekday(target)])
@@ -596,13 +738,15 @@ class _Builder:
         if not ref.PAYERS[payer].pays_interest or days <= 30 or paid <= 0:
             return 0
         # simple interest for the days past 30, rounded half up to the cent
-        return (paid * ref.INTEREST_RATE_BP * (days - 30) * 2 + 365 * 10000) // (2 * 365 * 10000)
+        cents = (paid * ref.INTEREST_RATE_BP * (days - 30) * 2 + 365 * 10000) // (
+            2 * 365 * 10000
+        )
+        return cents if cents >= ref.INTEREST_MINIMUM else 0
 
     # -- the claim's story ----------------------------------------------------------------------
     def run(self) -> WeekResult:
         wk = self.wk
         res = self.result
-        org = ref.organisation()
         n_k = len(ref.DENIAL_REASONS)
         payer_a = wk.payer.tolist()
         sec_a = wk.secondary.tolist()
@@ -643,13 +787,27 @@ class _Builder:
                 if c not in dx:
                     dx.append(c)
             claim = Submission(
-                claim_id=f"CL{seq:08d}", seq=seq, institutional=inst, frequency="1", original_claim_id="",
-                original_icn="", submission_ord=sub_a[i], from_ord=from_a[i], to_ord=to_a[i], charge=0,
-                payer=payer, secondary=sec_a[i], department=dept_a[i], location=loc,
-                provider=NO_PROVIDER if drop_a[i] else prov_a[i], place_of_service=pos,
-                prior_auth=f"PA{authno_a[i]}" if auth_a[i] else "", diagnoses=tuple(dx), patient=pat_a[i],
+                claim_id=f"CL{seq:08d}",
+                seq=seq,
+                institutional=inst,
+                frequency="1",
+                original_claim_id="",
+                original_icn="",
+                submission_ord=sub_a[i],
+                from_ord=from_a[i],
+                to_ord=to_a[i],
+                charge=0,
+                payer=payer,
+                secondary=sec_a[i],
+                department=dept_a[i],
+                location=loc,
+                provider=NO_PROVIDER if drop_a[i] else prov_a[i],
+                place_of_service=pos,
+                prior_auth=f"PA{authno_a[i]}" if auth_a[i] else "",
+                diagnoses=tuple(dx),
+                patient=pat_a[i],
                 lines=[],
-            )  # fmt: skip
+            )
             claim.lines = self.claim_lines(i, from_a[i])
             claim.charge = sum(x.charge for x in claim.lines)
             res.submissions.append(claim)
@@ -677,8 +835,18 @@ class _Builder:
             pr_total = sum(a[2] for x in lines for a in x.adjustments if a[0] == "PR")
             crossover = reason is None and claim.secondary >= 0 and pr_total > 0
             status = "4" if full and st4_a[i] else ("19" if crossover else "1")
-            first_adj = self.adjudication("initial", claim, payer, pay, status, lines, f"{ref.PAYERS[payer].icn_prefix}{seq:08d}0",
-                                          recv_a[i], claim_level, member)  # fmt: skip
+            first_adj = self.adjudication(
+                "initial",
+                claim,
+                payer,
+                pay,
+                status,
+                lines,
+                f"{ref.PAYERS[payer].icn_prefix}{seq:08d}0",
+                recv_a[i],
+                claim_level,
+                member,
+            )
             first_adj.interest = self.interest(payer, first_adj.paid, recv_a[i], pay)
             res.adjudications.append(first_adj)
             if reason is None:
@@ -687,7 +855,16 @@ class _Builder:
                 elif wk.u_rev[i] < ref.REVERSAL_RATE and first_adj.paid > 0:
                     self.reverse(i, claim, first_adj, claim_level, member)
             else:
-                self.follow_denial(i, claim, first_adj, reason, group, denied or set(), claim_level, member)
+                self.follow_denial(
+                    i,
+                    claim,
+                    first_adj,
+                    reason,
+                    group,
+                    denied or set(),
+                    claim_level,
+                    member,
+                )
         return res
 
     def self_pay(self, i: int, claim: Submission) -> None:
@@ -698,7 +875,9 @@ class _Builder:
             if u < acc:
                 when = claim.submission_ord + days
                 if when <= self.end:
-                    self.result.write_offs.append(WriteOff(claim.claim_id, when, claim.charge, reason, ""))
+                    self.result.write_offs.append(
+                        WriteOff(claim.claim_id, when, claim.charge, reason, "")
+                    )
                 return
 
     def crossover(self, i: int, claim: Submission, primary: Adjudication) -> None:
@@ -721,14 +900,38 @@ class _Builder:
             if pr:
                 adjs.append(("PR", "1", pr))
         adj = Adjudication(
-            "secondary", claim.claim_id, claim.seq, sec, primary.payee, pay, primary.payment_ord + 1, "2",
-            claim.charge, paid, pr, f"{ref.PAYERS[sec].icn_prefix}{claim.seq:08d}1", claim.frequency,
-            primary.facility_code, claim.from_ord, claim.to_ord, claim.patient,
-            PatientPool.secondary_member_id(claim.patient), [], adjs, (),
-        )  # fmt: skip
+            "secondary",
+            claim.claim_id,
+            claim.seq,
+            sec,
+            primary.payee,
+            pay,
+            primary.payment_ord + 1,
+            "2",
+            claim.charge,
+            paid,
+            pr,
+            f"{ref.PAYERS[sec].icn_prefix}{claim.seq:08d}1",
+            claim.frequency,
+            primary.facility_code,
+            claim.from_ord,
+            claim.to_ord,
+            claim.patient,
+            PatientPool.secondary_member_id(claim.patient),
+            [],
+            adjs,
+            (),
+        )
         self.result.adjudications.append(adj)
 
-    def reverse(self, i: int, claim: Submission, first: Adjudication, claim_level: bool, member: str) -> None:
+    def reverse(
+        self,
+        i: int,
+        claim: Submission,
+        first: Adjudication,
+        claim_level: bool,
+        member: str,
+    ) -> None:
         wk = self.wk
         pay = self.pay_day(claim.payer, first.payment_ord + int(wk.rev_lag[i]))
         if pay > self.end:
@@ -738,36 +941,76 @@ class _Builder:
         icn = f"{ref.PAYERS[claim.payer].icn_prefix}{claim.seq:08d}2"
         if wk.u_rev_denial[i] < ref.REVERSAL_DENIAL_SHARE:
             reason = ref.DENIAL_REASONS[ref.REASON_INDEX["COB22"]]
-            lines = self.remit_lines(i, claim, set(range(len(claim.lines))), "CO", reason)
-            adj = self.adjudication("readjudication", claim, claim.payer, pay, "1", lines, icn,
-                                    first.received_ord, claim_level, member)  # fmt: skip
+            lines = self.remit_lines(
+                i, claim, set(range(len(claim.lines))), "CO", reason
+            )
+            adj = self.adjudication(
+                "readjudication",
+                claim,
+                claim.payer,
+                pay,
+                "1",
+                lines,
+                icn,
+                first.received_ord,
+                claim_level,
+                member,
+            )
             res.adjudications.append(adj)
             if wk.u_wo[i] < 0.5 and pay + int(wk.wo_lag[i]) <= self.end:
-                res.write_offs.append(WriteOff(claim.claim_id, pay + int(wk.wo_lag[i]), claim.charge, "denial", "22"))
+                res.write_offs.append(
+                    WriteOff(
+                        claim.claim_id,
+                        pay + int(wk.wo_lag[i]),
+                        claim.charge,
+                        "denial",
+                        "22",
+                    )
+                )
             return
         lines = self.remit_lines(i, claim, None, "", None)
         target = next((x for x in lines if x.paid > 0), None)
         if target is not None:
             co45 = next((a for a in target.adjustments if a[1] == "45"), None)
             room = co45[2] if co45 else 0
-            delta = max(-target.paid, min(room, first.paid * int(wk.readj_bp[i]) // 10000))
+            delta = max(
+                -target.paid, min(room, first.paid * int(wk.readj_bp[i]) // 10000)
+            )
             target.paid += delta
             target.allowed += delta
             target.adjustments = [
-                (g, c, a - delta) if (g, c) == ("CO", "45") else (g, c, a) for g, c, a in target.adjustments
+                (g, c, a - delta) if (g, c) == ("CO", "45") else (g, c, a)
+                for g, c, a in target.adjustments
             ]
             if co45 is None and delta:
                 target.adjustments.insert(0, ("CO", "45", -delta))
             target.adjustments = [a for a in target.adjustments if a[2]]
         res.adjudications.append(
-            self.adjudication("readjudication", claim, claim.payer, pay, "1", lines, icn, first.received_ord,
-                              claim_level, member)  # fmt: skip
+            self.adjudication(
+                "readjudication",
+                claim,
+                claim.payer,
+                pay,
+                "1",
+                lines,
+                icn,
+                first.received_ord,
+                claim_level,
+                member,
+            )
         )
 
     def follow_denial(
-        self, i: int, claim: Submission, first: Adjudication, reason: ref.DenialReason, group: str,
-        denied: set[int], claim_level: bool, member: str,
-    ) -> None:  # fmt: skip
+        self,
+        i: int,
+        claim: Submission,
+        first: Adjudication,
+        reason: ref.DenialReason,
+        group: str,
+        denied: set[int],
+        claim_level: bool,
+        member: str,
+    ) -> None:
         wk = self.wk
         res = self.result
         plan = ref.RESOLUTIONS[reason.category]
@@ -783,15 +1026,34 @@ class _Builder:
             if sub > end:
                 return
             r1 = Submission(
-                claim_id=claim.claim_id + "R1", seq=claim.seq, institutional=claim.institutional, frequency="7",
-                original_claim_id=claim.claim_id, original_icn=first.icn, submission_ord=sub,
-                from_ord=claim.from_ord, to_ord=claim.to_ord, charge=claim.charge, payer=payer, secondary=claim.secondary,
-                department=claim.department, location=claim.location,
-                provider=claim.provider if claim.provider != NO_PROVIDER else int(wk.prov[i]),
+                claim_id=claim.claim_id + "R1",
+                seq=claim.seq,
+                institutional=claim.institutional,
+                frequency="7",
+                original_claim_id=claim.claim_id,
+                original_icn=first.icn,
+                submission_ord=sub,
+                from_ord=claim.from_ord,
+                to_ord=claim.to_ord,
+                charge=claim.charge,
+                payer=payer,
+                secondary=claim.secondary,
+                department=claim.department,
+                location=claim.location,
+                provider=claim.provider
+                if claim.provider != NO_PROVIDER
+                else int(wk.prov[i]),
                 place_of_service=claim.place_of_service,
-                prior_auth=claim.prior_auth or (f"PA{int(wk.auth_no[i]) + 1}" if reason.category == "authorization_referral" else ""),
-                diagnoses=claim.diagnoses, patient=claim.patient, lines=claim.lines,
-            )  # fmt: skip
+                prior_auth=claim.prior_auth
+                or (
+                    f"PA{int(wk.auth_no[i]) + 1}"
+                    if reason.category == "authorization_referral"
+                    else ""
+                ),
+                diagnoses=claim.diagnoses,
+                patient=claim.patient,
+                lines=claim.lines,
+            )
             claim.replaced = True
             res.submissions.append(r1)
             pay = self.pay_day(payer, sub + int(wk.r1_pay_lag[i]))
@@ -802,19 +1064,47 @@ class _Builder:
             received = sub + 1
             if wk.u_outcome[i] < plan.resubmit_paid:
                 lines = self.remit_lines(i, r1, None, "", None)
-                adj = self.adjudication("resubmission", r1, payer, pay, "1", lines, f"{prefix}{claim.seq:08d}3",
-                                        received, claim_level, member)  # fmt: skip
+                adj = self.adjudication(
+                    "resubmission",
+                    r1,
+                    payer,
+                    pay,
+                    "1",
+                    lines,
+                    f"{prefix}{claim.seq:08d}3",
+                    received,
+                    claim_level,
+                    member,
+                )
                 adj.interest = self.interest(payer, adj.paid, received, pay)
                 res.adjudications.append(adj)
             else:
                 lines = self.remit_lines(i, r1, denied, group, reason)
                 full = len(denied) == len(r1.lines)
-                adj = self.adjudication("resubmission", r1, payer, pay, "4" if full and wk.status4[i] else "1", lines,
-                                        f"{prefix}{claim.seq:08d}3", received, claim_level, member)  # fmt: skip
+                adj = self.adjudication(
+                    "resubmission",
+                    r1,
+                    payer,
+                    pay,
+                    "4" if full and wk.status4[i] else "1",
+                    lines,
+                    f"{prefix}{claim.seq:08d}3",
+                    received,
+                    claim_level,
+                    member,
+                )
                 res.adjudications.append(adj)
                 when = pay + int(wk.wo_lag[i])
                 if wk.u_wo[i] < 0.7 and when <= end:
-                    res.write_offs.append(WriteOff(r1.claim_id, when, denied_amount, plan.write_off_reason, reason.carc))
+                    res.write_offs.append(
+                        WriteOff(
+                            r1.claim_id,
+                            when,
+                            denied_amount,
+                            plan.write_off_reason,
+                            reason.carc,
+                        )
+                    )
         elif u < plan.resubmit + plan.appeal:
             decision = first.payment_ord + int(wk.appeal_lag[i])
             if wk.u_outcome[i] < plan.overturn:
@@ -825,17 +1115,43 @@ class _Builder:
                     res.adjudications.append(self.reversal(first, pay))
                 lines = self.remit_lines(i, claim, None, "", None)
                 res.adjudications.append(
-                    self.adjudication("overturn", claim, payer, pay, "1", lines, f"{prefix}{claim.seq:08d}4",
-                                      first.received_ord, claim_level, member)  # fmt: skip
+                    self.adjudication(
+                        "overturn",
+                        claim,
+                        payer,
+                        pay,
+                        "1",
+                        lines,
+                        f"{prefix}{claim.seq:08d}4",
+                        first.received_ord,
+                        claim_level,
+                        member,
+                    )
                 )
             else:
                 when = decision + int(wk.wo_lag[i]) // 3
                 if wk.u_wo[i] < plan.write_off and when <= end:
-                    res.write_offs.append(WriteOff(claim.claim_id, when, denied_amount, plan.write_off_reason, reason.carc))
+                    res.write_offs.append(
+                        WriteOff(
+                            claim.claim_id,
+                            when,
+                            denied_amount,
+                            plan.write_off_reason,
+                            reason.carc,
+                        )
+                    )
         else:
             when = first.payment_ord + int(wk.wo_lag[i])
             if wk.u_wo[i] < plan.write_off and when <= end:
-                res.write_offs.append(WriteOff(claim.claim_id, when, denied_amount, plan.write_off_reason, reason.carc))
+                res.write_offs.append(
+                    WriteOff(
+                        claim.claim_id,
+                        when,
+                        denied_amount,
+                        plan.write_off_reason,
+                        reason.carc,
+                    )
+                )
 
 
 def simulate_week(plan: Plan, w: int) -> WeekResult:

@@ -14,7 +14,9 @@ def npi_check_digit(base9: str) -> int:
     total = 0
     for i, ch in enumerate(reversed(NPI_PREFIX + base9)):
         d = int(ch)
-        if i % 2 == 0:  # the rightmost payload digit is doubled (the check digit will follow it)
+        if (
+            i % 2 == 0
+        ):  # the rightmost payload digit is doubled (the check digit will follow it)
             d *= 2
             if d > 9:
                 d -= 9
@@ -24,10 +26,17 @@ def npi_check_digit(base9: str) -> int:
 
 def is_valid_npi(npi: str) -> bool:
     """True for a 10-digit NPI whose last digit is the Luhn check digit of the first nine."""
-    return len(npi) == 10 and npi.isdigit() and npi[0] in "12" and npi_check_digit(npi[:9]) == int(npi[9])
+    return (
+        len(npi) == 10
+        and npi.isdigit()
+        and npi[0] in "12"
+        and npi_check_digit(npi[:9]) == int(npi[9])
+    )
 
 
-def make_npis(rng: np.random.Generator, count: int, first_digit: str = "1") -> list[str]:
+def make_npis(
+    rng: np.random.Generator, count: int, first_digit: str = "1"
+) -> list[str]:
     """``count`` distinct valid NPIs starting with ``first_digit`` (1 for people, 1 or 2 for orgs)."""
     out: list[str] = []
     seen: set[str] = set()

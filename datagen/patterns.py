@@ -18,9 +18,15 @@ class Pattern:
     description: str
     reason: str  # a key of reference.DENIAL_REASONS
     elevated_rate: float  # probability of that reason for in-scope claims in the window
-    start_week: int  # index of the first affected submission week (0 = first generated week)
-    end_week: int | None = None  # first week no longer affected (None: lasts to the end)
-    payer_id: str | None = None  # None: every payer that is billed (self-pay is never billed)
+    start_week: (
+        int  # index of the first affected submission week (0 = first generated week)
+    )
+    end_week: int | None = (
+        None  # first week no longer affected (None: lasts to the end)
+    )
+    payer_id: str | None = (
+        None  # None: every payer that is billed (self-pay is never billed)
+    )
     department: str | None = None
     location: str | None = None
     claim_type: str | None = None  # professional | institutional | None
@@ -42,8 +48,8 @@ def default_patterns(weeks: int) -> tuple[Pattern, ...]:
                 "CO-197 (authorisation absent) denials of Radiology claims jump from the start week."
             ),
             reason="AUTH197",
-            elevated_rate=0.45,
-            start_week=at(0.46),
+            elevated_rate=0.50,
+            start_week=at(0.40),
             payer_id="NSH01",
             department="RADIOLOGY",
         ),

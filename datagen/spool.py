@@ -9,8 +9,8 @@ and its spool removed. Memory stays bounded by one week's claims.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Hashable
 
 
 class Spool:

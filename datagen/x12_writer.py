@@ -36,7 +36,13 @@ def cas_segments(adjustments: Iterable[tuple[str, str, int]]) -> str:
     out = []
     for g, items in by_group.items():
         for k in range(0, len(items), 6):
-            out.append("CAS*" + g + "*" + "**".join(f"{c}*{money(a)}" for c, a in items[k : k + 6]) + T)
+            out.append(
+                "CAS*"
+                + g
+                + "*"
+                + "**".join(f"{c}*{money(a)}" for c, a in items[k : k + 6])
+                + T
+            )
     return "".join(out)
 
 
@@ -80,11 +86,15 @@ class ClaimRenderer:
             f"NM1*PR*2*{payer.name}*****PI*{payer.payer_id}{T}",
         ]
         if inst:
-            parts.append(f"CLM*{s.claim_id}*{money(s.charge)}***13:A:{s.frequency}**A*Y*Y{T}")
+            parts.append(
+                f"CLM*{s.claim_id}*{money(s.charge)}***13:A:{s.frequency}**A*Y*Y{T}"
+            )
             parts.append(f"DTP*434*RD8*{d8(s.from_ord)}-{d8(s.to_ord)}{T}")
             parts.append("CL1*3*1*01" + T)
         else:
-            parts.append(f"CLM*{s.claim_id}*{money(s.charge)}***{s.place_of_service}:B:{s.frequency}*Y*A*Y*Y{T}")
+            parts.append(
+                f"CLM*{s.claim_id}*{money(s.charge)}***{s.place_of_service}:B:{s.frequency}*Y*A*Y*Y{T}"
+            )
         if s.prior_auth:
             parts.append(f"REF*G1*{s.prior_auth}{T}")
         if s.original_icn:
@@ -106,7 +116,9 @@ class ClaimRenderer:
                 parts.append(f"PRV*PE*PXC*{prov.taxonomy}{T}")
         loc = org.locations[s.location]
         street, city, state, zip_code = loc.address
-        parts.append(f"NM1*77*2*{loc.name}*****XX*{loc.npi}{T}N3*{street}{T}N4*{city}*{state}*{zip_code}{T}")
+        parts.append(
+            f"NM1*77*2*{loc.name}*****XX*{loc.npi}{T}N3*{street}{T}N4*{city}*{state}*{zip_code}{T}"
+        )
         if s.secondary >= 0:
             sec = ref.PAYERS[s.secondary]
             parts.append(
@@ -117,7 +129,11 @@ class ClaimRenderer:
         ptr = "1:2" if len(dx) > 1 else "1"
         for line in s.lines:
             proc = ref.PROCEDURES[line.proc]
-            comp = f"HC:{proc.code}:{line.modifier}" if line.modifier else f"HC:{proc.code}"
+            comp = (
+                f"HC:{proc.code}:{line.modifier}"
+                if line.modifier
+                else f"HC:{proc.code}"
+            )
             if inst:
                 sv = f"SV2*{proc.revenue_code}*{comp}*{money(line.charge)}*UN*{line.units}{T}"
             else:
@@ -177,8 +193,12 @@ def render_claim_payment(a: Adjudication) -> str:
     payer = ref.PAYERS[a.payer]
     p = a.patient
     pr = money(a.patient_resp) if a.patient_resp else ""
-    parts = [f"CLP*{a.claim_id}*{a.status}*{money(a.charge)}*{money(a.paid)}*{pr}*{payer.clp06}*{a.icn}*"
-             f"{a.facility_code}*{a.frequency}{T}"]  # fmt: skip
+    clp06 = payer.clp06_inst if a.payee == "FAC" and payer.clp06_inst else payer.clp06
+    clp = (
+        f"CLP*{a.claim_id}*{a.status}*{money(a.charge)}*{money(a.paid)}*{pr}*{clp06}*{a.icn}*"
+        f"{a.facility_code}*{a.frequency}{T}"
+    )
+    parts = [clp]
     if a.claim_adjustments:
         parts.append(cas_segments(a.claim_adjustments))
     parts.append(
@@ -195,7 +215,9 @@ def render_claim_payment(a: Adjudication) -> str:
         proc = ref.PROCEDURES[x.proc]
         comp = f"HC:{proc.code}:{x.modifier}" if x.modifier else f"HC:{proc.code}"
         rev = proc.revenue_code if inst else ""
-        parts.append(f"SVC*{comp}*{money(x.charge)}*{money(x.paid)}*{rev}*{x.units}{T}DTM*472*{d8(x.service_ord)}{T}")
+        parts.append(
+            f"SVC*{comp}*{money(x.charge)}*{money(x.paid)}*{rev}*{x.units}{T}DTM*472*{d8(x.service_ord)}{T}"
+        )
         if x.adjustments:
             parts.append(cas_segments(x.adjustments))
         parts.append(f"REF*6R*{a.claim_id}-{x.line_number}{T}")
@@ -211,22 +233,33 @@ def plb_segments(npi: str, date_ord: int, pairs: list[tuple[str, str, int]]) -> 
     out = []
     period = f"{d8(date_ord)[:4]}1231"
     for k in range(0, len(pairs), 6):
-        out.append(f"PLB*{npi}*{period}*" + "*".join(f"{r}:{ref_id}*{money(a)}" for r, ref_id, a in pairs[k : k + 6]) + T)
+        out.append(
+            f"PLB*{npi}*{period}*"
+            + "*".join(f"{r}:{ref_id}*{money(a)}" for r, ref_id, a in pairs[k : k + 6])
+            + T
+        )
     return "".join(out)
 
 
 def transaction_835(
-    payer_idx: int, payee: str, date_ord: int, st_number: int, body: str, plb: list[tuple[str, str, int]],
+    payer_idx: int,
+    payee: str,
+    date_ord: int,
+    st_number: int,
+    body: str,
+    plb: list[tuple[str, str, int]],
     total_paid: int,
-) -> tuple[str, int]:  # fmt: skip
+) -> tuple[str, int]:
     """One ST..SE; returns the text and BPR02 in cents."""
     payer = ref.PAYERS[payer_idx]
     be = ref.organisation().billing[payee]
     day = d8(date_ord)
     bpr02 = total_paid - sum(a for _, _, a in plb)
     if bpr02 > 0:
-        bpr = (f"BPR*I*{money(bpr02)}*C*ACH*CCP*01*{payer.routing}*DA*{payer.account}*1{payer.tin}**01*"
-               f"{be.routing}*DA*{be.account}*{day}{T}")  # fmt: skip
+        bpr = (
+            f"BPR*I*{money(bpr02)}*C*ACH*CCP*01*{payer.routing}*DA*{payer.account}*1{payer.tin}**01*"
+            f"{be.routing}*DA*{be.account}*{day}{T}"
+        )
     else:
         bpr = f"BPR*H*{money(bpr02)}*C*NON************{day}{T}"
     p_street, p_city, p_state, p_zip = payer.address
@@ -253,7 +286,9 @@ def transaction_835(
     return head + lx + body + tail + f"SE*{n_seg}*{st}{T}", bpr02
 
 
-def envelope_835(payer_idx: int, date_ord: int, transactions: list[str], control: int) -> str:
+def envelope_835(
+    payer_idx: int, date_ord: int, transactions: list[str], control: int
+) -> str:
     payer = ref.PAYERS[payer_idx]
     rcv = ref.SUBMITTER[1]
     return (
