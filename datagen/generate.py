@@ -7,8 +7,10 @@ spool until no later week can add to them (see :mod:`datagen.spool`).
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,7 +28,7 @@ from datagen.csv_writer import (
 )
 from datagen.dates import d8, default_start, iso
 from datagen.ground_truth import GroundTruth
-from datagen.model import Plan, WeekResult, make_plan, simulate_week
+from datagen.model import Plan, make_plan, simulate_week
 from datagen.patterns import Pattern, default_patterns
 from datagen.spool import Spool
 from datagen.x12_writer import (
@@ -57,6 +59,100 @@ class _Remit:
     last_paid_icn: str = ""
 
 
+@dataclass
+class WeekOutput:
+    """One simulated week, rendered: what the writer appends (computed in a worker process)."""
+
+    week: int
+    csv: dict[str, str]
+    spool: dict[tuple[object, ...], str]
+    claim_files: set[tuple[int, int]]
+    remits: list[tuple[tuple[int, int, str], int, list[tuple[str, int]], str]]
+    truth: GroundTruth
+
+
+class _Renderers:
+    def __init__(self, plan: Plan, formats: set[str]):
+        self.plan = plan
+        self.formats = formats
+        self.claims_837 = ClaimRenderer(plan.pool)
+        self.claim_rows = ClaimRows(plan.pool)
+
+
+_RENDERERS: _Renderers | None = None
+
+
+def _init_worker(plan: Plan, formats: set[str]) -> None:
+    global _RENDERERS
+    _RENDERERS = _Renderers(plan, formats)
+
+
+def _render_week(w: int) -> WeekOutput:
+    assert _RENDERERS is not None
+    return render_week(_RENDERERS, w)
+
+
+def render_week(r: _Renderers, w: int) -> WeekOutput:
+    """Simulate week ``w`` and render it in every requested format."""
+    plan, formats = r.plan, r.formats
+    res = simulate_week(plan, w)
+    csv: dict[str, str] = {}
+    if "claims_csv" in formats:
+        rows, lines = [], []
+        for s in res.submissions:
+            row, ls = r.claim_rows.claim(s)
+            rows.append(row)
+            lines.append(ls)
+        csv["claims/claims.csv"] = "".join(rows)
+        csv["claims/claim_lines.csv"] = "".join(lines)
+        csv["claims/write_offs.csv"] = "".join(write_off_row(x) for x in res.write_offs)
+    spool: dict[tuple[object, ...], list[str]] = {}
+    claim_files: set[tuple[int, int]] = set()
+    x837 = "claims_837" in formats
+    for s in res.submissions:
+        if s.payer == ref.SELF_PAY:
+            continue
+        key = (int(s.institutional), s.submission_ord)
+        claim_files.add(key)
+        if x837:
+            spool.setdefault(("837", *key), []).append(r.claims_837.render(s))
+    remits: dict[tuple[int, int, str], list] = {}
+    x835 = "remittances_835" in formats
+    csv_remits = "remittances_csv" in formats
+    rc, rl, ra = [], [], []
+    for a in res.adjudications:
+        key = (a.payer, a.payment_ord, a.payee)
+        meta = remits.get(key)
+        if meta is None:
+            meta = remits[key] = [key, 0, [], ""]
+        meta[1] += a.paid
+        if a.interest:
+            meta[2].append((a.claim_id, a.interest))
+        if a.paid > 0 and a.status != "22":
+            meta[3] = a.icn
+        if x835:
+            spool.setdefault(("835", *key), []).append(render_claim_payment(a))
+        if csv_remits:
+            c, ls, adj = remit_rows(a)
+            rc.append(c)
+            rl.append(ls)
+            ra.append(adj)
+    if csv_remits:
+        csv["remittances_csv/remit_claims.csv"] = "".join(rc)
+        csv["remittances_csv/remit_lines.csv"] = "".join(rl)
+        csv["remittances_csv/remit_adjustments.csv"] = "".join(ra)
+    truth = GroundTruth(plan)
+    truth.add_week(res)
+    return WeekOutput(
+        week=w,
+        csv=csv,
+        spool={k: "".join(v) for k, v in spool.items()},
+        claim_files=claim_files,
+        remits=[tuple(m) for m in remits.values()],  # type: ignore[misc]
+        truth=truth,
+    )
+
+
 class _Writer:
     def __init__(self, out: Path, plan: Plan, formats: set[str]):
         self.out = out
@@ -71,63 +167,29 @@ class _Writer:
                 self.files[rel] = f
         self.spool = Spool(out / ".spool")
         self.gt = GroundTruth(plan)
-        self.claim_renderer = ClaimRenderer(plan.pool)
-        self.claim_rows = ClaimRows(plan.pool)
         self.remits: dict[tuple[int, int, str], _Remit] = {}
         self.claim_files: set[tuple[int, int]] = set()
         self.last_paid_icn: dict[tuple[int, str], str] = {}
         self.forward_balance: dict[tuple[int, str], tuple[str, int]] = {}
         self.control = 0
 
-    def week(self, res: WeekResult) -> None:
-        f = self.files
-        spool = self.spool
-        csv_claims = "claims_csv" in self.formats
-        x837 = "claims_837" in self.formats
-        x835 = "remittances_835" in self.formats
-        csv_remits = "remittances_csv" in self.formats
-        if csv_claims:
-            rows, lines = [], []
-            for s in res.submissions:
-                r, ls = self.claim_rows.claim(s)
-                rows.append(r)
-                lines.append(ls)
-            f["claims/claims.csv"].write("".join(rows))
-            f["claims/claim_lines.csv"].write("".join(lines))
-            f["claims/write_offs.csv"].write(
-                "".join(write_off_row(w) for w in res.write_offs)
-            )
-        for s in res.submissions:
-            if s.payer == ref.SELF_PAY:
-                continue
-            key = (int(s.institutional), s.submission_ord)
-            self.claim_files.add(key)
-            if x837:
-                spool.add(("837", *key), self.claim_renderer.render(s))
-        rc, rl, ra = [], [], []
-        for a in res.adjudications:
-            key = (a.payer, a.payment_ord, a.payee)
+    def week(self, out: WeekOutput) -> None:
+        """Append one week's rendered output; X12 text goes to the spool."""
+        for rel, text in out.csv.items():
+            self.files[rel].write(text)
+        for key, text in out.spool.items():
+            self.spool.add(key, text)
+        self.claim_files.update(out.claim_files)
+        for key, paid, interest, last_paid_icn in out.remits:
             meta = self.remits.get(key)
             if meta is None:
                 meta = self.remits[key] = _Remit()
-            meta.paid += a.paid
-            if a.interest:
-                meta.interest.append((a.claim_id, a.interest))
-            if a.paid > 0 and a.status != "22":
-                meta.last_paid_icn = a.icn
-            if x835:
-                spool.add(("835", *key), render_claim_payment(a))
-            if csv_remits:
-                c, ls, adj = remit_rows(a)
-                rc.append(c)
-                rl.append(ls)
-                ra.append(adj)
-        if csv_remits:
-            f["remittances_csv/remit_claims.csv"].write("".join(rc))
-            f["remittances_csv/remit_lines.csv"].write("".join(rl))
-            f["remittances_csv/remit_adjustments.csv"].write("".join(ra))
-        self.gt.add_week(res)
-        spool.commit()
+            meta.paid += paid
+            meta.interest.extend(interest)
+            if last_paid_icn:
+                meta.last_paid_icn = last_paid_icn
+        self.gt.merge(out.truth)
+        self.spool.commit()
 
     def flush(self, cutoff: int) -> None:
         """Assemble every X12 file dated on or before ``cutoff``."""
@@ -223,6 +285,14 @@ class _Writer:
         self.spool.close()
 
 
+def _write_all(writer: _Writer, plan: Plan, outputs: Iterable[WeekOutput]) -> None:
+    for w, out in enumerate(outputs):
+        assert out.week == w
+        writer.week(out)
+        writer.flush(plan.start_ord + 7 * (w + 1) - 1)
+    writer.flush(plan.end_ord)
+
+
 def _prepare(out: Path, formats: Iterable[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for folder in FOLDERS.values():  # only what this generator writes is removed
@@ -241,11 +311,13 @@ def generate(
     start: date | None = None,
     formats: Iterable[str] = FORMATS,
     patterns: tuple[Pattern, ...] | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Generate ``claims`` original claims submitted over ``weeks`` weeks from ``start`` (a Monday;
     default: the weeks end on Sunday 2026-11-15) and everything that follows from them up to the
     end of the last week. Writes the requested formats and ``ground_truth.json`` under ``out_dir``
-    and returns a short summary. The same arguments always give byte-identical files."""
+    and returns a short summary. The same arguments always give byte-identical files, whatever
+    the number of worker processes (``workers``; default: one per CPU)."""
     fmts = set(formats)
     unknown = fmts - set(FORMATS)
     if unknown:
@@ -262,11 +334,22 @@ def generate(
         patterns = default_patterns(weeks)
     plan = make_plan(seed, claims, weeks, start, patterns)
     writer = _Writer(out, plan, fmts)
+    n_workers = min(workers if workers is not None else os.cpu_count() or 1, weeks, 8)
     try:
-        for w in range(weeks):
-            writer.week(simulate_week(plan, w))
-            writer.flush(plan.start_ord + 7 * (w + 1) - 1)
-        writer.flush(plan.end_ord)
+        if n_workers <= 1:
+            renderers = _Renderers(plan, fmts)
+            outputs: Iterator[WeekOutput] = (
+                render_week(renderers, w) for w in range(weeks)
+            )
+            _write_all(writer, plan, outputs)
+        else:
+            ctx = mp.get_context(
+                "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+            )
+            with ctx.Pool(
+                n_workers, initializer=_init_worker, initargs=(plan, fmts)
+            ) as pool:
+                _write_all(writer, plan, pool.imap(_render_week, range(weeks)))
     finally:
         writer.close()
     params = {

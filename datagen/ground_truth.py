@@ -7,7 +7,7 @@ Money is accumulated in integer cents (exact) and written as decimal strings wit
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -119,6 +119,42 @@ class GroundTruth:
         self.ar_bucket: Counter[str] = Counter()
         self.patterns = {p.key: _PatternTally() for p in plan.patterns}
         self.phi: list[tuple[str, str, str, str]] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["plan"] = None  # a worker's partial truth travels without the plan
+        return state
+
+    def merge(self, other: GroundTruth) -> None:
+        """Add another (partial) ground truth, e.g. one week computed in a worker process."""
+        for name, value in other.__dict__.items():
+            if isinstance(value, Counter):
+                getattr(self, name).update(value)
+        for w, wk in other.weeks.items():
+            mine = self.weeks[w]
+            for f in fields(_Week):
+                setattr(mine, f.name, getattr(mine, f.name) + getattr(wk, f.name))
+        for k, cnt in other.pay_weeks.items():
+            self.pay_weeks[k].update(cnt)
+        for key, t in other.patterns.items():
+            m = self.patterns[key]
+            for name in (
+                "model_before",
+                "model_window_base",
+                "model_window",
+                "model_after",
+            ):
+                a, b = getattr(m, name), getattr(t, name)
+                setattr(m, name, [a[0] + b[0], a[1] + b[1]])
+            m.extra_expected += t.extra_expected
+            m.extra_charges_expected += t.extra_charges_expected
+            for w, (n, k) in t.weekly.items():
+                row = m.weekly.setdefault(w, [0, 0])
+                row[0] += n
+                row[1] += k
+        for p in other.phi:
+            if len(self.phi) < 12:
+                self.phi.append(p)
 
     # ------------------------------------------------------------------------------------------
     def add_week(self, res: WeekResult) -> None:

@@ -21,11 +21,19 @@ VERSION_835 = "005010X221A1"
 T = "~\n"
 
 
+_MONEY: dict[int, str] = {}
+
+
 def money(cents: int) -> str:
     """Cents as a plain decimal with two places: 1234.50, -20.00, 0.00."""
-    if cents < 0:
-        return "-" + money(-cents)
-    return f"{cents // 100}.{cents % 100:02d}"
+    text = _MONEY.get(cents)
+    if text is None:
+        q, r = divmod(abs(cents), 100)
+        text = f"{'-' if cents < 0 else ''}{q}.{r:02d}"
+        if len(_MONEY) > 500_000:
+            _MONEY.clear()
+        _MONEY[cents] = text
+    return text
 
 
 def cas_segments(adjustments: Iterable[tuple[str, str, int]]) -> str:

@@ -9,8 +9,6 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from tests.datagen.helpers import Transaction, segments
 
 
@@ -170,13 +168,13 @@ def test_sample_is_varied(dataset: Path) -> None:
     assert len([p for p in sample if p.suffix == ".837"]) >= 4
 
 
-@pytest.mark.parametrize("index", range(16))
-def test_pyx12_accepts_sample(dataset: Path, index: int) -> None:
-    sample = _sample(dataset)
-    if index >= len(sample):
-        pytest.skip("sample smaller than expected")
-    errors = pyx12_errors(sample[index])
-    assert errors == [], f"{sample[index].name}: {errors[:10]}"
+def test_pyx12_accepts_sample(dataset: Path) -> None:
+    problems = {}
+    for path in _sample(dataset):
+        errors = pyx12_errors(path)
+        if errors:
+            problems[path.name] = errors[:5]
+    assert problems == {}
 
 
 def test_pyx12_catches_a_broken_file(dataset: Path, tmp_path: Path) -> None:
