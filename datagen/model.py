@@ -197,6 +197,8 @@ def make_patient_pool(seed: int, size: int, reference_ord: int) -> PatientPool:
     age = np.where(is_medicare, rng.integers(65, 96, size), rng.integers(0, 65, size))
     disabled = is_medicare & (rng.random(size) < 0.05)
     age = np.where(disabled, rng.integers(30, 65, size), age)
+    workers_comp = payer == ref.PAYER_INDEX["TCW01"]
+    age = np.where(workers_comp, rng.integers(18, 65, size), age)
     birth = reference_ord - age * 365 - rng.integers(0, 365, size)
     female = rng.random(size) < 0.54
     return PatientPool(payer, secondary, birth, female)
