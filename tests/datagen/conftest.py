@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from datagen import generate
-from tests.datagen.helpers import REPO, Transaction, read_remittances
+from tests.datagen.helpers import REPO, Generated, Transaction, read_remittances
 
 SAMPLE_ARGS = {"claims": 5000, "weeks": 26, "seed": 7}
 
@@ -19,6 +20,26 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("generated")
     generate(out, **SAMPLE_ARGS)
     return out
+
+
+@pytest.fixture(scope="session")
+def alt_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another shape: a window across the new year, fewer claims, another seed, one process."""
+    out = tmp_path_factory.mktemp("generated_alt")
+    generate(out, claims=3000, weeks=12, seed=5, start=date(2025, 12, 1), workers=1)
+    return out
+
+
+@pytest.fixture(scope="session", params=["sample", "alt"])
+def generated(request: pytest.FixtureRequest) -> Generated:
+    path = request.getfixturevalue(
+        "dataset" if request.param == "sample" else "alt_dataset"
+    )
+    return Generated(
+        path,
+        json.loads((path / "ground_truth.json").read_text()),
+        read_remittances(path / "remittances"),
+    )
 
 
 @pytest.fixture(scope="session")

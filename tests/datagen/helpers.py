@@ -139,3 +139,12 @@ def read_remittances(folder: Path) -> list[Transaction]:
     for path in sorted(folder.glob("*.835")):
         out.extend(read_835(path))
     return out
+
+
+@dataclass
+class Generated:
+    """A generated data set, its ground truth and its 835s as read by :func:`read_835`."""
+
+    path: Path
+    truth: dict
+    remittances: list[Transaction]

@@ -9,10 +9,11 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from tests.datagen.helpers import Transaction, segments
+from tests.datagen.helpers import Generated, Transaction, segments
 
 
-def test_every_835_balances(remittances: list[Transaction]) -> None:
+def test_every_835_balances(generated: Generated) -> None:
+    remittances = generated.remittances
     assert remittances
     n_claims = n_lines = 0
     for st in remittances:
