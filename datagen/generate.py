@@ -10,6 +10,7 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -173,7 +174,7 @@ class _Writer:
         self.forward_balance: dict[tuple[int, str], tuple[str, int]] = {}
         self.control = 0
 
-    def week(self, out: WeekOutput) -> None:
+    def week(self, out: WeekOutput, cutoff: int) -> None:
         """Append one week's rendered output; X12 text goes to the spool."""
         for rel, text in out.csv.items():
             self.files[rel].write(text)
@@ -189,7 +190,7 @@ class _Writer:
             if last_paid_icn:
                 meta.last_paid_icn = last_paid_icn
         self.gt.merge(out.truth)
-        self.spool.commit()
+        self.spool.commit(hold=lambda key: int(key[2]) <= cutoff)  # type: ignore[call-overload]
 
     def flush(self, cutoff: int) -> None:
         """Assemble every X12 file dated on or before ``cutoff``."""
@@ -288,9 +289,21 @@ class _Writer:
 def _write_all(writer: _Writer, plan: Plan, outputs: Iterable[WeekOutput]) -> None:
     for w, out in enumerate(outputs):
         assert out.week == w
-        writer.week(out)
-        writer.flush(plan.start_ord + 7 * (w + 1) - 1)
+        cutoff = plan.start_ord + 7 * (w + 1) - 1
+        writer.week(out, cutoff)
+        writer.flush(cutoff)
     writer.flush(plan.end_ord)
+
+
+def _in_order(pool: Any, weeks: int, window: int) -> Iterator[WeekOutput]:
+    """Week outputs in order, with at most ``window`` weeks in flight (bounded memory)."""
+    pending: deque[Any] = deque()
+    submitted = 0
+    while pending or submitted < weeks:
+        while submitted < weeks and len(pending) < window:
+            pending.append(pool.apply_async(_render_week, (submitted,)))
+            submitted += 1
+        yield pending.popleft().get()
 
 
 def _prepare(out: Path, formats: Iterable[str]) -> None:
@@ -349,7 +362,7 @@ def generate(
             with ctx.Pool(
                 n_workers, initializer=_init_worker, initargs=(plan, fmts)
             ) as pool:
-                _write_all(writer, plan, pool.imap(_render_week, range(weeks)))
+                _write_all(writer, plan, _in_order(pool, weeks, n_workers + 1))
     finally:
         writer.close()
     params = {
