@@ -118,17 +118,13 @@ class PatternWeek:
     """Expected (model) figures for one pattern in one week's in-scope claims."""
 
     claims: int = 0
-    base_p: float = (
-        0.0  # sum over in-scope claims of the CARC's probability without the pattern
-    )
+    # sum over in-scope claims of the CARC's probability without the pattern
+    base_p: float = 0.0
     final_p: float = 0.0  # ... with the pattern
     adjudicated: int = 0
-    extra_expected: float = (
-        0.0  # sum over adjudicated in-scope claims of (final - base)
-    )
-    extra_charges_expected: float = (
-        0.0  # the same weighted by the claim's charge (dollars)
-    )
+    # sum over adjudicated in-scope claims of (final - base), and the same weighted by charge
+    extra_expected: float = 0.0
+    extra_charges_expected: float = 0.0
 
 
 @dataclass
@@ -291,12 +287,11 @@ def make_plan(
     seed: int, claims: int, weeks: int, start: date, patterns: tuple[Pattern, ...]
 ) -> Plan:
     rng = np.random.default_rng([seed, 1])
-    # weekly volume: gentle growth plus noise, a dip at the turn of the year-quarter weeks
+    # weekly volume: a gentle upward trend plus noise
     weights = 1.0 + 0.04 * rng.standard_normal(weeks) + np.linspace(-0.03, 0.03, weeks)
     counts = rng.multinomial(claims, weights / weights.sum())
-    offsets = (
-        np.concatenate([[0], np.cumsum(counts)[:-1]]) + 1
-    )  # claim numbers start at 1
+    # claim numbers start at 1 and run on from week to week
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]) + 1
     start_ord = start.toordinal()
     end_ord = start_ord + 7 * weeks - 1
     pool = make_patient_pool(seed, max(500, claims // 3), end_ord)

@@ -18,15 +18,12 @@ class Pattern:
     description: str
     reason: str  # a key of reference.DENIAL_REASONS
     elevated_rate: float  # probability of that reason for in-scope claims in the window
-    start_week: (
-        int  # index of the first affected submission week (0 = first generated week)
-    )
-    end_week: int | None = (
-        None  # first week no longer affected (None: lasts to the end)
-    )
-    payer_id: str | None = (
-        None  # None: every payer that is billed (self-pay is never billed)
-    )
+    # index of the first affected submission week (0 = the first generated week)
+    start_week: int
+    # first week no longer affected (None: lasts to the end)
+    end_week: int | None = None
+    # None: every payer that is billed (self-pay is never billed)
+    payer_id: str | None = None
     department: str | None = None
     location: str | None = None
     claim_type: str | None = None  # professional | institutional | None

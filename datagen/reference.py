@@ -31,6 +31,8 @@ CARC_TABLE = (
 
 @dataclass(frozen=True)
 class Payer:
+    """A payer and how it behaves. Rates are basis points, money cents, lags days."""
+
     payer_id: str
     name: str
     payer_type: str  # medicare | medicaid | commercial | other | self_pay
@@ -39,36 +41,28 @@ class Payer:
     sbr09_inst: str = ""
     clp06: str = ""  # claim filing indicator on the 835 (CLP06)
     clp06_inst: str = ""  # ... for institutional claims, when it differs
-    rate_bp: int = (
-        0  # fee schedule as basis points of billed charges (before a per-code factor)
-    )
+    # fee schedule as a share of billed charges (before a per-code factor)
+    rate_bp: int = 0
     lag_min: int = 0  # days from submission to the earliest adjudication
     lag_extra: float = 0.0  # mean extra days (gamma, shape 2)
     pay_weekdays: tuple[int, ...] = ()  # weekdays (Mon=0) on which it pays / sends ERAs
     filing_limit: int = 365  # timely filing limit in days from service
-    denial_base: float = (
-        0.0  # probability of an initial denial (before department factors)
-    )
-    status4_share: float = (
-        0.0  # share of full denials sent as CLP02=4 (else CLP02=1, zero paid)
-    )
-    pays_interest: bool = (
-        False  # prompt-pay interest (PLB L6) on claims paid after 30 days
-    )
+    # probability of an initial denial, before department factors
+    denial_base: float = 0.0
+    # share of full denials sent as CLP02=4 (the others: CLP02=1 with nothing paid)
+    status4_share: float = 0.0
+    # prompt-pay interest (PLB L6) on claims paid more than 30 days after receipt
+    pays_interest: bool = False
     deductible_p: float = 0.0  # probability a claim meets a deductible (PR-1)
-    coinsurance_bp: int = 0  # coinsurance rate (PR-2), basis points
-    coinsurance_p: float = (
-        0.0  # probability coinsurance applies (commercial plan designs vary)
-    )
-    copay: int = 0  # office-visit copay in cents (PR-3) on E/M lines
+    coinsurance_bp: int = 0  # coinsurance rate (PR-2)
+    coinsurance_p: float = 0.0  # probability coinsurance applies (plan designs vary)
+    copay: int = 0  # office-visit copay (PR-3) on the first E/M line
     copay_p: float = 0.0
     sequestration: bool = False  # Medicare 2% payment reduction (CO-253)
-    claim_level_institutional: bool = (
-        False  # adjudicates institutional claims without SVC loops
-    )
-    category_mix: dict[str, float] = field(
-        default_factory=dict
-    )  # share of denials by category
+    # adjudicates institutional claims at claim level (no SVC loops)
+    claim_level_institutional: bool = False
+    # share of its denials by root-cause category
+    category_mix: dict[str, float] = field(default_factory=dict)
     tin: str = ""
     routing: str = ""
     account: str = ""
