@@ -30,7 +30,7 @@ from datagen.csv_writer import (
 )
 from datagen.dates import d8, default_start, iso
 from datagen.ground_truth import GroundTruth
-from datagen.model import Plan, make_plan, simulate_week
+from datagen.model import Plan, make_plan, simulate_batch
 from datagen.patterns import Pattern, default_patterns
 from datagen.spool import Spool
 from datagen.x12_writer import (
@@ -62,10 +62,11 @@ class _Remit:
 
 
 @dataclass
-class WeekOutput:
-    """One simulated week, rendered: what the writer appends (computed in a worker process)."""
+class BatchOutput:
+    """One simulated batch, rendered: what the writer appends (computed in a worker process)."""
 
     week: int
+    last_in_week: bool
     csv: dict[str, str]
     spool: dict[tuple[object, ...], str]
     claim_files: set[tuple[int, int]]
@@ -89,28 +90,29 @@ def _init_worker(plan: Plan, formats: set[str]) -> None:
     _RENDERERS = _Renderers(plan, formats)
 
 
-def _render_week(w: int) -> WeekOutput:
+def _render_batch(i: int) -> BatchOutput:
     assert _RENDERERS is not None
-    return render_week(_RENDERERS, w)
+    return render_batch(_RENDERERS, i)
 
 
-def render_week(r: _Renderers, w: int) -> WeekOutput:
-    """Simulate week ``w`` and render it in every requested format.
+def render_batch(r: _Renderers, i: int) -> BatchOutput:
+    """Simulate batch ``i`` of the plan and render it in every requested format.
 
     The week's objects hold no reference cycles, so the cyclic garbage collector (which would
     rescan the growing heap again and again, about a third of the time) is paused meanwhile."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _render_week_body(r, w)
+        return _render_batch_body(r, i)
     finally:
         if enabled:
             gc.enable()
 
 
-def _render_week_body(r: _Renderers, w: int) -> WeekOutput:
+def _render_batch_body(r: _Renderers, i: int) -> BatchOutput:
     plan, formats = r.plan, r.formats
-    res = simulate_week(plan, w)
+    batch = plan.batches[i]
+    res = simulate_batch(plan, batch)
     csv: dict[str, str] = {}
     if "claims_csv" in formats:
         rows, lines = [], []
@@ -158,8 +160,9 @@ def _render_week_body(r: _Renderers, w: int) -> WeekOutput:
         csv["remittances_csv/remit_adjustments.csv"] = "".join(ra)
     truth = GroundTruth(plan)
     truth.add_week(res)
-    return WeekOutput(
-        week=w,
+    return BatchOutput(
+        week=batch.week,
+        last_in_week=batch.last_in_week,
         csv=csv,
         spool={k: "".join(v) for k, v in spool.items()},
         claim_files=claim_files,
@@ -188,7 +191,7 @@ class _Writer:
         self.forward_balance: dict[tuple[int, str], tuple[str, int]] = {}
         self.control = 0
 
-    def week(self, out: WeekOutput, cutoff: int) -> None:
+    def week(self, out: BatchOutput, cutoff: int) -> None:
         """Append one week's rendered output; X12 text goes to the spool."""
         for rel, text in out.csv.items():
             self.files[rel].write(text)
@@ -300,22 +303,22 @@ class _Writer:
         self.spool.close()
 
 
-def _write_all(writer: _Writer, plan: Plan, outputs: Iterable[WeekOutput]) -> None:
-    for w, out in enumerate(outputs):
-        assert out.week == w
-        cutoff = plan.start_ord + 7 * (w + 1) - 1
+def _write_all(writer: _Writer, plan: Plan, outputs: Iterable[BatchOutput]) -> None:
+    for out in outputs:
+        cutoff = plan.start_ord + 7 * (out.week + 1) - 1
         writer.week(out, cutoff)
-        writer.flush(cutoff)
+        if out.last_in_week:
+            writer.flush(cutoff)
     writer.flush(plan.end_ord)
 
 
-def _in_order(pool: Any, weeks: int, window: int) -> Iterator[WeekOutput]:
-    """Week outputs in order, with at most ``window`` weeks in flight (bounded memory)."""
+def _in_order(pool: Any, batches: int, window: int) -> Iterator[BatchOutput]:
+    """Batch outputs in order, with at most ``window`` batches in flight (bounded memory)."""
     pending: deque[Any] = deque()
     submitted = 0
-    while pending or submitted < weeks:
-        while submitted < weeks and len(pending) < window:
-            pending.append(pool.apply_async(_render_week, (submitted,)))
+    while pending or submitted < batches:
+        while submitted < batches and len(pending) < window:
+            pending.append(pool.apply_async(_render_batch, (submitted,)))
             submitted += 1
         yield pending.popleft().get()
 
@@ -361,12 +364,15 @@ def generate(
         patterns = default_patterns(weeks)
     plan = make_plan(seed, claims, weeks, start, patterns)
     writer = _Writer(out, plan, fmts)
-    n_workers = min(workers if workers is not None else os.cpu_count() or 1, weeks, 8)
+    n_batches = len(plan.batches)
+    n_workers = min(
+        workers if workers is not None else os.cpu_count() or 1, n_batches, 8
+    )
     try:
         if n_workers <= 1:
             renderers = _Renderers(plan, fmts)
-            outputs: Iterator[WeekOutput] = (
-                render_week(renderers, w) for w in range(weeks)
+            outputs: Iterator[BatchOutput] = (
+                render_batch(renderers, i) for i in range(n_batches)
             )
             _write_all(writer, plan, outputs)
         else:
@@ -376,7 +382,7 @@ def generate(
             with ctx.Pool(
                 n_workers, initializer=_init_worker, initargs=(plan, fmts)
             ) as pool:
-                _write_all(writer, plan, _in_order(pool, weeks, n_workers + 1))
+                _write_all(writer, plan, _in_order(pool, n_batches, n_workers + 1))
     finally:
         writer.close()
     params = {

@@ -270,6 +270,22 @@ def build_tables() -> Tables:
 # --------------------------------------------------------------------------------------------
 
 
+CHUNK_CLAIMS = (
+    20_000  # claims simulated together at most (a week is split into even batches)
+)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Claims simulated together: all or part of one submission week."""
+
+    week: int
+    index: int  # within the week
+    seq0: int  # number of its first claim
+    claims: int
+    last_in_week: bool
+
+
 @dataclass
 class Plan:
     seed: int
@@ -277,7 +293,7 @@ class Plan:
     start_ord: int
     end_ord: int
     week_counts: np.ndarray
-    week_offsets: np.ndarray
+    batches: tuple[Batch, ...]
     pool: PatientPool
     patterns: tuple[Pattern, ...]
     tables: Tables
@@ -290,13 +306,27 @@ def make_plan(
     # weekly volume: a gentle upward trend plus noise
     weights = 1.0 + 0.04 * rng.standard_normal(weeks) + np.linspace(-0.03, 0.03, weeks)
     counts = rng.multinomial(claims, weights / weights.sum())
-    # claim numbers start at 1 and run on from week to week
-    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]) + 1
+    batches = []
+    seq = 1  # claim numbers start at 1 and run on from week to week
+    for w, count in enumerate(counts.tolist()):
+        k = max(1, -(-count // CHUNK_CLAIMS))
+        for i in range(k):
+            size = count // k + (1 if i < count % k else 0)
+            batches.append(Batch(w, i, seq, size, i == k - 1))
+            seq += size
     start_ord = start.toordinal()
     end_ord = start_ord + 7 * weeks - 1
     pool = make_patient_pool(seed, max(500, claims // 3), end_ord)
     return Plan(
-        seed, weeks, start_ord, end_ord, counts, offsets, pool, patterns, build_tables()
+        seed,
+        weeks,
+        start_ord,
+        end_ord,
+        counts,
+        tuple(batches),
+        pool,
+        patterns,
+        build_tables(),
     )
 
 
@@ -307,15 +337,16 @@ def _gamma_days(
 
 
 class _Week:
-    """Vectorised draws for one submission week."""
+    """Vectorised draws for one batch of a submission week."""
 
-    def __init__(self, plan: Plan, w: int):
+    def __init__(self, plan: Plan, batch: Batch):
         self.plan = plan
         t = plan.tables
-        rng = np.random.default_rng([plan.seed, 2, w])
-        n = int(plan.week_counts[w])
+        w = batch.week
+        rng = np.random.default_rng([plan.seed, 2, w, batch.index])
+        n = batch.claims
         self.n = n
-        self.seq0 = int(plan.week_offsets[w])
+        self.seq0 = batch.seq0
         payers, depts = ref.PAYERS, ref.DEPARTMENTS
         org = ref.organisation()
 
@@ -1151,7 +1182,6 @@ class _Builder:
                 )
 
 
-def simulate_week(plan: Plan, w: int) -> WeekResult:
-    """Everything that follows from the claims submitted in week ``w`` (0-based)."""
-    wk = _Week(plan, w)
-    return _Builder(plan, wk, w).run()
+def simulate_batch(plan: Plan, batch: Batch) -> WeekResult:
+    """Everything that follows from the claims of one batch of a submission week."""
+    return _Builder(plan, _Week(plan, batch), batch.week).run()
