@@ -1,1 +1,5 @@
 """Synthetic revenue-cycle data with planted patterns and ground truth."""
+
+from datagen.generate import cli_generate, generate
+
+__all__ = ["cli_generate", "generate"]
