@@ -853,10 +853,7 @@ class _Builder:
                 denied: set[int] | None = None
                 group = ""
             else:
-                if reason.level == "claim" or len(claim.lines) == 1:
-                    denied = set(range(len(claim.lines)))
-                else:
-                    denied = {dline_a[i]}
+                denied = set(range(len(claim.lines))) if reason.level == "claim" or len(claim.lines) == 1 else {dline_a[i]}
                 group = reason.alt_group if alt_a[i] else reason.group
             lines = self.remit_lines(i, claim, denied, group, reason)
             full = denied is not None and len(denied) == len(claim.lines)

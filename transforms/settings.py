@@ -19,7 +19,7 @@ REFERENCE_DIR = Path(__file__).parent / "reference"
 
 @dataclass(frozen=True)
 class Settings:
-    as_of_date: dt.date | None = None  # None: the latest bill or payment date in the warehouse
+    as_of_date: dt.date | None = None  # None: the latest bill, payment or write-off date in the warehouse
     ar_window_days: int = 90  # days in A/R: trailing days of charges (AAFP 90; MGMA 365)
     ar_basis: str = "gross"  # gross (AAFP) | net (HFMA)
     aging_basis: str = "service"  # service (AAFP: from date of service) | bill (from first bill date)

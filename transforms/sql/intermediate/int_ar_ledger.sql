@@ -10,18 +10,23 @@
 --   patient_reopen    + when a later payer (secondary, tertiary) adjudicates, the patient share
 --                       transferred out by earlier payers comes back: the later payer works it
 --   write_off         - provider write-offs (denial, bad debt, small balance ...)
---   replaced          - a replacement (7) or void (8) closes the balance of the claim it replaces
+--   replaced          - a replacement (7) or void (8) closes the balance of the claim it replaces;
+--                       later remittance events of a claim replaced by another claim id (the
+--                       payer reversing the old claim's payment) no longer move A/R: the
+--                       replacement's own adjudication settles the account
 -- Denied amounts are NOT ledger events: a denial leaves the balance open until it is paid on
 -- appeal or written off. OA-23 (prior payer) moves nothing. Remittances that match no billed
--- claim are left out (they are counted in the unmatched reports).
+-- claim are left out (they are counted in the unmatched reports). Self-pay claims are owed by
+-- patients, not payers: they are not insurance A/R.
 WITH subs AS (
     SELECT * FROM staging.stg_claim_submissions
+    WHERE claim_id NOT IN (SELECT claim_id FROM staging.stg_claims WHERE payer_type = 'self_pay')
 ),
 adj AS (
     SELECT *,
         CASE payer_role WHEN 'primary' THEN 1 WHEN 'secondary' THEN 2 ELSE 3 END AS role_rank
     FROM intermediate.int_adjudications
-    WHERE is_matched
+    WHERE is_matched AND claim_id IN (SELECT claim_id FROM subs)
 ),
 base AS (
     SELECT claim_id, submission_date AS event_date,
@@ -53,7 +58,7 @@ base AS (
     UNION ALL
     SELECT w.claim_id, w.writeoff_date, 'write_off', -w.amount, w.file_id, w.source_row
     FROM staging.stg_write_offs AS w
-    WHERE w.claim_id IN (SELECT claim_id FROM staging.stg_claims)
+    WHERE w.claim_id IN (SELECT claim_id FROM subs)
 ),
 replacements AS (
     SELECT
@@ -107,6 +112,12 @@ replaced_balance AS (
         r.source_row
     FROM replacements AS r
 )
-SELECT claim_id, event_date, event_type, amount, file_id, source_row FROM base
+SELECT b.claim_id, b.event_date, b.event_type, b.amount, b.file_id, b.source_row
+FROM base AS b
+WHERE NOT EXISTS (
+    SELECT 1 FROM replacements AS r
+    WHERE r.target_claim_id = b.claim_id AND r.replacing_claim_id <> r.target_claim_id
+      AND b.event_date > r.submission_date
+)
 UNION ALL
 SELECT claim_id, event_date, 'replaced', amount, file_id, source_row FROM replaced_balance WHERE amount <> 0

@@ -1,11 +1,12 @@
 -- The reporting calendar: one row per ISO week (Monday to Sunday) from the first activity in the
--- warehouse to the as-of date (setting as_of_date, else the latest bill or payment date).
+-- warehouse to the as-of date (setting as_of_date, else the latest bill, payment or write-off date).
 -- snapshot_date is the week's last day, or the as-of date for the current week.
 WITH bounds AS (
     SELECT
         coalesce(getvariable('as_of_date')::DATE,
                  greatest((SELECT max(submission_date) FROM staging.stg_claim_submissions),
-                          (SELECT max(payment_date) FROM staging.stg_remit_claims))) AS as_of_date,
+                          (SELECT max(payment_date) FROM staging.stg_remit_claims),
+                          (SELECT max(writeoff_date) FROM staging.stg_write_offs))) AS as_of_date,
         least((SELECT min(submission_date) FROM staging.stg_claim_submissions),
               (SELECT min(payment_date) FROM staging.stg_remit_claims)) AS first_date
 )
