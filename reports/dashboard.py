@@ -115,7 +115,7 @@ def _denial_trend(con, week_start: dt.date) -> go.Figure:
         sum(r["denied"] for r in data if r["week_start"] == w) / sum(r["adjudicated"] for r in data if r["week_start"] == w)
         for w in weeks
     ]
-    fig.add_scatter(x=weeks, y=overall, mode="lines", name="All payers", line=dict(width=4, color="#000000"),
+    fig.add_scatter(x=weeks, y=overall, mode="lines", name="All payers", line=dict(width=4, color="#000000", dash="dash"),
                     hovertemplate="%{x|%G-W%V}: %{y:.1%}<extra>All payers</extra>")
     fig.update_layout(title="Initial denial rate by payer, last 26 weeks (share of claims adjudicated)",
                       yaxis_tickformat=".0%", height=420)
@@ -198,20 +198,20 @@ WORKLIST_COLUMNS = [
 
 
 def _alerts(con, iso_week: str) -> tuple[str, list[dict]]:
-    """Alerts active in the report week or that started in the 13 weeks before it."""
+    """Alerts still running, or that started in the 13 weeks up to the report week; ongoing first."""
     data = rows(
         con,
         """SELECT * FROM marts.mart_trend_alerts
-           WHERE start_week <= ? AND (last_week >= ? OR start_week >= strftime(
+           WHERE start_week <= ? AND (ongoing OR last_week >= ? OR start_week >= strftime(
                  (SELECT week_start FROM intermediate.int_calendar_weeks WHERE iso_week = ?) - INTERVAL 12 WEEK, '%G-W%V'))
-           ORDER BY dollars_at_stake DESC""",
+           ORDER BY ongoing DESC, dollars_at_stake DESC""",
         [iso_week, iso_week, iso_week],
     )
     if not data:
         return '<div class="ok">No denial rate is out of its control limits in the last 13 weeks.</div>', data
     items = "".join(
         f'<div class="alert" data-scope="{a["scope"]}" data-start="{a["start_week"]}">{html_escape(a["sentence"])}'
-        f'{" <em>(ongoing)</em>" if a["last_week"] >= iso_week else ""}</div>'
+        f'{" <em>(ongoing)</em>" if a["ongoing"] else ""}</div>'
         for a in data[:12]
     )
     more = f'<p class="muted">{len(data) - 12} more in marts.mart_trend_alerts.</p>' if len(data) > 12 else ""
@@ -236,7 +236,9 @@ def _heatmap(con, week_start: dt.date) -> go.Figure:
                                hovertemplate="%{y} / %{x}: $%{z:,.0f} denied (%{text} claims)<extra></extra>",
                                colorbar=dict(title="$ denied", tickprefix="$", tickformat=",.0f")))
     fig.update_layout(title="Initial denials by payer and root cause, last 13 weeks (denied dollars; cells show claims)",
-                      height=max(320, 60 + 34 * len(payers)), xaxis_tickangle=-30)
+                      height=max(360, 120 + 34 * len(payers)), xaxis_tickangle=-30)
+    fig.update_yaxes(automargin=True)
+    fig.update_xaxes(automargin=True)
     return fig
 
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 import plotly.graph_objects as go
 import plotly.io as pio
 
-# Okabe-Ito: distinguishable with the common forms of colour blindness.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+# Okabe-Ito (first seven): distinguishable with the common forms of colour blindness; then muted extras.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#8C564B", "#7F7F7F", "#17BECF"]
+# black is kept for the "all" series of a chart
 FONT = "Inter, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 TEMPLATE_NAME = "denials"
 

@@ -63,6 +63,7 @@ class Alert:
     extra_denied: float
     dollars_at_stake: float
     p_value: float
+    ongoing: bool  # still above its limits in the latest week tested
     sentence: str
 
     def as_dict(self) -> dict:
@@ -196,24 +197,25 @@ def _scan(scope, subject, category, points, baseline_weeks, min_baseline_weeks, 
         if extra >= min_extra:
             dollars = sum(r[3] for r in run) * (extra / x_run if x_run else 0)
             found.append(_alert(scope, subject, category, run, p0, n_run, x_run, expected, extra, dollars,
-                                float(binom.sf(x_run - 1, n_run, p0))))
+                                float(binom.sf(x_run - 1, n_run, p0)), ongoing=j == len(points) - 1))
         i = j + 1
     return found
 
 
-def _alert(scope, subject, category, run, p0, n_run, x_run, expected, extra, dollars, p_value) -> Alert:
+def _alert(scope, subject, category, run, p0, n_run, x_run, expected, extra, dollars, p_value, ongoing=False) -> Alert:
     what = f"{category.replace('_', ' ')} denials" if category else "initial denials"
     who = subject if scope != "category" else "all payers"
     since = run[0][0]
     rate = x_run / n_run
     weeks = len(run)
+    span = f"since {since}" if ongoing else f"from {since} to {run[-1][0]}"
     sentence = (
-        f"{who}: {what} rose from {p0:.1%} to {rate:.1%} of claims since {since}"
+        f"{who}: {what} rose from {p0:.1%} to {rate:.1%} of claims billed {span}"
         f" ({weeks} week{'s' if weeks > 1 else ''}, {extra:.0f} more denied claims than usual,"
         f" ${dollars:,.0f} at stake)."
     )
     return Alert(scope, subject, category, since, run[-1][0], weeks, p0, rate, n_run, x_run, expected, extra,
-                 round(dollars, 2), p_value, sentence)
+                 round(dollars, 2), p_value, ongoing, sentence)
 
 
 def write_alerts(con: duckdb.DuckDBPyConnection, alerts: list[Alert]) -> int:
@@ -226,7 +228,7 @@ def write_alerts(con: duckdb.DuckDBPyConnection, alerts: list[Alert]) -> int:
         ("last_week", pa.string()), ("weeks", pa.int32()), ("baseline_rate", pa.float64()),
         ("current_rate", pa.float64()), ("claims", pa.int64()), ("denied", pa.int64()),
         ("expected_denied", pa.float64()), ("extra_denied", pa.float64()), ("dollars_at_stake", pa.float64()),
-        ("p_value", pa.float64()), ("sentence", pa.string()),
+        ("p_value", pa.float64()), ("ongoing", pa.bool_()), ("sentence", pa.string()),
     ]))
     con.execute("BEGIN TRANSACTION")
     try:
