@@ -271,17 +271,21 @@ def parse_canonical_csv(path: Path, spec: CsvSpec, file_id: str, hash_member_id)
                 if bad is not None:
                     raise InputFileError(name, f"line {bad}, column {c.name}", "one of " + ", ".join(c.allowed), "bad_value")
 
-        key_col = {"claims_csv": "claim_id", "remit_claims_csv": "adjudication_id"}.get(spec.kind)
-        if key_col:
+        # the same claim billed twice on the same day with the same frequency code, or the same
+        # adjudication twice, is a duplicate (a resubmission under the same id is not)
+        key_cols = {"claims_csv": ["claim_id", "submission_date", "frequency_code"], "remit_claims_csv": ["adjudication_id"]}.get(spec.kind)
+        if key_cols:
+            key_cols = [k for k in key_cols if k in header]
+            keys = ", ".join(_q(k) for k in key_cols)
             dup = con.execute(
-                f"SELECT {_q(key_col)}, list(__line ORDER BY __line) FROM src GROUP BY 1 HAVING count(*) > 1 ORDER BY min(__line) LIMIT 5"
+                f"SELECT list(__line ORDER BY __line) FROM src GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(__line) LIMIT 5"
             ).fetchall()
-            n_dup = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM src GROUP BY {_q(key_col)} HAVING count(*) > 1)").fetchone()[0]
+            n_dup = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM src GROUP BY {keys} HAVING count(*) > 1)").fetchone()[0]
             if dup:
-                where = "; ".join("lines " + ", ".join(str(x) for x in lines) for _, lines in dup)
+                where = "; ".join("lines " + ", ".join(str(x) for x in lines) for (lines,) in dup)
                 findings.append(Finding(
-                    "warning", f"duplicate_{key_col}", where,
-                    f"{n_dup} {key_col} value(s) appear on more than one line (the last loaded version of a claim is used)",
+                    "warning", f"duplicate_{key_cols[0]}", where,
+                    f"{n_dup} {' + '.join(key_cols)} value(s) appear on more than one line (the last one is used)",
                 ))
 
         # keyed hash of member ids (computed in Python: DuckDB has no HMAC)
