@@ -19,4 +19,4 @@ fi
 
 uv sync --frozen --all-extras --quiet
 uv run --frozen ruff check .
-uv run --frozen pytest -q -p no:cacheprovider "$@"
+uv run --frozen pytest -q -p no:cacheprovider -n 2 "$@"
