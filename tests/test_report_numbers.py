@@ -1,0 +1,141 @@
+"""Every number on the weekly report equals the mart it came from (the page and the warehouse are
+both read here), and the report of a week with a planted pattern shows that pattern's alert."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reports.dashboard import build_all_weeks
+from tests.helpers import load_and_build
+from transforms import metrics, trends
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+GT = json.loads((SAMPLE / "ground_truth.json").read_text())
+
+
+class Page(HTMLParser):
+    """Tiles (data-kpi / data-value), tables (rows of data-value) and Plotly figures of a page."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tiles: dict[str, str] = {}
+        self.tables: dict[str, list[list[str]]] = {}
+        self._kpi = self._table = None
+        self._row: list[str] | None = None
+        self.feed(text)
+        self.figures = {m.group(1): json.loads(m.group(2)) for m in re.finditer(
+            r'Plotly\.newPlot\(\s*"([^"]+)",\s*(\[.*?\]),\s*\{', text, re.S)}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "data-kpi" in a:
+            self._kpi = a["data-kpi"]
+        if tag == "div" and "value" in (a.get("class") or "").split() and self._kpi:
+            self.tiles[self._kpi] = a.get("data-value", "")
+            self._kpi = None
+        if tag == "table":
+            self._table = a.get("id")
+            self.tables[self._table] = []
+        if tag == "tr" and self._table:
+            self._row = []
+        if tag == "td" and self._row is not None:
+            self._row.append(a.get("data-value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self._row:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        if tag == "table":
+            self._table = None
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rep")
+    con = load_and_build(SAMPLE, tmp / "w.duckdb", None)
+    trends.write_alerts(con, trends.detect(con))
+    pages = build_all_weeks(con, tmp / "out")
+    yield con, pages
+    con.close()
+
+
+def close(a: str, b) -> bool:
+    if b is None:
+        return a in ("", "None")
+    return abs(float(a) - float(b)) < 1e-9
+
+
+def test_tiles_equal_weekly_kpis(built):
+    con, pages = built
+    page = Page(pages["latest"].read_text())
+    week = pages["latest"].stem
+    row = dict(zip([d[0] for d in con.execute("SELECT * FROM marts.mart_weekly_kpis LIMIT 0").description],
+                   con.execute("SELECT * FROM marts.mart_weekly_kpis WHERE iso_week = ?", [week]).fetchone(), strict=True))
+    assert set(page.tiles) == {"initial_denial_rate", "initial_denial_rate_dollars", "clean_claim_rate", "days_in_ar",
+                               "ar_over_90_share", "net_collection_rate"}
+    for kpi, value in page.tiles.items():
+        assert close(value, row[kpi]), kpi
+
+
+def test_tables_equal_marts(built):
+    con, pages = built
+    page = Page(pages["latest"].read_text())
+    ws = con.execute("SELECT week_start FROM marts.mart_weekly_kpis WHERE iso_week = ?", [pages["latest"].stem]).fetchone()[0]
+    # worklist: the first 50 rows of the mart, in order
+    wl = con.execute("SELECT priority, claim_id, open_balance FROM marts.mart_denial_worklist ORDER BY priority LIMIT 50").fetchall()
+    got = [(int(r[0]), r[1], Decimal(r[12])) for r in page.tables["table-worklist"]]
+    assert got == [(p, c, b) for p, c, b in wl]
+    # root causes: initial denials of the last 13 weeks by category
+    rc = dict(con.execute(
+        """SELECT category, sum(denied_amount) FROM marts.mart_denials_by_category
+           WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK GROUP BY 1""", [ws, ws]).fetchall())
+    assert {r[0]: Decimal(r[2]) for r in page.tables["table-root-causes"]} == rc
+    # departments: the KPI registry's figures
+    weeks = (con.execute("SELECT strftime(?::DATE - INTERVAL 12 WEEK, '%G-W%V')", [ws]).fetchone()[0], pages["latest"].stem)
+    dept = {r["department"]: (r["numerator"], r["denominator"]) for r in metrics.kpi_by(con, "initial_denial_rate", ["department"], weeks)}
+    assert {r[0]: (int(r[1]), int(r[2])) for r in page.tables["table-departments"]} == dept
+
+
+def test_charts_equal_marts(built):
+    con, pages = built
+    page = Page(pages["latest"].read_text())
+    ws = con.execute("SELECT week_start FROM marts.mart_weekly_kpis WHERE iso_week = ?", [pages["latest"].stem]).fetchone()[0]
+    trend = page.figures["chart-denial-trend"]
+    for trace in trend:
+        if trace["name"] == "All payers":
+            continue
+        rows = con.execute(
+            """SELECT week_start, sum(claims_denied) / sum(claims_adjudicated) FROM marts.mart_weekly_denial_rates
+               WHERE payer_name = ? AND week_start <= ? AND week_start > ? - INTERVAL 26 WEEK GROUP BY 1 ORDER BY 1""",
+            [trace["name"], ws, ws]).fetchall()
+        assert [str(r[0]) for r in rows] == [x[:10] for x in trace["x"]]
+        assert all(abs(a - float(b)) < 1e-12 for a, (_, b) in zip(trace["y"], rows, strict=True))
+    days = page.figures["chart-days-in-ar"][0]
+    rows = con.execute("SELECT days_in_ar FROM marts.mart_days_in_ar WHERE week_start <= ? AND week_start > ? - INTERVAL 26 WEEK ORDER BY week_start",
+                       [ws, ws]).fetchall()
+    assert [round(y, 9) if y is not None else None for y in days["y"]] == [round(r[0], 9) if r[0] is not None else None for r in rows]
+
+
+def test_planted_patterns_shown_as_alerts(built):
+    _, pages = built
+    text = pages["latest"].read_text()
+    alerts = re.findall(r'<div class="alert" data-scope="[^"]+" data-start="([^"]+)">([^<]+)', text)
+    sentences = " ".join(s for _, s in alerts)
+    assert "NORTHSTAR HEALTH PLAN / Radiology: authorization referral denials" in sentences
+    assert "South Community Clinic: timely filing denials" in sentences
+    # the missing-information wave ended in W43; the report of a week inside it shows it
+    w40 = next(p for p in pages["weeks"] if p.stem == "2026-W40").read_text()
+    assert "missing invalid information denials rose" in w40
+
+
+def test_report_size(built):
+    _, pages = built
+    for p in pages["weeks"]:
+        assert p.stat().st_size < 5 * 1024 * 1024
