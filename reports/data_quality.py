@@ -12,6 +12,46 @@ import duckdb
 from reports import html
 from reports.data import one, rows
 
+TRACE_HELP = """<ol>
+<li>A weekly figure comes from a mart named on the report (for example the initial denial rate from
+<code>marts.mart_weekly_denial_rates</code>); its claims are the rows of <code>marts.mart_claim_facts</code> for that
+week and payer.</li>
+<li>Each claim's adjudications are in <code>intermediate.int_adjudications</code> (one row per CLP) and its denials in
+<code>intermediate.int_denial_events</code> (one row per CAS reason), each with <code>file_id</code> and
+<code>source_row</code>.</li>
+<li><code>audit.file_manifest</code> gives the file of a <code>file_id</code> (name, sha256, when it was loaded);
+<code>source_row</code> is the place in it. For an 835, segment <em>n</em> is the <em>n</em>-th segment of the file.</li>
+</ol>
+<p>Example, in DuckDB: <code>SELECT m.file_name, d.source_row, d.group_code, d.carc, d.denied_amount FROM
+intermediate.int_denial_events d JOIN audit.file_manifest m USING (file_id) WHERE d.claim_id = '...'</code></p>"""
+
+
+def _balancing(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    return rows(
+        con,
+        """WITH line AS (
+               SELECT l.remit_line_id, l.charge_amount - coalesce(sum(a.amount), 0) - l.paid_amount AS diff
+               FROM raw.remit_lines l LEFT JOIN raw.remit_adjustments a USING (remit_line_id)
+               GROUP BY l.remit_line_id, l.charge_amount, l.paid_amount
+           ), clm AS (
+               SELECT c.remit_claim_id, c.charge_amount - coalesce(sum(a.amount), 0) - c.paid_amount AS diff
+               FROM raw.remit_claims c LEFT JOIN raw.remit_adjustments a USING (remit_claim_id)
+               GROUP BY c.remit_claim_id, c.charge_amount, c.paid_amount
+           ), pay AS (
+               SELECT p.payment_id,
+                      coalesce((SELECT sum(paid_amount) FROM raw.remit_claims c WHERE c.payment_id = p.payment_id), 0)
+                      - coalesce((SELECT sum(amount) FROM raw.provider_adjustments a WHERE a.payment_id = p.payment_id), 0)
+                      - p.payment_amount AS diff
+               FROM raw.remit_payments p WHERE p.source_format = '835'
+           )
+           SELECT 'service lines (SVC02 - CAS = SVC03)' AS check, count(*) AS checked,
+                  count(*) FILTER (WHERE diff <> 0) AS unbalanced, coalesce(sum(diff), 0) AS difference FROM line
+           UNION ALL
+           SELECT 'claims (CLP03 - CAS = CLP04)', count(*), count(*) FILTER (WHERE diff <> 0), coalesce(sum(diff), 0) FROM clm
+           UNION ALL
+           SELECT '835 payments (sum CLP04 - PLB = BPR02)', count(*), count(*) FILTER (WHERE diff <> 0), coalesce(sum(diff), 0) FROM pay""",
+    )
+
 
 def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, run_id: str | None = None) -> dict[str, Path]:
     output_dir = Path(output_dir)
@@ -45,6 +85,13 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
                   count(*) AS expectations
            FROM audit.dq_results GROUP BY run_id ORDER BY validated_at DESC LIMIT 30""",
     )
+    this_week = rows(
+        con,
+        """SELECT file_name, file_kind, status, rows_loaded, loaded_at FROM audit.file_manifest
+           WHERE loaded_at >= (SELECT max(loaded_at) FROM audit.file_manifest) - INTERVAL 7 DAY
+           ORDER BY loaded_at DESC, file_name""",
+    )
+    balancing = _balancing(con)
     errors = [r for r in results if r["severity"] == "error" and not r["success"]]
     warnings = [r for r in results if r["severity"] == "warning" and not r["success"]]
     status = (
@@ -62,7 +109,18 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
                                       ("severity", "Severity", "text"), ("success", "Passed", "text"),
                                       ("element_count", "Rows", "int"), ("unexpected_count", "Failing rows", "int")],
                             "table-checks")},
-        {"id": "files", "title": "Files received and loaded",
+        {"id": "balancing", "title": "Does it balance?",
+         "lead": "835 balancing (DOMAIN.md): per line SVC02 - CAS = SVC03; per claim CLP03 - all CAS = CLP04; "
+                 "per payment sum(CLP04) - sum(PLB) = BPR02. Counts of what does not balance, by file kind.",
+         "body": html.table(balancing, [("check", "Check", "text"), ("checked", "Checked", "int"),
+                                        ("unbalanced", "Not balanced", "int"), ("difference", "Net difference", "money2")],
+                            "table-balancing")},
+        {"id": "this-week", "title": "Files received in the last 7 days",
+         "lead": "Loaded in the week before the latest load.",
+         "body": html.table(this_week, [("file_name", "File", "text"), ("file_kind", "Kind", "text"), ("status", "Status", "text"),
+                                        ("rows_loaded", "Rows loaded", "int"), ("loaded_at", "Loaded at (UTC)", "text")],
+                            "table-this-week")},
+        {"id": "files", "title": "Every file received and loaded",
          "lead": "Every file with its sha256: the same content is never loaded twice.",
          "body": html.table(files, [("file_name", "File", "text"), ("file_kind", "Kind", "text"), ("status", "Status", "text"),
                                     ("rows_read", "Records read", "int"), ("rows_loaded", "Rows loaded", "int"),
@@ -75,6 +133,10 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
         {"id": "findings", "title": "Load findings", "lead": "Problems recorded without stopping a load (envelope counts, balancing).",
          "body": html.table(findings, [("file_name", "File", "text"), ("severity", "Severity", "text"), ("code", "Code", "text"),
                                        ("location", "Where", "text"), ("message", "What", "text")], "table-findings")},
+        {"id": "trace", "title": "How to trace a figure to its source",
+         "lead": "Every row of every table carries file_id (the first 16 hex digits of its file's sha256) and source_row "
+                 "(the CSV line, or the X12 segment number counted from the file's first segment).",
+         "body": TRACE_HELP},
         {"id": "history", "title": "Data quality over time", "lead": "Failed expectations per run (latest 30 runs).",
          "body": html.table(history, [("validated_at", "Run time (UTC)", "text"), ("run_id", "Run", "text"),
                                       ("expectations", "Expectations", "int"), ("errors_failed", "Errors failed", "int"),
@@ -99,6 +161,7 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
                                "element_count", "unexpected_count", "description")}
             for r in results
         ],
+        "balancing": [{k: str(v) for k, v in b.items()} for b in balancing],
         "files": [{k: str(v) if v is not None else None for k, v in f.items()} for f in files],
         "quarantine": [{k: str(v) if v is not None else None for k, v in q.items()} for q in quarantine],
     }

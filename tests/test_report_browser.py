@@ -72,4 +72,6 @@ def test_data_quality_report_opens_without_errors(outputs: Path):
     with browser() as b:
         page, visit = open_page(b, outputs / "data_quality" / "index.html")
         assert page.locator("#table-checks tbody tr").count() > 10
+        assert page.locator("#table-balancing tbody tr").count() == 3
+        assert "How to trace a figure" in page.content()
         assert visit.console_errors == [] and visit.external_requests == []
