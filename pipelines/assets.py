@@ -47,6 +47,7 @@ def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, deni
             "files_seen": len(result.files),
             "files_loaded": result.count("loaded"),
             "files_skipped": result.count("skipped"),
+            "files_skipped_quarantined_before": sum(f.previously_quarantined for f in result.files),
             "files_quarantined": result.count("quarantined"),
             "rows_loaded": result.rows_loaded,
             "files_in_manifest": totals["manifest_files"],

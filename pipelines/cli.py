@@ -54,10 +54,13 @@ def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose
     meta = outcome.metadata
     ingest = meta.get("raw/landed_files", {})
     if ingest:
+        before_q = ingest.get("files_skipped_quarantined_before", 0)
         typer.echo(
-            f"Files: {ingest.get('files_loaded', 0)} loaded, {ingest.get('files_skipped', 0)} already loaded, "
+            f"Files: {ingest.get('files_loaded', 0)} loaded, {ingest.get('files_skipped', 0) - before_q} already loaded, "
             f"{ingest.get('files_quarantined', 0)} quarantined ({ingest.get('rows_loaded', 0)} rows)."
         )
+        if before_q:
+            typer.echo(f"       {before_q} quarantined before and unchanged (fix the file, or `denials release` it to retry).")
     for c in outcome.failed_checks:
         typer.secho(f"Data-quality check failed: {c}", fg="yellow")
     typer.echo("")
@@ -157,6 +160,37 @@ def report(
     finally:
         con.close()
     typer.echo(f"weekly report: {path}")
+
+
+@app.command()
+def release(
+    file: Annotated[str, typer.Argument(help="The quarantined file: its name, file_id or sha256.")],
+    warehouse: WarehouseOpt = Path("warehouse/denials.duckdb"),
+    reason: Annotated[str | None, typer.Option("--reason", help="Why it is released (kept in audit.released_files).")] = None,
+) -> None:
+    """Release a quarantined file so that the next run tries it again (e.g. after a fix of the
+    reader). A corrected file with new content needs no release: drop it in the landing folder."""
+    from pipelines.run import WarehouseBusyError, warehouse_lock
+    from transforms.ingest.loader import release as do_release
+    from transforms.warehouse import connect
+
+    if not warehouse.exists():
+        typer.secho(f"warehouse not found: {warehouse}", fg="red", err=True)
+        raise typer.Exit(2)
+    try:
+        with warehouse_lock(warehouse.resolve()):
+            con = connect(warehouse)
+            try:
+                names = do_release(con, file, reason)
+            finally:
+                con.close()
+    except WarehouseBusyError as e:
+        typer.secho(str(e), fg="red", err=True)
+        raise typer.Exit(3) from None
+    if not names:
+        typer.secho(f"no quarantined file matches {file!r}", fg="red", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"released {', '.join(names)}: the next run tries again")
 
 
 def main() -> None:  # pragma: no cover

@@ -79,3 +79,24 @@ def test_two_runs_at_once_one_waits_or_fails_clearly(tiny_landing, tiny_settings
     con = duckdb.connect(str(wh), read_only=True)
     assert con.execute("SELECT count(*), count(DISTINCT sha256) FROM audit.file_manifest").fetchone() == (6, 6)
     assert con.execute("SELECT count(*) FROM raw.claims").fetchone()[0] == 11
+
+
+def test_release_a_quarantined_file(tiny_landing, tiny_settings, tmp_path):
+    """A quarantined file whose content is unchanged is tried again only after `denials release`."""
+    import duckdb
+
+    wo = tiny_landing / "claims" / "write_offs.csv"
+    wo.write_text(wo.read_text().replace("denial,29", "denials,29"))  # not an allowed reason
+    wh, out = tmp_path / "w.duckdb", tmp_path / "out"
+    args = ["run", "--landing", str(tiny_landing), "--warehouse", str(wh), "--out", str(out), "--config", str(tiny_settings)]
+    assert "1 quarantined" in run(*args).stdout
+    again = run(*args).stdout
+    assert "0 loaded, 5 already loaded, 0 quarantined" in again and "1 quarantined before and unchanged" in again
+    r = run("release", "write_offs.csv", "--warehouse", str(wh), "--reason", "test")
+    assert r.returncode == 0 and "released write_offs.csv" in r.stdout
+    assert "1 quarantined" in run(*args).stdout  # tried again (still bad)
+    assert run("release", "claims.csv", "--warehouse", str(wh)).returncode == 2  # loaded files cannot be released
+    con = duckdb.connect(str(wh), read_only=True)
+    assert con.execute("SELECT count(*) FROM audit.quarantine WHERE file_name = 'write_offs.csv'").fetchone()[0] == 2
+    assert con.execute("SELECT reason FROM audit.released_files").fetchall() == [("test",)]
+    con.close()

@@ -42,6 +42,7 @@ class FileOutcome:
     rows_loaded: int = 0
     error: InputFileError | None = None
     n_findings: int = 0
+    previously_quarantined: bool = False  # skipped because this content was quarantined before
 
 
 @dataclass
@@ -114,7 +115,7 @@ def load_batch(
     ensure_schema(con)
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     result = BatchResult(batch_id=now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
-    known = {r[0] for r in con.execute("SELECT sha256 FROM audit.file_manifest").fetchall()}
+    known = dict(con.execute("SELECT sha256, status FROM audit.file_manifest").fetchall())
 
     parsed: list[tuple[FileOutcome, ParsedFile | None]] = []
     seen: set[str] = set()
@@ -122,8 +123,10 @@ def load_batch(
         digest = sha256_of(path)
         out = FileOutcome(path=path, sha256=digest, file_id=digest[:16], status="skipped")
         if digest in known or digest in seen:
+            out.previously_quarantined = known.get(digest) == "quarantined"
             result.files.append(out)
-            log.info("skipped %s: this content was loaded before", path.name)
+            log.info("skipped %s: this content was %s before", path.name,
+                     "quarantined" if out.previously_quarantined else "loaded")
             continue
         seen.add(digest)
         try:
@@ -251,3 +254,28 @@ def _insert(con, table: str, data) -> None:
         con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM __incoming")
     finally:
         con.unregister("__incoming")
+
+
+def release(con: duckdb.DuckDBPyConnection, key: str, reason: str | None = None) -> list[str]:
+    """Release quarantined files (by file name, file_id or sha256) so that the next run tries them
+    again. The quarantine record stays as history; the release is recorded in audit.released_files.
+    Returns the names released; a loaded file cannot be released."""
+    ensure_schema(con)
+    found = con.execute(
+        "SELECT file_id, sha256, file_name, status FROM audit.file_manifest WHERE ? IN (file_name, file_id, sha256)", [key]
+    ).fetchall()
+    names = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for file_id, digest, name, status in found:
+            if status != "quarantined":
+                continue
+            con.execute("INSERT INTO audit.released_files VALUES (?, ?, ?, ?, ?)",
+                        [file_id, digest, name, dt.datetime.now(dt.UTC).replace(tzinfo=None), reason])
+            con.execute("DELETE FROM audit.file_manifest WHERE file_id = ?", [file_id])
+            names.append(name)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return names

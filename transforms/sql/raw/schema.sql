@@ -230,3 +230,12 @@ CREATE OR REPLACE MACRO npi_ok(npi) AS
              THEN try_cast(substr('80840' || npi, i, 1) AS INTEGER) * 2
                   - CASE WHEN try_cast(substr('80840' || npi, i, 1) AS INTEGER) * 2 > 9 THEN 9 ELSE 0 END
              ELSE try_cast(substr('80840' || npi, i, 1) AS INTEGER) END)) % 10 = 0, false);
+
+-- Quarantined files released by an operator (`denials release`) so that the next run tries them again.
+CREATE TABLE IF NOT EXISTS audit.released_files (
+    file_id     VARCHAR NOT NULL,
+    sha256      VARCHAR NOT NULL,
+    file_name   VARCHAR NOT NULL,
+    released_at TIMESTAMP NOT NULL,
+    reason      VARCHAR
+);
