@@ -47,6 +47,7 @@ CLAIM_LINES_HEADER = (
     "line_charge",
     "service_date",
     "place_of_service",
+    "line_control_number",
 )
 WRITE_OFFS_HEADER = ("claim_id", "writeoff_date", "amount", "reason", "carc")
 REMIT_CLAIMS_HEADER = (
@@ -133,7 +134,8 @@ class ClaimRows:
             proc = ref.PROCEDURES[x.proc]
             lines.append(
                 f"{s.claim_id},{x.line_number},{proc.code},{x.modifier},{proc.revenue_code if inst else ''},"
-                f"{x.units},{money(x.charge)},{iso(x.service_ord)},{'' if inst else s.place_of_service}\n"
+                f"{x.units},{money(x.charge)},{iso(x.service_ord)},{'' if inst else s.place_of_service},"
+                f"{s.claim_id}-{x.line_number}\n"
             )
         return row, "".join(lines)
 

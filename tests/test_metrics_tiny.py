@@ -266,3 +266,27 @@ def test_kpi_by_rejects_unknown_names(con):
         kpi_by(con, "denial_ratio", [])
     with pytest.raises(ConfigError, match="unknown dimension"):
         kpi_by(con, "initial_denial_rate", ["patient"])
+
+
+def test_remittance_matched_by_line_control_number_or_payer_claim_number(tmp_path):
+    """A remittance whose CLP01 was mangled by the payer still finds its claim: first through the
+    REF*6R line control numbers of its lines, else through the payer claim number (CLP07) of an
+    earlier adjudication of the same payer."""
+    import shutil
+
+    from tests.conftest import TINY
+
+    landing = tmp_path / "landing"
+    shutil.copytree(TINY, landing)
+    rc = landing / "remittances" / "remit_claims.csv"
+    # A3 (C3, lines C3-1 / C3-2) comes back as "C3X"; A6 (C4 re-adjudicated, PCN4B) as "C4X"
+    # with the payer claim number PCN4 of A4, which matched C4
+    text = rc.read_text().replace(",C3,1,300.00,", ",C3X,1,300.00,").replace("A6,T400,2026-03-19,MCR,MEDICARE,C4,1,150.00,90.00,20.00,PCN4B",
+                                                                          "A6,T400,2026-03-19,MCR,MEDICARE,C4X,1,150.00,90.00,20.00,PCN4")
+    rc.write_text(text)
+    c = load_and_build(landing, tmp_path / "w.duckdb", TINY_AS_OF)
+    got = dict(c.execute("SELECT remit_claim_id, match_method || ':' || claim_id FROM intermediate.int_adjudications "
+                         "WHERE remit_claim_id IN ('A3', 'A6', 'A8')").fetchall())
+    assert got == {"A3": "line_control_number:C3", "A6": "payer_claim_number:C4", "A8": "unmatched:X9"}
+    # the KPIs do not move: W11 is still 2 of 4 denied
+    assert scalar(c, "SELECT initial_denial_rate FROM marts.mart_weekly_kpis WHERE iso_week = '2026-W11'") == pytest.approx(0.5)

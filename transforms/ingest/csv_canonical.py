@@ -87,6 +87,7 @@ SPECS: dict[str, CsvSpec] = {
                 Col("line_charge", "money", required=True),
                 Col("service_date", "date"),
                 Col("place_of_service"),
+                Col("line_control_number"),
             ),
         ),
         CsvSpec(

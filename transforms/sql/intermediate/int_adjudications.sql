@@ -2,7 +2,41 @@
 -- in order. payer_role follows CLP02 (1/19 primary, 2/20 secondary, 3/21 tertiary); for 4, 22,
 -- 23 and 25 it is the billed claim's payer sequence when the payer is the billed payer.
 -- The initial adjudication of a claim family is its first primary, non-reversal adjudication.
-WITH adj AS (
+-- Matching: CLP01 = the billed claim id; when CLP01 matches no billed claim, the REF*6R line
+-- control numbers of its lines (= the billed lines' REF*6R), then the payer claim number (CLP07)
+-- of an earlier adjudication that did match. match_method says which; unmatched ones are kept.
+WITH by_line AS (
+    SELECT l.remit_claim_id, min(b.claim_id) AS claim_id
+    FROM staging.stg_remit_lines AS l
+    JOIN staging.stg_claim_lines AS b ON b.line_control_number = l.line_control_number
+    WHERE l.line_control_number IS NOT NULL
+    GROUP BY l.remit_claim_id
+),
+by_pcn AS (
+    SELECT payer_id, payer_claim_number, min(claim_id) AS claim_id
+    FROM staging.stg_remit_claims
+    WHERE payer_claim_number IS NOT NULL AND claim_id IN (SELECT claim_id FROM staging.stg_claims)
+    GROUP BY payer_id, payer_claim_number
+),
+remits AS (
+    SELECT
+        r.* EXCLUDE (claim_id),
+        r.claim_id AS clp01,
+        CASE
+            WHEN r.claim_id IN (SELECT claim_id FROM staging.stg_claims) THEN r.claim_id
+            ELSE coalesce(bl.claim_id, bp.claim_id, r.claim_id)
+        END AS claim_id,
+        CASE
+            WHEN r.claim_id IN (SELECT claim_id FROM staging.stg_claims) THEN 'claim_id'
+            WHEN bl.claim_id IS NOT NULL THEN 'line_control_number'
+            WHEN bp.claim_id IS NOT NULL THEN 'payer_claim_number'
+            ELSE 'unmatched'
+        END AS match_method
+    FROM staging.stg_remit_claims AS r
+    LEFT JOIN by_line AS bl USING (remit_claim_id)
+    LEFT JOIN by_pcn AS bp ON bp.payer_id = r.payer_id AND bp.payer_claim_number = r.payer_claim_number
+),
+adj AS (
     SELECT
         remit_claim_id,
         sum(amount) FILTER (WHERE adjustment_class = 'denial') AS denied_amount,
@@ -44,7 +78,7 @@ matched AS (
         coalesce(a.patient_amount, 0) AS patient_amount,
         coalesce(a.prior_payer_amount, 0) AS prior_payer_amount,
         coalesce(a.adjustment_amount, 0) AS adjustment_amount
-    FROM staging.stg_remit_claims AS r
+    FROM remits AS r
     LEFT JOIN staging.stg_claims AS c USING (claim_id)
     LEFT JOIN adj AS a USING (remit_claim_id)
 )
