@@ -73,3 +73,12 @@ def test_webserver_serves_every_asset(tmp_path):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.mark.slow
+def test_dg_check_defs_passes(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "DENIALS_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    r = subprocess.run([str(Path(sys.executable).parent / "dg"), "check", "defs"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "All definitions loaded successfully" in r.stdout + r.stderr
