@@ -13,6 +13,11 @@ from reports.data import one, rows
 from transforms import metrics
 
 
+def label(code: str) -> str:
+    """A category code as a chart label: 'missing_invalid_information' -> 'missing invalid information'."""
+    return code.replace("_", " ")
+
+
 def _iso(con, week_start: dt.date, weeks_back: int) -> str:
     return con.execute("SELECT strftime(?::DATE - INTERVAL (?) WEEK, '%G-W%V')", [week_start, weeks_back]).fetchone()[0]
 
@@ -117,7 +122,7 @@ def _denial_trend(con, week_start: dt.date) -> go.Figure:
     ]
     fig.add_scatter(x=weeks, y=overall, mode="lines", name="All payers", line=dict(width=4, color="#000000", dash="dash"),
                     hovertemplate="%{x|%G-W%V}: %{y:.1%}<extra>All payers</extra>")
-    fig.update_layout(title="Initial denial rate by payer, last 26 weeks (share of claims adjudicated)",
+    fig.update_layout(title="Initial denial rate by payer<br><sup>last 26 weeks, share of claims adjudicated</sup>",
                       yaxis_tickformat=".0%", height=420)
     return fig
 
@@ -138,13 +143,13 @@ def _pareto(con, week_start: dt.date) -> tuple[go.Figure, list[dict]]:
         acc += float(r["dollars"])
         cum.append(acc / total)
     fig = go.Figure()
-    fig.add_bar(x=[r["category"] for r in data], y=[float(r["dollars"]) for r in data], name="Denied dollars",
+    fig.add_bar(x=[label(r["category"]) for r in data], y=[float(r["dollars"]) for r in data], name="Denied dollars",
                 customdata=[[r["claims"]] for r in data],
                 hovertemplate="%{x}: $%{y:,.0f} (%{customdata[0]} claims)<extra></extra>")
-    fig.add_scatter(x=[r["category"] for r in data], y=cum, yaxis="y2", name="Cumulative share", mode="lines+markers",
+    fig.add_scatter(x=[label(r["category"]) for r in data], y=cum, yaxis="y2", name="Cumulative share", mode="lines+markers",
                     hovertemplate="%{y:.0%}<extra>cumulative</extra>")
     fig.update_layout(
-        title="Initial denials by root cause, last 13 weeks (denied dollars, Pareto)",
+        title="Initial denials by root cause<br><sup>last 13 weeks, denied dollars and cumulative share</sup>",
         yaxis=dict(title="Denied dollars", tickprefix="$", tickformat=",.0f"),
         yaxis2=dict(overlaying="y", side="right", tickformat=".0%", range=[0, 1.05], showgrid=False),
         height=420,
@@ -165,7 +170,7 @@ def _aging(con, snapshot: dt.date) -> go.Figure:
         vals = {r["payer_name"]: float(r["balance"]) for r in data if r["aging_bucket"] == bucket}
         fig.add_bar(x=payers, y=[vals.get(p, 0.0) for p in payers], name=f"{bucket} days",
                     hovertemplate="%{x}: $%{y:,.0f}<extra>" + bucket + " days</extra>")
-    fig.update_layout(barmode="stack", title=f"A/R by payer and age at {snapshot} (days from date of service)",
+    fig.update_layout(barmode="stack", title=f"A/R by payer and age<br><sup>at {snapshot}, days from the date of service</sup>",
                       yaxis=dict(tickprefix="$", tickformat=",.0f"), height=420)
     return fig
 
@@ -176,7 +181,7 @@ def _days_in_ar(con, week_start: dt.date) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(x=[r["week_start"] for r in data], y=[r["days_in_ar"] for r in data], mode="lines+markers", name="Days in A/R",
                     hovertemplate="%{x|%G-W%V}: %{y:.1f} days<extra></extra>")
-    fig.update_layout(title="Days in A/R at each week's end, last 26 weeks", yaxis_title="days", height=380)
+    fig.update_layout(title="Days in A/R<br><sup>at each week's end, last 26 weeks</sup>", yaxis_title="days", height=380)
     return fig
 
 
@@ -232,10 +237,10 @@ def _heatmap(con, week_start: dt.date) -> go.Figure:
     cell = {(r["payer_name"], r["category"]): r for r in data}
     z = [[float(cell[(p, c)]["dollars"]) if (p, c) in cell else 0.0 for c in cats] for p in payers]
     text = [[f"{cell[(p, c)]['claims']}" if (p, c) in cell else "" for c in cats] for p in payers]
-    fig = go.Figure(go.Heatmap(z=z, x=cats, y=payers, text=text, texttemplate="%{text}", colorscale="Blues",
+    fig = go.Figure(go.Heatmap(z=z, x=[label(c) for c in cats], y=payers, text=text, texttemplate="%{text}", colorscale="Blues",
                                hovertemplate="%{y} / %{x}: $%{z:,.0f} denied (%{text} claims)<extra></extra>",
                                colorbar=dict(title="$ denied", tickprefix="$", tickformat=",.0f")))
-    fig.update_layout(title="Initial denials by payer and root cause, last 13 weeks (denied dollars; cells show claims)",
+    fig.update_layout(title="Initial denials by payer and root cause<br><sup>last 13 weeks, denied dollars; cells show claims</sup>",
                       height=max(360, 120 + 34 * len(payers)), xaxis_tickangle=-30)
     fig.update_yaxes(automargin=True)
     fig.update_xaxes(automargin=True)
