@@ -71,8 +71,8 @@ def fast_only(data: bytes, name: str = "t.835", threads: int = 1):
 
 @pytest.fixture
 def split_small(monkeypatch):
-    """Two threads even for small inputs (each half of a file or batch in its own part)."""
-    monkeypatch.setattr(fast835, "_PARALLEL_MIN_BYTES", 0)
+    """Small parts, so that small inputs are cut in several parts too."""
+    monkeypatch.setattr(fast835, "_CHUNK_BYTES", 2_000)
 
 
 # --- schemas -----------------------------------------------------------------------------------
@@ -139,9 +139,9 @@ def test_generated_file_same_as_row_parser(seed):
 
 
 def test_generated_file_two_threads(split_small):
-    data = make_835(400_000, seed=7)
+    data = make_835(400_000, seed=7, claims_per_st=(2, 10))
     got = fast_only(data, threads=2)
-    assert got.tables["remit_claims"]["remit_claim_id"].num_chunks == 2  # both halves were used
+    assert got.tables["remit_claims"]["remit_claim_id"].num_chunks > 10  # cut in parts
     ref, _ = reference(data, "t.835")
     check(ref, None, got, None)
 
@@ -264,12 +264,12 @@ def test_random_835_same_as_row_parser(tx, delims, style, how, threads):
     el, comp, term = delims
     rep = "^" if "^" not in (el, comp, term) else "U"
     data = layout(render(tx, el, comp, style, True, rep), term, how, False)
-    old = fast835._PARALLEL_MIN_BYTES
-    fast835._PARALLEL_MIN_BYTES = 0
+    old = fast835._CHUNK_BYTES
+    fast835._CHUNK_BYTES = 300
     try:
         assert_same(data, "gen.835", threads)
     finally:
-        fast835._PARALLEL_MIN_BYTES = old
+        fast835._CHUNK_BYTES = old
 
 
 TRICKY = [
@@ -301,12 +301,12 @@ def test_tricky_element_values_same_as_row_parser(edits, threads):
             e += [b""] * (k - len(e)) + [v]
         segs[i] = b"*".join(e)
     data = b"~\n".join(segs)
-    old = fast835._PARALLEL_MIN_BYTES
-    fast835._PARALLEL_MIN_BYTES = 0
+    old = fast835._CHUNK_BYTES
+    fast835._CHUNK_BYTES = 1_000
     try:
         assert_same(data, "tricky.835", threads)
     finally:
-        fast835._PARALLEL_MIN_BYTES = old
+        fast835._CHUNK_BYTES = old
 
 
 SEG_IDS = [b"CLP", b"SVC", b"CAS", b"DTM", b"NM1", b"REF", b"AMT", b"LQ", b"MOA", b"MIA", b"PLB", b"LX", b"SE",

@@ -110,7 +110,7 @@ _PLB_ELEMENTS = [(f"PLB{k:02d}", f"PLB{k + 1:02d}") for k in range(3, 15, 2)]
 _RARE_BLANK_BYTES = (b"\t", b"\x0b", b"\x0c", b"\x00", b"\x1a")
 _MAX_PART_BYTES = 1 << 30  # int32 offsets of the element array
 _BATCH_BYTES = 64 << 20  # files vectorised together (memory)
-_PARALLEL_MIN_BYTES = 4 << 20  # below this, one thread does it all
+_CHUNK_BYTES = 6 << 20  # a large file is split and gathered in parts of this size
 _HEAD = 4096
 _MISSING: Any = object()
 
@@ -208,22 +208,79 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _map2(fn: Callable[[Any], Any], args: list[Any]) -> list[Any]:
-    """fn over args, two at a time on two threads when there are two."""
-    if len(args) == 1:
-        return [fn(args[0])]
+def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="x12-835")
-    fut = _pool.submit(fn, args[1])
-    try:
-        first = fn(args[0])
-    finally:
-        err = fut.exception()  # waits: the other half is done before anything else runs
-    if err is not None:
-        raise err
-    return [first, fut.result()]
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="x12-835")
+    return _pool
+
+
+def _make_parts(preps: list[_Prep], d: Delimiters, st_mark: bytes) -> list[_Part]:
+    """Parts of about _CHUNK_BYTES: a large file is cut before some of its ST segments (its
+    chunks go to consecutive parts), small files are grouped whole."""
+    pieces: list[tuple[bytes, int]] = []
+    for f, p in enumerate(preps):
+        c = p.c
+        start = 0
+        while len(c) - start > _CHUNK_BYTES * 3 // 2:
+            cut = c.find(st_mark, start + _CHUNK_BYTES)
+            if cut < 0:
+                break
+            pieces.append((c[start : cut + 1], f))
+            start = cut + 1
+        pieces.append((c if start == 0 else c[start:], f))
+    parts: list[_Part] = []
+    cur: list[tuple[bytes, int]] = []
+    size = 0
+    for c, f in pieces:
+        if cur and (size + len(c) > _CHUNK_BYTES or cur[-1][1] == f):
+            parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d))
+            cur, size = [], 0
+        cur.append((c, f))
+        size += len(c)
+    parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d))
+    return parts
+
+
+def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> list[int]:
+    """Split every part and build its columns, on ``n_threads`` threads, parts in order: a
+    part's segment numbers go on from the same file's earlier parts, known once those are split.
+    Returns the number of segments of each file."""
+    seen: dict[int, int] = {}
+    ready = [threading.Event() for _ in parts]
+    failed: list[BaseException] = []
+
+    def task(i: int) -> None:
+        part = parts[i]
+        try:
+            try:
+                part.split()
+            finally:
+                if i:
+                    ready[i - 1].wait()
+            if failed:
+                raise _Fallback
+            arg = ([seen.get(f, 0) for f in part.files], [file_ids[f] for f in part.files])
+            for f, n in zip(part.files, part.piece_n_seg.tolist(), strict=True):
+                seen[f] = seen.get(f, 0) + n
+        except BaseException as e:
+            failed.append(e)
+            raise
+        finally:
+            ready[i].set()
+        part.columns(arg)
+
+    if n_threads == 1 or len(parts) == 1:
+        for i in range(len(parts)):
+            task(i)
+    else:
+        futures = [_executor().submit(task, i) for i in range(len(parts))]
+        errors = [f.exception() for f in futures]  # waits for every part
+        for e in errors:
+            if e is not None:
+                raise e
+    return [seen.get(f, 0) for f in range(len(file_ids))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -892,41 +949,14 @@ def _fast(
     preps: list[_Prep], d: Delimiters, names: list[str], file_ids: list[str], hasher: HashMemberId, n_threads: int
 ) -> list[ParsedFile]:
     n_files = len(preps)
-    total = sum(len(p.c) for p in preps)
     el, term = d.element, d.segment
-    parts: list[_Part]
-    if n_threads > 1 and total >= _PARALLEL_MIN_BYTES:
-        if n_files == 1:
-            c = preps[0].c
-            mark = (term + "ST" + el).encode()
-            cut = c.find(mark, len(c) // 2)
-            if cut < 0:
-                cut = c.rfind(mark, 0, len(c) // 2)
-            halves = [c[: cut + 1], c[cut + 1 :]] if cut > 0 else [c]
-            parts = [_Part([h], [0], d) for h in halves]
-        else:
-            acc = np.cumsum([len(p.c) for p in preps])
-            k = int(np.searchsorted(acc, total / 2)) + 1
-            k = min(max(k, 1), n_files - 1)
-            parts = [_Part([p.c for p in preps[:k]], list(range(k)), d),
-                     _Part([p.c for p in preps[k:]], list(range(k, n_files)), d)]  # fmt: skip
-    else:
-        parts = [_Part([p.c for p in preps], list(range(n_files)), d)]
-
-    _map2(_Part.split, parts)
-    # segment numbers go on from a file's earlier pieces; several ISA: the tokenizer's check
-    seen = [0] * n_files
-    n_isa = [0] * n_files
-    args = []
-    for part in parts:
-        args.append(([seen[f] for f in part.files], [file_ids[f] for f in part.files]))
-        for f, n, ni in zip(part.files, part.piece_n_seg.tolist(), part.piece_n_isa.tolist(), strict=True):
-            seen[f] += n
-            n_isa[f] += ni
-    for f in range(n_files):
-        if n_isa[f] > 1 and not _one_block(preps[f].data, d, names[f]):
+    parts = _make_parts(preps, d, (term + "ST" + el).encode())
+    seen = _pipeline(parts, file_ids, n_threads)
+    for f in range(n_files):  # several ISA: the tokenizer's block check
+        if sum(int(p.piece_n_isa[p.files.index(f)]) for p in parts if f in p.files) > 1 and not _one_block(
+            preps[f].data, d, names[f]
+        ):
             raise _Fallback
-    _map2(lambda pa_: pa_[0].columns(pa_[1]), list(zip(parts, args, strict=True)))
 
     # ---- envelope and header segments: Python, as in the row parser -------------------------
     pay_rows: list[list[Any]] = []
