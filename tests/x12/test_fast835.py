@@ -17,8 +17,9 @@ from x12support import FIXTURE_NAMES, X12_FILES, fixture_bytes, hasher, needs_fi
 from bench.make_835 import make_835
 from transforms.errors import InputFileError
 from transforms.ingest.phi import MemberIdHasher
+from transforms.ingest.records import ParsedFile
 from transforms.x12 import fast835, parse_835
-from transforms.x12.fast835 import SCHEMAS, parse_835_arrow, parse_835_batch, to_arrow
+from transforms.x12.fast835 import SCHEMAS, parse_835_arrow, parse_835_batch, parse_835_files, to_arrow
 
 FID = "f" * 16
 HASH = hasher()
@@ -66,7 +67,10 @@ def fast_only(data: bytes, name: str = "t.835", threads: int = 1):
     """The fast path itself (no fallback to the row parser)."""
     prep = fast835._prepare(data, name)
     assert prep is not None, "the file was not prepared for the fast path"
-    return fast835._fast([prep], prep.d, [name], [FID], HASH, threads)[0]
+    tables, files = fast835._fast([prep], prep.d, [name], [FID], HASH, threads)
+    rows_read, findings, counts = files[0]
+    assert counts == {n: t.num_rows for n, t in tables.items()}
+    return ParsedFile("x12_835", tables, rows_read, findings)
 
 
 @pytest.fixture
@@ -181,6 +185,25 @@ def test_batch_of_small_files_mixed_with_bad_ones(split_small):
         else:
             check(ref, ref_err, got, None)
     assert isinstance(out[5], InputFileError) and out[5].location.endswith("element CLP01")
+
+
+def test_batch_tables_hold_every_readable_file():
+    items = [(make_835(1, seed=s, claims_per_st=(1, 5)), f"r{s}.835", f"{s:016x}") for s in range(30)]
+    items[3] = (b"not x12", "junk.txt", "j" * 16)
+    items[4] = (items[4][0].replace(b"~\n", b"~\n ", 2), "blank.835", "k" * 16)  # row path, loads
+    batch = parse_835_files(items, HASH, threads=2)
+    assert isinstance(batch.results[3], InputFileError)
+    for name, table in batch.tables.items():
+        assert table.schema == SCHEMAS[name]
+        expect = []
+        for data, fname, fid in items:
+            ref, err = reference(data, fname, fid)
+            if err is None:
+                expect += ref.tables[name].to_pylist()
+        key = [c for c in table.column_names if c in ("file_id", "source_row", "triple_index", "pair_index")]
+        assert sorted(table.to_pylist(), key=lambda r: [r[c] for c in key]) == sorted(
+            expect, key=lambda r: [r[c] for c in key]
+        )
 
 
 def test_batch_results_are_per_file():

@@ -60,7 +60,7 @@ from transforms.x12.remit835 import (
     parse_835_tokens,
 )
 from transforms.x12.segments import Misplaced
-from transforms.x12.tokenizer import Delimiters, _segment_start, isa_delimiters, tokenize
+from transforms.x12.tokenizer import BLANKS, Delimiters, _segment_start, isa_delimiters, tokenize
 from transforms.x12.values import BadValue, money_str, parse_date, parse_money
 
 HashMemberId = Callable[[str | None], str | None]
@@ -129,7 +129,7 @@ def parse_835_arrow(
     """Like ``parse_835`` but the tables are ``pyarrow.Table`` (schemas: :data:`SCHEMAS`).
     Raises the same InputFileError as ``parse_835``. ``threads``: 1 or 2 (default: 2 when the
     machine has two cores or more)."""
-    out = parse_835_batch([(data, file_name, file_id)], hash_member_id, threads=threads)[0]
+    out = parse_835_files([(data, file_name, file_id)], hash_member_id, threads=threads).parsed(0)
     if isinstance(out, InputFileError):
         raise out
     return out
@@ -138,17 +138,90 @@ def parse_835_arrow(
 def parse_835_batch(
     items: Sequence[tuple[bytes, str, str]], hash_member_id: HashMemberId, *, threads: int | None = None
 ) -> list[ParsedFile | InputFileError]:
-    """Parse many 835 files ``(data, file_name, file_id)``; small files are vectorised together.
-    One result per item, in order: a ParsedFile with Arrow tables, or the InputFileError that
+    """One result per item ``(data, file_name, file_id)``, in order: a ParsedFile with Arrow
+    tables (slices of :func:`parse_835_files`' tables), or the InputFileError that
     ``parse_835`` raises for that file."""
+    batch = parse_835_files(items, hash_member_id, threads=threads)
+    return [batch.parsed(k) for k in range(len(items))]
+
+
+@dataclass(frozen=True, slots=True)
+class FileRows:
+    """One file of a :class:`Batch835`: what its ParsedFile holds besides the rows, and where
+    its rows are in the batch's tables."""
+
+    rows_read: int
+    findings: list[Finding]
+    ranges: dict[str, tuple[int, int]]  # table -> (first row, number of rows)
+
+
+@dataclass
+class Batch835:
+    """Many 835 files parsed together: one Arrow table per raw table for all the files that
+    could be read (every row carries its ``file_id``; the rows of a file are contiguous), and
+    per item its :class:`FileRows` or the InputFileError ``parse_835`` raises for it. A loader
+    can insert ``tables`` at once instead of a table per file."""
+
+    tables: dict[str, pa.Table]
+    results: list[FileRows | InputFileError]
+
+    def parsed(self, k: int) -> ParsedFile | InputFileError:
+        """Item k as ``parse_835`` would give it (tables as zero-copy slices)."""
+        r = self.results[k]
+        if isinstance(r, InputFileError):
+            return r
+        tables = {name: self.tables[name].slice(*r.ranges[name]) for name in _TABLES}
+        return ParsedFile(KIND_835, tables, r.rows_read, list(r.findings))
+
+
+def parse_835_files(
+    items: Sequence[tuple[bytes, str, str]], hash_member_id: HashMemberId, *, threads: int | None = None
+) -> Batch835:
+    """Parse many 835 files ``(data, file_name, file_id)`` into one :class:`Batch835`; small
+    files are vectorised together, a large file is cut in parts, on ``threads`` threads."""
     n_threads = _n_threads(threads)
-    out: list[ParsedFile | InputFileError | None] = [None] * len(items)
+    results: list[FileRows | InputFileError | None] = [None] * len(items)
+    collected: dict[str, list[pa.Table]] = {name: [] for name in _TABLES}
+    offset = dict.fromkeys(_TABLES, 0)
+
+    def add(ks: list[int], tables: dict[str, pa.Table], files) -> None:
+        for name in _TABLES:
+            if tables[name].num_rows:
+                collected[name].append(tables[name])
+        for k, (rows_read, findings, counts) in zip(ks, files, strict=True):
+            ranges = {}
+            for name in _TABLES:
+                ranges[name] = (offset[name], counts[name])
+                offset[name] += counts[name]
+            results[k] = FileRows(rows_read, findings, ranges)
+
+    def row_path(k: int) -> None:
+        r = _row_path(*items[k], hash_member_id)
+        if isinstance(r, InputFileError):
+            results[k] = r
+        else:
+            add([k], r.tables, [(r.rows_read, r.findings, {n: t.num_rows for n, t in r.tables.items()})])
+
+    def run(ks: list[int], d: Delimiters) -> None:
+        try:
+            tables, files = _fast(
+                [preps[k] for k in ks], d, [items[k][1] for k in ks], [items[k][2] for k in ks], hash_member_id, n_threads
+            )
+        except _Fallback:
+            if len(ks) == 1:
+                row_path(ks[0])
+            else:
+                for k in ks:  # one file of the batch is unusual: each file on its own
+                    run([k], d)
+            return
+        add(ks, tables, files)
+
     groups: dict[Delimiters, list[int]] = {}
     preps: dict[int, _Prep] = {}
     for k, (data, file_name, _fid) in enumerate(items):
         prep = _prepare(data, file_name)
         if prep is None:
-            out[k] = _row_path(*items[k], hash_member_id)
+            row_path(k)
         else:
             preps[k] = prep
             groups.setdefault(prep.d, []).append(k)
@@ -158,13 +231,19 @@ def parse_835_batch(
         for k in ks:
             n = len(preps[k].c)
             if batch and size + n > _BATCH_BYTES:
-                _run(batch, d, items, preps, hash_member_id, n_threads, out)
+                run(batch, d)
                 batch, size = [], 0
             batch.append(k)
             size += n
         if batch:
-            _run(batch, d, items, preps, hash_member_id, n_threads, out)
-    return out  # type: ignore[return-value]
+            run(batch, d)
+    tables = {}
+    for name in _TABLES:
+        ts = collected[name]
+        tables[name] = (
+            ts[0] if len(ts) == 1 else pa.concat_tables(ts) if ts else SCHEMAS[name].empty_table()
+        )
+    return Batch835(tables, results)  # type: ignore[arg-type]
 
 
 def to_arrow(parsed: ParsedFile) -> ParsedFile:
@@ -180,20 +259,6 @@ def _n_threads(threads: int | None) -> int:
     if threads is None:
         return 2 if (os.cpu_count() or 1) >= 2 else 1
     return max(1, min(2, threads))
-
-
-def _run(ks: list[int], d: Delimiters, items, preps, hasher, n_threads: int, out: list) -> None:
-    try:
-        res = _fast([preps[k] for k in ks], d, [items[k][1] for k in ks], [items[k][2] for k in ks], hasher, n_threads)
-    except _Fallback:
-        if len(ks) == 1:
-            out[ks[0]] = _row_path(*items[ks[0]], hasher)
-            return
-        for k in ks:  # one file of the batch is unusual: each file on its own
-            _run([k], d, items, preps, hasher, n_threads, out)
-        return
-    for k, pf in zip(ks, res, strict=True):
-        out[k] = pf
 
 
 def _row_path(data: bytes, file_name: str, file_id: str, hasher: HashMemberId) -> ParsedFile | InputFileError:
@@ -243,11 +308,12 @@ def _make_parts(preps: list[_Prep], d: Delimiters, st_mark: bytes) -> list[_Part
     return parts
 
 
-def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> list[int]:
+def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> tuple[list[int], list[int]]:
     """Split every part and build its columns, on ``n_threads`` threads, parts in order: a
     part's segment numbers go on from the same file's earlier parts, known once those are split.
-    Returns the number of segments of each file."""
+    Returns the number of segments and of ISA segments of each file."""
     seen: dict[int, int] = {}
+    isa: dict[int, int] = {}
     ready = [threading.Event() for _ in parts]
     failed: list[BaseException] = []
 
@@ -262,8 +328,9 @@ def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> list[i
             if failed:
                 raise _Fallback
             arg = ([seen.get(f, 0) for f in part.files], [file_ids[f] for f in part.files])
-            for f, n in zip(part.files, part.piece_n_seg.tolist(), strict=True):
+            for f, n, ni in zip(part.files, part.piece_n_seg.tolist(), part.piece_n_isa.tolist(), strict=True):
                 seen[f] = seen.get(f, 0) + n
+                isa[f] = isa.get(f, 0) + ni
         except BaseException as e:
             failed.append(e)
             raise
@@ -280,7 +347,8 @@ def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> list[i
         for e in errors:
             if e is not None:
                 raise e
-    return [seen.get(f, 0) for f in range(len(file_ids))]
+    n = range(len(file_ids))
+    return [seen.get(f, 0) for f in n], [isa.get(f, 0) for f in n]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,11 +373,8 @@ def _prepare(data: Any, file_name: str) -> _Prep | None:
             head = data.decode("utf-8")[:_HEAD]
         except UnicodeDecodeError:
             return None  # read as Latin-1 by the tokenizer
-    try:
-        d = isa_delimiters(head, 0, file_name)  # reads ~110 characters: the head is enough
-    except InputFileError:
-        return None
-    if not (d.element.isascii() and d.component.isascii() and d.segment.isascii()):
+    d = _delimiters(head, file_name)
+    if d is None or not (d.element.isascii() and d.component.isascii() and d.segment.isascii()):
         return None
     term = d.segment.encode()
     c = data
@@ -327,6 +392,37 @@ def _prepare(data: Any, file_name: str) -> _Prep | None:
     if not c.endswith(term):
         c += term
     return _Prep(c, d, data)
+
+
+# separators of an ISA with the usual fixed-width elements (ISA06/08 of 15 characters ...)
+_ISA_SEPS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+_isa_cache: dict[tuple[str, ...], Delimiters | None] = {}
+
+
+def _delimiters(head: str, file_name: str) -> Delimiters | None:
+    """``isa_delimiters(head, 0)``, or None where it raises. For the usual fixed-width ISA the
+    result depends only on the separator, ISA11, ISA12, ISA16 and the character after it:
+    computed once per such key."""
+    key = None
+    if len(head) > 105:
+        el = head[3]
+        t = head[105]
+        if (
+            all(head[p] == el for p in _ISA_SEPS)
+            and head.count(el, 0, 104) == 16
+            and t not in BLANKS
+            and not t.isalnum()
+        ):
+            key = (el, head[82], head[84:89], head[104], t)
+            if key in _isa_cache:
+                return _isa_cache[key]
+    try:
+        d: Delimiters | None = isa_delimiters(head, 0, file_name)  # reads ~110 characters of the head
+    except InputFileError:
+        d = None
+    if key is not None and len(_isa_cache) < 1024:
+        _isa_cache[key] = d
+    return d
 
 
 def _one_block(data: bytes, d: Delimiters, file_name: str) -> bool:
@@ -947,15 +1043,15 @@ class _Part:
 
 def _fast(
     preps: list[_Prep], d: Delimiters, names: list[str], file_ids: list[str], hasher: HashMemberId, n_threads: int
-) -> list[ParsedFile]:
+) -> tuple[dict[str, pa.Table], list[tuple[int, list[Finding], dict[str, int]]]]:
+    """The batch's tables (rows grouped by file, files in order) and, per file, (segments,
+    findings, rows per table); _Fallback when the batch is not for the fast path."""
     n_files = len(preps)
     el, term = d.element, d.segment
     parts = _make_parts(preps, d, (term + "ST" + el).encode())
-    seen = _pipeline(parts, file_ids, n_threads)
-    for f in range(n_files):  # several ISA: the tokenizer's block check
-        if sum(int(p.piece_n_isa[p.files.index(f)]) for p in parts if f in p.files) > 1 and not _one_block(
-            preps[f].data, d, names[f]
-        ):
+    seen, n_isa = _pipeline(parts, file_ids, n_threads)
+    for f in np.flatnonzero(np.asarray(n_isa) > 1).tolist():  # several ISA: the tokenizer's block check
+        if not _one_block(preps[f].data, d, names[f]):
             raise _Fallback
 
     # ---- envelope and header segments: Python, as in the row parser -------------------------
@@ -1119,37 +1215,36 @@ def _fast(
         [pa.array([r[k] for r in plb_rows], f.type) for k, f in enumerate(SCHEMAS["provider_adjustments"])],
         schema=SCHEMAS["provider_adjustments"],
     )
-    pay_cut = np.searchsorted(np.asarray(pay_file, np.int64), np.arange(n_files + 1)).tolist()
-    plb_cut = np.searchsorted(np.asarray(plb_file, np.int64), np.arange(n_files + 1)).tolist()
-
-    out: list[ParsedFile] = []
-    per_file: list[dict[str, list[pa.Table]]] = [{t: [] for t in _TABLES} for _ in range(n_files)]
+    counts = {name: [0] * n_files for name in _TABLES}
+    for f_ in pay_file:
+        counts["remit_payments"][f_] += 1
+    for f_ in plb_file:
+        counts["provider_adjustments"][f_] += 1
     for part in parts:
-        tabs = {"remit_claims": part.claims, "remit_lines": part.lines, "remit_adjustments": part.adjustments}
-        for name, tab in tabs.items():
+        for name in ("remit_claims", "remit_lines", "remit_adjustments"):
             cut = part.cuts[name]
-            if len(part.files) == 1:
-                per_file[part.files[0]][name].append(tab)
-                continue
             for p_, f_ in enumerate(part.files):
-                per_file[f_][name].append(tab.slice(cut[p_], cut[p_ + 1] - cut[p_]))
+                counts[name][f_] += cut[p_ + 1] - cut[p_]
+    files = []
     for f_ in range(n_files):
         pend = pending[f_]
         pend.sort(key=lambda x: (x[0], x[1]))
         findings = [x[2] for x in pend]
-        if pay_cut[f_ + 1] == pay_cut[f_]:
+        if counts["remit_payments"][f_] == 0:
             findings.append(Finding("warning", NO_TRANSACTIONS, None, "the file holds no 835 transaction"))
-        tables: dict[str, pa.Table] = {}
-        for name in _TABLES:
-            if name == "remit_payments":
-                tables[name] = payments if n_files == 1 else payments.slice(pay_cut[f_], pay_cut[f_ + 1] - pay_cut[f_])
-            elif name == "provider_adjustments":
-                tables[name] = plbs if n_files == 1 else plbs.slice(plb_cut[f_], plb_cut[f_ + 1] - plb_cut[f_])
-            else:
-                ts = per_file[f_][name]
-                tables[name] = ts[0] if len(ts) == 1 else pa.concat_tables(ts)
-        out.append(ParsedFile(KIND_835, tables, seen[f_], findings))
-    return out
+        files.append((seen[f_], findings, {name: counts[name][f_] for name in _TABLES}))
+
+    def joined(tabs: list[pa.Table]) -> pa.Table:
+        return tabs[0] if len(tabs) == 1 else pa.concat_tables(tabs)
+
+    tables = {
+        "remit_payments": payments,
+        "remit_claims": joined([p.claims for p in parts]),
+        "remit_lines": joined([p.lines for p in parts]),
+        "remit_adjustments": joined([p.adjustments for p in parts]),
+        "provider_adjustments": plbs,
+    }
+    return tables, files
 
 
-__all__ = ["SCHEMAS", "parse_835_arrow", "parse_835_batch", "to_arrow"]
+__all__ = ["SCHEMAS", "Batch835", "FileRows", "parse_835_arrow", "parse_835_batch", "parse_835_files", "to_arrow"]
