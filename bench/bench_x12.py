@@ -7,7 +7,9 @@ For each input (written by ``bench/make_835.py``, deterministic, cached under ``
 the same bytes go through:
 
 * ``ours``: ``transforms.x12.fast835`` (columnar path, Arrow tables ready for the loader), one
-  file with ``parse_835_arrow``, the small files with ``parse_835_batch``; ``--threads`` (2);
+  file with ``parse_835_arrow``, the small files with ``parse_835_files`` (one table per raw
+  table for the whole batch); ``--threads`` (2). For the small files also ``parse_835_batch``
+  (a ParsedFile per file, as the loader takes them today) and ``processes=2``;
 * ``ours, row parser``: ``parse_835`` (the row-by-row parser, dict of lists with ``Decimal`` /
   ``date``) plus the conversion to Arrow the loader then does: what ingestion cost before;
 * ``edi-835-parser``: ``edi_835_parser.parse(path)`` (a directory for the small files);
@@ -99,18 +101,26 @@ def ours_single(path: Path, threads: int) -> int:
     return p.tables["remit_claims"].num_rows
 
 
-def ours_many(paths: list[Path], threads: int) -> int:
+def ours_many(paths: list[Path], threads: int, processes: int = 1, per_file: bool = False) -> int:
+    """All files in one Batch835 (one table per raw table, ready for one insert each); with
+    ``per_file`` a ParsedFile per file (the loader's present interface: slices)."""
     from transforms.ingest.phi import MemberIdHasher
-    from transforms.x12.fast835 import parse_835_batch
+    from transforms.x12.fast835 import parse_835_batch, parse_835_files
 
     items = [(p.read_bytes(), p.name, f"{k:016x}") for k, p in enumerate(paths)]
-    out = parse_835_batch(items, MemberIdHasher(KEY), threads=threads)
-    n = 0
-    for r in out:
+    if per_file:
+        out = parse_835_batch(items, MemberIdHasher(KEY), threads=threads)
+        n = 0
+        for r in out:
+            if isinstance(r, Exception):
+                raise r
+            n += r.tables["remit_claims"].num_rows
+        return n
+    batch = parse_835_files(items, MemberIdHasher(KEY), threads=threads, processes=processes)
+    for r in batch.results:
         if isinstance(r, Exception):
             raise r
-        n += r.tables["remit_claims"].num_rows
-    return n
+    return batch.tables["remit_claims"].num_rows
 
 
 def row_parser(paths: list[Path]) -> int:
@@ -218,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             med, first, claims = _timed(lambda ps=paths: ours_many(ps, args.threads), args.repeats)
         r["ours"] = {"s": med, "first": first, "claims": claims, "mb": mb}
+        if len(paths) > 1:
+            s, first, c = _timed(lambda ps=paths: ours_many(ps, args.threads, per_file=True), args.repeats)
+            r["ours_per_file"] = {"s": s, "first": first, "claims": c, "mb": mb}
+            s, first, c = _timed(lambda ps=paths: ours_many(ps, args.threads, processes=2), args.repeats)
+            r["ours_2proc"] = {"s": s, "first": first, "claims": c, "mb": mb}
         if not args.no_row:
             s, _, c = _timed(lambda ps=paths: row_parser(ps), 1)
             r["row"] = {"s": s, "first": s, "claims": c, "mb": mb}
@@ -259,6 +274,8 @@ def _report(args, results, singles, load0, elapsed) -> None:
     pr("-" * len(hdr))
     names = {
         "ours": "ours (fast path, Arrow)",
+        "ours_per_file": "ours, a ParsedFile per file",
+        "ours_2proc": "ours, 2 processes",
         "row": "ours, row parser + to Arrow (before)",
         "edi": "edi-835-parser",
         "duck_lines": "duckdb read_csv, a row per line",
@@ -266,11 +283,11 @@ def _report(args, results, singles, load0, elapsed) -> None:
     }
     for label, r in results.items():
         first_row = True
-        for key in ("ours", "row", "edi", "duck_lines", "duck_text"):
+        for key in ("ours", "ours_per_file", "ours_2proc", "row", "edi", "duck_lines", "duck_text"):
             if key not in r:
                 continue
             x = r[key]
-            secs = f"{x['s']:.3f}" + (f" ({x['first']:.2f})" if key in ("ours", "duck_lines", "duck_text") else "")
+            secs = f"{x['s']:.3f}" + (f" ({x['first']:.2f})" if key not in ("row", "edi") else "")
             mbs = x["mb"] / x["s"]
             if "claims" in x:
                 cps = f"{x['claims'] / x['s']:,.0f}"
@@ -294,6 +311,8 @@ def _report(args, results, singles, load0, elapsed) -> None:
             parts.append(f"{ratio:.1f}x edi-835-parser" + (" (per MB, edi on a prefix)" if e.get("note") else ""))
         if "row" in r:
             parts.append(f"{r['row']['s'] / o['s']:.1f}x the row parser")
+        if "ours_2proc" in r and "edi" in r:
+            parts.append(f"with 2 processes {r['edi']['s'] / r['ours_2proc']['s']:.1f}x edi-835-parser")
         parts.append(f"{o['s'] / r['duck_lines']['s']:.1f}x DuckDB's read_csv floor")
         parts.append(f"{o['s'] / r['duck_text']['s']:.1f}x read_text")
         pr(f"  {label:<20} " + ", ".join(parts))

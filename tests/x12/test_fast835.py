@@ -206,6 +206,23 @@ def test_batch_tables_hold_every_readable_file():
         )
 
 
+def test_two_processes_same_as_one(monkeypatch):
+    monkeypatch.setattr(fast835, "_PROCESS_MIN_BYTES", 0)
+    items = [(make_835(1, seed=s, claims_per_st=(1, 5)), f"r{s}.835", f"{s:016x}") for s in range(24)]
+    items[2] = (b"not x12", "junk.txt", "j" * 16)
+    items[20] = (items[20][0].replace(b"~\nCLP*", b"~\nCLP**", 1), "bad.835", "b" * 16)
+    one = parse_835_files(items, HASH, threads=1)
+    two = parse_835_files(items, HASH, processes=2)
+    for name in one.tables:
+        assert two.tables[name].equals(one.tables[name]), name
+    for a, b in zip(one.results, two.results, strict=True):
+        if isinstance(a, InputFileError):
+            assert (b.file_name, b.location, b.expected, b.code) == (a.file_name, a.location, a.expected, a.code)
+        else:
+            assert a == b
+    assert isinstance(two.parsed(20), InputFileError)
+
+
 def test_batch_results_are_per_file():
     items = [(make_835(1, seed=s, claims_per_st=(2, 4)), f"r{s}.835", f"{s:016x}") for s in range(5)]
     out = parse_835_batch(items, HASH, threads=1)
