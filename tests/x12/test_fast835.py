@@ -426,3 +426,23 @@ def test_arrow_tables_load_like_the_lists(tmp_path):
         con.close()
     assert out[0] == out[1]
     assert isinstance(fast.tables["remit_claims"], pa.Table)
+
+
+def test_hash_many_is_the_hasher_per_value():
+    h = MemberIdHasher(b"x12-tests-key-0123456789abcdef")
+    values = ["A1", " A1 ", None, "", "  ", "\u00dc-\u00f1", "A1", "B2"]
+    assert h.hash_many(values) == [MemberIdHasher(b"x12-tests-key-0123456789abcdef")(v) for v in values]
+
+
+def test_any_hasher_callable_works():
+    data = make_835(50_000, seed=4)
+    seen = []
+
+    def plain(m):
+        seen.append(m)
+        return None if m is None else "h" + m[::-1]
+
+    fast = parse_835_arrow(data, "p.835", FID, plain)
+    rows = to_arrow(parse_835(data, "p.835", FID, plain))
+    assert fast.tables["remit_claims"].equals(rows.tables["remit_claims"])
+    assert seen

@@ -628,6 +628,14 @@ def _cents_str(c: int) -> str:
     return money_str(Decimal(c).scaleb(-2))
 
 
+def _code_of(lit: bytes) -> int:
+    """A qualifier of 1-3 bytes as the number ``code1`` gives its element."""
+    c = len(lit) << 24
+    for i, b in enumerate(lit):
+        c |= b << (16 - 8 * i)
+    return c
+
+
 _id_table: np.ndarray | None = None
 
 
@@ -789,14 +797,17 @@ class _Part:
 
         top = len(v8) - 1
 
-        def eq(sg: np.ndarray, k: int, lit: bytes) -> np.ndarray:
-            """element k of each segment == lit (bytes compared with numpy)."""
-            j, ok = eidx(sg, k)
-            ok &= elen[j] == len(lit)
+        def code1(sg: np.ndarray) -> np.ndarray:
+            """Element 1 of each segment as a number (:func:`_code_of`); -1 when it is missing or
+            longer than 3 bytes. Qualifiers are compared as such numbers."""
+            j, ok = eidx(sg, 1)
+            ln = np.where(ok, elen[j], 0).astype(np.int32)
             o = offs[j].astype(np.int64)
-            for i, b in enumerate(lit):
-                ok &= v8[np.minimum(o + i, top)] == b
-            return ok
+            c = ln << 24
+            for i in range(3):
+                c |= np.where(ln > i, v8[np.minimum(o + i, top)], 0).astype(np.int32) << (16 - 8 * i)
+            c[~ok | (ln > 3)] = -1
+            return c
 
         def dates(sg: np.ndarray, k: int) -> pa.Array:
             """CCYYMMDD in element k (present, not empty) -> date32; else _Fallback."""
@@ -901,8 +912,9 @@ class _Part:
             raise _Fallback  # the row parser reads DTM01 of every DTM
         in_line = line_open[dtm]
         service_date = pa.nulls(n_sv, pa.date32())
+        dcode = code1(dtm)
         ld = dtm[in_line]
-        m472, m150 = eq(ld, 1, b"472"), eq(ld, 1, b"150")
+        m472, m150 = dcode[in_line] == _code_of(b"472"), dcode[in_line] == _code_of(b"150")
         sel = m472 | m150
         if sel.any():
             ld, m472, m150 = ld[sel], m472[sel], m150[sel]
@@ -921,10 +933,11 @@ class _Part:
             idx_d[g[f]] = rows[m472][f]
             ok_d[g[f]] = True
             service_date = _take(dts, idx_d, ok_d)
-        cdt = dtm[claim_open[dtm] & ~in_line]
+        in_claim = claim_open[dtm] & ~in_line
+        cdt, cdcode = dtm[in_claim], dcode[in_claim]
         claim_dates = {}
         for qual, col in ((b"232", "statement_from"), (b"233", "statement_to"), (b"050", "claim_received_date")):
-            segs = cdt[eq(cdt, 1, qual)]
+            segs = cdt[cdcode == _code_of(qual)]
             if not len(segs):
                 claim_dates[col] = pa.nulls(n_cl, pa.date32())
                 continue
@@ -938,7 +951,7 @@ class _Part:
             segs = np.flatnonzero((ty == code) & line_open)
             if not (nel[segs] >= 2).all():
                 raise _Fallback  # the row parser reads element 1 of these
-            segs = segs[eq(segs, 1, qual)]
+            segs = segs[code1(segs) == _code_of(qual)]
             return segs, line_row[segs]
 
         segs, g = line_segs(REF, b"6R")
@@ -1028,7 +1041,8 @@ class _Part:
         self.member_values: list[Any] = []
         self.member_claims: list[int] = []
         if len(nm):
-            mqc, mil = eq(nm, 1, b"QC"), eq(nm, 1, b"IL")
+            ncode = code1(nm)
+            mqc, mil = ncode == _code_of(b"QC"), ncode == _code_of(b"IL")
             nm_claim = claim_row[nm]
             # the subscriber (IL) wins over the patient (QC); the last of each
             pick = np.zeros(n_cl, np.int64)
@@ -1265,14 +1279,19 @@ def _fast(
         raise _Fallback
 
     # ---- member ids: hashed once per distinct value ------------------------------------------
+    many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
     cache: dict[Any, str | None] = {}
     for part in parts:
         member: list[str | None] = [None] * part.n_claims
-        for c_, v in zip(part.member_claims, part.member_values, strict=True):
-            h = cache.get(v, _MISSING)
-            if h is _MISSING:
-                h = cache[v] = hasher(v)
-            member[c_] = h
+        if many is not None:
+            for c_, h in zip(part.member_claims, many(part.member_values), strict=True):
+                member[c_] = h
+        else:
+            for c_, v in zip(part.member_claims, part.member_values, strict=True):
+                h = cache.get(v, _MISSING)
+                if h is _MISSING:
+                    h = cache[v] = hasher(v)
+                member[c_] = h
         part.claim_cols[17] = pa.array(member, pa.string())
 
     # ---- tables -----------------------------------------------------------------------------
