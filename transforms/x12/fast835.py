@@ -138,6 +138,26 @@ def parse_835_arrow(
     return out
 
 
+def try_parse_835_arrow(
+    data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId, *, threads: int | None = None
+) -> ParsedFile | None:
+    """The fast path alone: the ParsedFile when it reads the file as an 835, else None (the
+    file is something else, has an unusual shape or an error: the row parsers decide)."""
+    prep = _prepare(data, file_name)
+    if prep is None:
+        return None
+    mark = (prep.d.segment + "ST" + prep.d.element).encode()
+    i = prep.c.find(mark)
+    if i >= 0 and prep.c[i + 4 : i + 8] != b"835" + mark[-1:]:
+        return None  # the first transaction is not an 835
+    try:
+        tables, files = _fast([prep], prep.d, [file_name], [file_id], hash_member_id, _n_threads(threads))
+    except _Fallback:
+        return None
+    rows_read, findings, _ = files[0]
+    return ParsedFile(KIND_835, tables, rows_read, findings)
+
+
 def parse_835_batch(
     items: Sequence[tuple[bytes, str, str]], hash_member_id: HashMemberId, *, threads: int | None = None
 ) -> list[ParsedFile | InputFileError]:
@@ -1342,4 +1362,7 @@ def _fast(
     return tables, files
 
 
-__all__ = ["SCHEMAS", "Batch835", "FileRows", "parse_835_arrow", "parse_835_batch", "parse_835_files", "to_arrow"]
+__all__ = [
+    "SCHEMAS", "Batch835", "FileRows", "parse_835_arrow", "parse_835_batch", "parse_835_files", "to_arrow",
+    "try_parse_835_arrow",
+]  # fmt: skip
