@@ -1104,7 +1104,10 @@ class _Part:
         np.add.at(self.st_paid, st_rank[cl], paid_c)
 
         # ---- envelope and header segments, for the Python loop ----------------------------
-        ctl = np.flatnonzero(is_env | is_se | is_(BPR, PLB) | (is_(TRN, N1, REF) & ~claim_open))
+        header = np.flatnonzero(is_(TRN, N1, REF) & ~claim_open)
+        # of the REF outside claims only REF*2U is read (the payer id after N1*PR)
+        header = header[(ty[header] != REF) | (code1(header) == _code_of(b"2U"))]
+        ctl = np.union1d(np.flatnonzero(is_env | is_se | is_(BPR, PLB)), header)
         self.ctl = list(
             zip(
                 ctl.tolist(),
