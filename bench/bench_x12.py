@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     small_bytes = sum(p.stat().st_size for p in small_paths)
 
     # warm-up: imports, pyarrow's first pa.array (it imports pandas), DuckDB
-    tiny = OUT / "data" / "tiny.835"
+    tiny = small_dir.parent / "tiny.835"
     tiny.write_bytes(make_835(1, seed=1))
     ours_single(tiny, args.threads)
     row_parser([tiny])
