@@ -490,3 +490,68 @@ def test_loader_loads_835_through_the_fast_path(tmp_path):
     got = con.execute("SELECT count(*), sum(paid_amount) FROM raw.remit_claims").fetchone()
     assert got == (len(ref.tables["remit_claims"]["claim_id"]), sum(ref.tables["remit_claims"]["paid_amount"]))
     con.close()
+
+
+def _fast_decimals(values: list[bytes], scale: int):
+    """fast835's column check and cast, one value at a time: the unscaled int, or 'bad'."""
+    out = []
+    for v in values:
+        try:
+            arr = pa.array([v.decode("utf-8")], pa.string())
+        except UnicodeDecodeError:
+            out.append("bad")
+            continue
+        try:
+            d = (fast835._money(arr, True) if scale == 2 else fast835._quantity(arr))[0].as_py()
+        except fast835._Fallback:
+            out.append("bad")
+            continue
+        out.append(int(d.scaleb(scale)))
+    return out
+
+
+def _row_decimals(values: list[bytes], scale: int):
+    from transforms.x12.values import BadValue, parse_money, parse_quantity
+
+    out = []
+    for v in values:
+        try:
+            s = v.decode("utf-8")
+        except UnicodeDecodeError:
+            out.append("bad")
+            continue
+        if not s or s != s.strip(" "):
+            out.append("bad")  # blanks are stripped by the row parser: the fast path leaves them to it
+            continue
+        try:
+            d = parse_money(s, "X") if scale == 2 else parse_quantity(s, "X")
+        except BadValue:
+            out.append("bad")
+            continue
+        out.append(int(d.scaleb(scale)))
+    return out
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text("0123456789.-+e \u0663", min_size=1, max_size=24).map(str.encode), min_size=1, max_size=10),
+       st.sampled_from([2, 3]))  # fmt: skip
+def test_amount_check_accepts_what_parse_money_accepts(values, scale):
+    assert _fast_decimals(values, scale) == _row_decimals(values, scale), values
+
+
+def test_amount_check_examples():
+    values = [b"0", b"-0", b"1.", b".5", b"-.5", b"5.000", b"12.340", b"12.345", b"150000", b"00.50", b"-",
+              b".", b"-.", b"1e5", b"+5", b"1-2", b"--1", b"1.2.3", b"9999999999999999.99", b"99999999999999999",
+              b"999999999999999.999", b"0000000000000000000000000000012.5", b"\xd9\xa3", b" 1", b"1 ", b"12.3450",
+              b"-12.30", b"0.001", b"0.0010"]  # fmt: skip
+    for scale in (2, 3):
+        assert _fast_decimals(values, scale) == _row_decimals(values, scale)
+    # several values in one column, nulls among them
+    arr = pa.array(["12.5", None, "-3", ".25", None], pa.string())
+    assert fast835._money(arr, False).to_pylist() == [
+        __import__("decimal").Decimal(x) if x else None for x in ["12.50", None, "-3.00", "0.25", None]
+    ]
+    with pytest.raises(fast835._Fallback):
+        fast835._money(pa.array(["1.5", "2-"], pa.string()), True)
+    with pytest.raises(fast835._Fallback):
+        fast835._money(pa.array(["1.5", "2.2.", "3"], pa.string()), True)

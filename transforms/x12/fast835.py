@@ -6,9 +6,10 @@ with numpy: every element of every segment becomes one entry of a single Arrow s
 (the bytes without separators, with an offset per element), and each output column is a gather
 from it (``take``) followed by a column-wise check and cast:
 
-* money: the strings must fully match what ``values.parse_money`` accepts (one regular
-  expression for the whole column), then ``cast`` to ``decimal128(18,2)``, which is exact for
-  those strings; quantities the same with three decimals;
+* money: the characters of the whole column are checked with numpy (digits, one point, a
+  leading minus), then Arrow's ``cast`` to ``decimal128(18,2)`` refuses the rest of what
+  ``values.parse_money`` refuses and is exact; quantities the same with three decimals. A value
+  with blanks is refused here (the row parser strips them);
 * dates: exactly 8 ASCII digits forming a calendar date, computed with numpy ``datetime64``;
 * segment ids and qualifiers are compared as bytes with numpy;
 * structure (which claim / line / transaction a segment belongs to) from running maxima over
@@ -94,10 +95,6 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 _TABLES = tuple(SCHEMAS)
 
-# What values.parse_money / parse_quantity accept (after strip(" "), which is left to the row
-# parser: a value with blanks fails here and the file takes the row path).
-_MONEY_RE = r"^-?(?:0*[0-9]{1,16}(?:\.[0-9]{0,2}0*)?|\.[0-9]{1,2}0*)$"
-_QTY_RE = r"^-?(?:0*[0-9]{1,15}(?:\.[0-9]{0,3}0*)?|\.[0-9]{1,3}0*)$"
 
 # segment codes
 (INVALID, ISA, GS, GE, IEA, ST, SE, BPR, TRN, N1, REF, DTM, CLP, CAS, NM1, MOA, MIA, SVC, AMT, LQ, LX, PLB,
@@ -621,23 +618,56 @@ def _group_join(n: int, groups: np.ndarray, values: pa.Array, sep: str = ";") ->
     return _take(combined, *_scatter(n, groups[starts], rows))
 
 
+# byte classes of a number: 1 digit, 2 point, 3 minus, 0 anything else
+_NUMBER_BYTES = np.zeros(256, np.uint8)
+_NUMBER_BYTES[48:58] = 1
+_NUMBER_BYTES[46] = 2
+_NUMBER_BYTES[45] = 3
+
+
+def _decimals(s: pa.Array, typ: pa.DataType) -> pa.Array:
+    """Strings -> ``typ``; _Fallback unless every non-null value is what ``values._number``
+    accepts (``parse_money`` for scale 2, ``parse_quantity`` for 3).
+
+    numpy checks the characters: digits, at most one point, a minus only in front. Arrow's
+    cast refuses the rest of what ``_number`` refuses ("-", ".", more significant integer
+    digits than the precision leaves, non-zero digits beyond the scale) and keeps trailing
+    zeros beyond the scale exact (12.340 -> 12.34)."""
+    n = len(s)
+    if n == s.null_count:
+        return pa.nulls(n, typ)
+    offs = np.frombuffer(s.buffers()[1], dtype=np.int32)[s.offset : s.offset + n + 1]
+    data = s.buffers()[2]
+    if data is None:
+        raise _Fallback  # only empty strings
+    cls = _NUMBER_BYTES[np.frombuffer(data, dtype=np.uint8)[offs[0] : offs[-1]]]
+    if not cls.all():
+        raise _Fallback
+    special = np.flatnonzero(cls > 1)
+    if len(special):
+        at = special + offs[0]
+        value = np.searchsorted(offs, at, side="right") - 1
+        minus = cls[special] == 3
+        if (offs[value[minus]] != at[minus]).any():
+            raise _Fallback  # a minus inside a number
+        dots = value[~minus]
+        if len(dots) > 1 and (np.diff(dots) == 0).any():
+            raise _Fallback  # two points
+    try:
+        return pc.cast(s, typ)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise _Fallback from None
+
+
 def _money(s: pa.Array, required: bool) -> pa.Array:
     """Strings -> decimal128(18,2); _Fallback unless every value is what parse_money accepts."""
     if required and s.null_count:
         raise _Fallback
-    if len(s) == s.null_count:
-        return pa.nulls(len(s), MONEY)
-    if not pc.all(pc.match_substring_regex(s, _MONEY_RE)).as_py():
-        raise _Fallback
-    return pc.cast(s, MONEY)
+    return _decimals(s, MONEY)
 
 
 def _quantity(s: pa.Array) -> pa.Array:
-    if len(s) == s.null_count:
-        return pa.nulls(len(s), QUANTITY)
-    if not pc.all(pc.match_substring_regex(s, _QTY_RE)).as_py():
-        raise _Fallback
-    return pc.cast(s, QUANTITY)
+    return _decimals(s, QUANTITY)
 
 
 _EPOCH_MONTH = np.datetime64("1970-01", "M")
