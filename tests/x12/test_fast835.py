@@ -555,3 +555,14 @@ def test_amount_check_examples():
         fast835._money(pa.array(["1.5", "2-"], pa.string()), True)
     with pytest.raises(fast835._Fallback):
         fast835._money(pa.array(["1.5", "2.2.", "3"], pa.string()), True)
+
+
+def test_concurrent_calls_share_the_thread_pool(split_small):
+    from concurrent.futures import ThreadPoolExecutor
+
+    datas = [make_835(200_000, seed=s, claims_per_st=(2, 8)) for s in (31, 32, 33, 34)]
+    refs = [reference(d, "c.835")[0] for d in datas]
+    with ThreadPoolExecutor(4) as ex:
+        outs = list(ex.map(lambda d: parse_835_arrow(d, "c.835", FID, HASH, threads=2), datas))
+    for ref, got in zip(refs, outs, strict=True):
+        check(ref, None, got, None)
