@@ -85,7 +85,7 @@ def parse_file(path: Path, file_id: str, hash_member_id, mappings_dir: Path | No
     if kind == sniff.X12:
         from transforms import x12
 
-        return x12.parse_x12(path.read_bytes(), path.name, file_id, hash_member_id)
+        return x12.parse_x12(path.read_bytes(), path.name, file_id, hash_member_id, arrow=True)
     if kind == sniff.CSV and spec is not None:
         return csv_canonical.parse_canonical_csv(path, spec, file_id, hash_member_id)
     if kind == sniff.CSV:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 from pathlib import Path
@@ -23,6 +22,12 @@ class MemberIdHasher:
             raise ValueError("the PHI hashing key must be at least 16 bytes")
         self._key = key
         self._cache: dict[str, str] = {}
+        # HMAC (RFC 2104) with the padded keys hashed once: the same digest as hmac.new(key,
+        # ..., sha256), about twice as fast per id (each id copies the two prepared states)
+        k = key if len(key) <= 64 else hashlib.sha256(key).digest()
+        k = k.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in k))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in k))
 
     def __call__(self, member_id: str | None) -> str | None:
         if member_id is None:
@@ -32,9 +37,40 @@ class MemberIdHasher:
             return None
         h = self._cache.get(member_id)
         if h is None:
-            h = hmac.new(self._key, member_id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+            inner = self._inner.copy()
+            inner.update(member_id.encode("utf-8"))
+            outer = self._outer.copy()
+            outer.update(inner.digest())
+            h = outer.hexdigest()[:32]
             self._cache[member_id] = h
         return h
+
+
+    def hash_many(self, member_ids: list[str | None]) -> list[str | None]:
+        """``[self(m) for m in member_ids]``, without a call per id."""
+        cache = self._cache
+        get = cache.get
+        inner_copy = self._inner.copy
+        outer_copy = self._outer.copy
+        out: list[str | None] = []
+        append = out.append
+        for m in member_ids:
+            if m is None:
+                append(None)
+                continue
+            m = m.strip()
+            if not m:
+                append(None)
+                continue
+            h = get(m)
+            if h is None:
+                inner = inner_copy()
+                inner.update(m.encode("utf-8"))
+                outer = outer_copy()
+                outer.update(inner.digest())
+                h = cache[m] = outer.hexdigest()[:32]
+            append(h)
+        return out
 
 
 def load_key(key_file: Path) -> bytes:

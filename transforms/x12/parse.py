@@ -47,12 +47,30 @@ def transaction_of(tokens: Tokens, file_name: str) -> str:
 
 
 def parse_x12(
-    data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId
+    data: bytes,
+    file_name: str,
+    file_id: str,
+    hash_member_id: HashMemberId,
+    *,
+    arrow: bool = False,
 ) -> ParsedFile:
-    """Parse an 835 or 837 file, whichever it holds (by its first ST01)."""
+    """Parse an 835 or 837 file, whichever it holds (by its first ST01).
+
+    ``arrow``: an 835's tables as ``pyarrow.Table`` (the columnar path of ``fast835``, same
+    rows and errors; what the loader uses); an 837's stay lists."""
+    if arrow:
+        from transforms.x12 import fast835
+
+        fast = fast835.try_parse_835_arrow(data, file_name, file_id, hash_member_id)
+        if fast is not None:
+            return fast
     tokens = tokenize(data, file_name)
     if transaction_of(tokens, file_name) == "835":
         parsed = parse_835_tokens(tokens, file_name, file_id, hash_member_id)[0]
+        if arrow:
+            from transforms.x12.fast835 import to_arrow
+
+            parsed = to_arrow(parsed)
     else:
         parsed = parse_837_tokens(tokens, file_name, file_id, hash_member_id)[0]
     return parsed

@@ -1,0 +1,1401 @@
+"""Columnar fast path for 835 files: the same tables as ``remit835`` as ``pyarrow.Table``.
+
+The row-by-row parser (``remit835._parse_835``) spends its time in Python per segment and per
+value (``Decimal``, ``datetime.date``). Here a file (or a batch of small files) is split once
+with numpy: every element of every segment becomes one entry of a single Arrow string array
+(the bytes without separators, with an offset per element), and each output column is a gather
+from it (``take``) followed by a column-wise check and cast:
+
+* money: the characters of the whole column are checked with numpy (digits, one point, a
+  leading minus), then Arrow's ``cast`` to ``decimal128(18,2)`` refuses the rest of what
+  ``values.parse_money`` refuses and is exact; quantities the same with three decimals. A value
+  with blanks is refused here (the row parser strips them);
+* dates: exactly 8 ASCII digits forming a calendar date, computed with numpy ``datetime64``;
+* segment ids and qualifiers are compared as bytes with numpy;
+* structure (which claim / line / transaction a segment belongs to) from running maxima over
+  the positions of the boundary segments (CLP, SVC, LX, PLB, ST, SE).
+
+Only the few envelope and header segments (ISA, GS, ST, BPR, TRN, N1, REF outside claims, PLB,
+SE, GE, IEA) go through a Python loop, with the same code and the same ``Envelope`` as the row
+parser. With ``threads=2`` a large file is cut in two at a transaction boundary and both
+halves are split and gathered at the same time (numpy and Arrow release the GIL); a batch of
+small files is cut in two halves of files.
+
+Exactness: the fast path handles the common shape of a file and checks its preconditions as it
+goes (one interchange block, no blanks around segments, UTF-8, every segment where it may be,
+every amount and date strict, no element missing that the row parser would index ...). When
+any check fails it gives up (``_Fallback``) and the row parser runs on the file: that parser
+raises the exact error (file, segment number, segment id, element) or, when the fast path was
+only stricter than needed, returns the tables, converted to Arrow. So the result is always what
+the row parser gives; the fast path only decides how quickly.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms.errors import InputFileError
+from transforms.ingest.records import Finding, ParsedFile
+from transforms.x12.envelope import Envelope
+from transforms.x12.remit835 import (
+    ADJUSTMENT_COLUMNS,
+    BPR_UNBALANCED,
+    CLAIM_COLUMNS,
+    CLP_UNBALANCED,
+    KIND_835,
+    LINE_COLUMNS,
+    NO_TRANSACTIONS,
+    PAYMENT_COLUMNS,
+    PLB_COLUMNS,
+    SVC_UNBALANCED,
+    parse_835_tokens,
+)
+from transforms.x12.segments import Misplaced
+from transforms.x12.tokenizer import BLANKS, Delimiters, _segment_start, isa_delimiters, tokenize
+from transforms.x12.values import BadValue, money_str, parse_date, parse_money
+
+HashMemberId = Callable[[str | None], str | None]
+
+MONEY = pa.decimal128(18, 2)
+QUANTITY = pa.decimal128(18, 3)
+_TYPES = {
+    "file_id": pa.string(), "source_row": pa.int64(), "line_number": pa.int32(),
+    "triple_index": pa.int32(), "pair_index": pa.int32(),
+    "payment_amount": MONEY, "charge_amount": MONEY, "paid_amount": MONEY,
+    "patient_responsibility": MONEY, "allowed_amount": MONEY, "amount": MONEY,
+    "units": QUANTITY, "quantity": QUANTITY,
+    "payment_date": pa.date32(), "statement_from": pa.date32(), "statement_to": pa.date32(),
+    "claim_received_date": pa.date32(), "service_date": pa.date32(), "fiscal_period_date": pa.date32(),
+}  # fmt: skip
+
+
+def _schema(columns: tuple[str, ...]) -> pa.Schema:
+    return pa.schema([(c, _TYPES.get(c, pa.string())) for c in columns])
+
+
+#: Arrow schema of each raw table the 835 parser fills (types of ``transforms/sql/raw/schema.sql``).
+SCHEMAS: dict[str, pa.Schema] = {
+    "remit_payments": _schema(PAYMENT_COLUMNS),
+    "remit_claims": _schema(CLAIM_COLUMNS),
+    "remit_lines": _schema(LINE_COLUMNS),
+    "remit_adjustments": _schema(ADJUSTMENT_COLUMNS),
+    "provider_adjustments": _schema(PLB_COLUMNS),
+}
+_TABLES = tuple(SCHEMAS)
+
+
+# segment codes
+(INVALID, ISA, GS, GE, IEA, ST, SE, BPR, TRN, N1, REF, DTM, CLP, CAS, NM1, MOA, MIA, SVC, AMT, LQ, LX, PLB,
+ OTHER) = range(23)  # fmt: skip
+_CODES = {
+    "ISA": ISA, "GS": GS, "GE": GE, "IEA": IEA, "ST": ST, "SE": SE, "BPR": BPR, "TRN": TRN, "N1": N1,
+    "REF": REF, "DTM": DTM, "CLP": CLP, "CAS": CAS, "NM1": NM1, "MOA": MOA, "MIA": MIA, "SVC": SVC,
+    "AMT": AMT, "LQ": LQ, "LX": LX, "PLB": PLB,
+}  # fmt: skip
+_PLB_ELEMENTS = [(f"PLB{k:02d}", f"PLB{k + 1:02d}") for k in range(3, 15, 2)]
+# blanks the tokenizer strips around segments, other than space and CR/LF (checked apart)
+_RARE_BLANK_BYTES = (b"\t", b"\x0b", b"\x0c", b"\x00", b"\x1a")
+_MAX_PART_BYTES = 1 << 30  # int32 offsets of the element array
+_BATCH_BYTES = 64 << 20  # files vectorised together (memory)
+_CHUNK_BYTES = 2 << 20  # a large file is split and gathered in parts of about this size
+_PROCESS_MIN_BYTES = 2 << 20  # below this, a second process is not worth its start
+_HEAD = 4096
+_MISSING: Any = object()
+
+
+class _Fallback(Exception):
+    """The fast path does not handle this input: the row parser decides."""
+
+
+# ---------------------------------------------------------------------------------------------
+# entry points
+
+
+def parse_835_arrow(
+    data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId, *, threads: int | None = None
+) -> ParsedFile:
+    """Like ``parse_835`` but the tables are ``pyarrow.Table`` (schemas: :data:`SCHEMAS`).
+    Raises the same InputFileError as ``parse_835``. ``threads``: 1 or 2 (default: 2 when the
+    machine has two cores or more)."""
+    out = parse_835_files([(data, file_name, file_id)], hash_member_id, threads=threads).parsed(0)
+    if isinstance(out, InputFileError):
+        raise out
+    return out
+
+
+def try_parse_835_arrow(
+    data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId, *, threads: int | None = None
+) -> ParsedFile | None:
+    """The fast path alone: the ParsedFile when it reads the file as an 835, else None (the
+    file is something else, has an unusual shape or an error: the row parsers decide)."""
+    prep = _prepare(data, file_name)
+    if prep is None:
+        return None
+    mark = (prep.d.segment + "ST" + prep.d.element).encode()
+    i = prep.c.find(mark)
+    if i >= 0 and prep.c[i + 4 : i + 8] != b"835" + mark[-1:]:
+        return None  # the first transaction is not an 835
+    try:
+        tables, files = _fast([prep], prep.d, [file_name], [file_id], hash_member_id, _n_threads(threads))
+    except _Fallback:
+        return None
+    rows_read, findings, _ = files[0]
+    return ParsedFile(KIND_835, tables, rows_read, findings)
+
+
+def parse_835_batch(
+    items: Sequence[tuple[bytes, str, str]], hash_member_id: HashMemberId, *, threads: int | None = None
+) -> list[ParsedFile | InputFileError]:
+    """One result per item ``(data, file_name, file_id)``, in order: a ParsedFile with Arrow
+    tables (slices of :func:`parse_835_files`' tables), or the InputFileError that
+    ``parse_835`` raises for that file."""
+    batch = parse_835_files(items, hash_member_id, threads=threads)
+    return [batch.parsed(k) for k in range(len(items))]
+
+
+@dataclass(frozen=True, slots=True)
+class FileRows:
+    """One file of a :class:`Batch835`: what its ParsedFile holds besides the rows, and where
+    its rows are in the batch's tables."""
+
+    rows_read: int
+    findings: list[Finding]
+    ranges: dict[str, tuple[int, int]]  # table -> (first row, number of rows)
+
+
+@dataclass
+class Batch835:
+    """Many 835 files parsed together: one Arrow table per raw table for all the files that
+    could be read (every row carries its ``file_id``; the rows of a file are contiguous), and
+    per item its :class:`FileRows` or the InputFileError ``parse_835`` raises for it. A loader
+    can insert ``tables`` at once instead of a table per file."""
+
+    tables: dict[str, pa.Table]
+    results: list[FileRows | InputFileError]
+
+    def parsed(self, k: int) -> ParsedFile | InputFileError:
+        """Item k as ``parse_835`` would give it (tables as zero-copy slices)."""
+        r = self.results[k]
+        if isinstance(r, InputFileError):
+            return r
+        tables = {name: self.tables[name].slice(*r.ranges[name]) for name in _TABLES}
+        return ParsedFile(KIND_835, tables, r.rows_read, list(r.findings))
+
+
+def parse_835_files(
+    items: Sequence[tuple[bytes, str, str]],
+    hash_member_id: HashMemberId,
+    *,
+    threads: int | None = None,
+    processes: int = 1,
+) -> Batch835:
+    """Parse many 835 files ``(data, file_name, file_id)`` into one :class:`Batch835`; small
+    files are vectorised together, a large file is cut in parts, on ``threads`` threads.
+
+    ``processes=2``: the second half of the files (by size) is parsed in a forked process at the
+    same time (POSIX only; much of the work on many small files is Python, which threads
+    cannot share). The result is the same."""
+    if processes > 1 and len(items) > 1 and "fork" in mp.get_all_start_methods():
+        total = sum(len(x[0]) for x in items)
+        if total >= _PROCESS_MIN_BYTES:
+            return _two_processes(items, hash_member_id)
+    n_threads = _n_threads(threads)
+    results: list[FileRows | InputFileError | None] = [None] * len(items)
+    collected: dict[str, list[pa.Table]] = {name: [] for name in _TABLES}
+    offset = dict.fromkeys(_TABLES, 0)
+
+    def add(ks: list[int], tables: dict[str, pa.Table], files) -> None:
+        for name in _TABLES:
+            if tables[name].num_rows:
+                collected[name].append(tables[name])
+        for k, (rows_read, findings, counts) in zip(ks, files, strict=True):
+            ranges = {}
+            for name in _TABLES:
+                ranges[name] = (offset[name], counts[name])
+                offset[name] += counts[name]
+            results[k] = FileRows(rows_read, findings, ranges)
+
+    def row_path(k: int) -> None:
+        r = _row_path(*items[k], hash_member_id)
+        if isinstance(r, InputFileError):
+            results[k] = r
+        else:
+            add([k], r.tables, [(r.rows_read, r.findings, {n: t.num_rows for n, t in r.tables.items()})])
+
+    def run(ks: list[int], d: Delimiters) -> None:
+        try:
+            tables, files = _fast(
+                [preps[k] for k in ks], d, [items[k][1] for k in ks], [items[k][2] for k in ks], hash_member_id, n_threads
+            )
+        except _Fallback:
+            if len(ks) == 1:
+                row_path(ks[0])
+            else:
+                for k in ks:  # one file of the batch is unusual: each file on its own
+                    run([k], d)
+            return
+        add(ks, tables, files)
+
+    groups: dict[Delimiters, list[int]] = {}
+    preps: dict[int, _Prep] = {}
+    for k, (data, file_name, _fid) in enumerate(items):
+        prep = _prepare(data, file_name)
+        if prep is None:
+            row_path(k)
+        else:
+            preps[k] = prep
+            groups.setdefault(prep.d, []).append(k)
+    for d, ks in groups.items():
+        batch: list[int] = []
+        size = 0
+        for k in ks:
+            n = len(preps[k].c)
+            if batch and size + n > _BATCH_BYTES:
+                run(batch, d)
+                batch, size = [], 0
+            batch.append(k)
+            size += n
+        if batch:
+            run(batch, d)
+    tables = {}
+    for name in _TABLES:
+        ts = collected[name]
+        tables[name] = (
+            ts[0] if len(ts) == 1 else pa.concat_tables(ts) if ts else SCHEMAS[name].empty_table()
+        )
+    return Batch835(tables, results)  # type: ignore[arg-type]
+
+
+def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId) -> Batch835:
+    acc = np.cumsum([len(x[0]) for x in items])
+    k = min(max(int(np.searchsorted(acc, acc[-1] / 2)) + 1, 1), len(items) - 1)
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(items[k:], hasher, send), daemon=True)
+    child.start()
+    send.close()
+    first = parse_835_files(items[:k], hasher, threads=1)
+    second = None
+    try:
+        second = _unpack(recv.recv_bytes())
+    except (EOFError, OSError):
+        second = None
+    finally:
+        recv.close()
+        child.join()
+    if second is None:  # the child failed: its half here
+        second = parse_835_files(items[k:], hasher, threads=1)
+    tables = {name: pa.concat_tables([first.tables[name], second.tables[name]]) for name in _TABLES}
+    shifted: list[FileRows | InputFileError] = []
+    for r in second.results:
+        if isinstance(r, FileRows):
+            r = FileRows(r.rows_read, r.findings, {
+                name: (a + first.tables[name].num_rows, n) for name, (a, n) in r.ranges.items()
+            })  # fmt: skip
+        shifted.append(r)
+    return Batch835(tables, first.results + shifted)
+
+
+def _child(items, hasher, send) -> None:
+    """In the forked process: parse, send the tables (Arrow IPC) and the results (pickle)."""
+    try:
+        batch = parse_835_files(items, hasher, threads=1)
+        sink = pa.BufferOutputStream()
+        for name in _TABLES:
+            with pa.ipc.new_stream(sink, SCHEMAS[name]) as w:
+                w.write_table(batch.tables[name])
+        results = [
+            ("error", (r.file_name, r.location, r.expected, r.code)) if isinstance(r, InputFileError) else ("ok", r)
+            for r in batch.results
+        ]
+        meta = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+        buf = sink.getvalue()
+        send.send_bytes(len(meta).to_bytes(8, "little") + meta + buf.to_pybytes())
+    finally:
+        send.close()
+
+
+def _unpack(data: bytes) -> Batch835:
+    n = int.from_bytes(data[:8], "little")
+    results = [
+        InputFileError(*x) if kind == "error" else x for kind, x in pickle.loads(data[8 : 8 + n])  # noqa: S301 (our child)
+    ]
+    reader = pa.BufferReader(pa.py_buffer(data)[8 + n :])
+    tables = {}
+    for name in _TABLES:
+        tables[name] = pa.ipc.open_stream(reader).read_all()
+    return Batch835(tables, results)
+
+
+def to_arrow(parsed: ParsedFile) -> ParsedFile:
+    """The row parser's dict-of-lists tables as Arrow tables with :data:`SCHEMAS`."""
+    tables = {}
+    for name, cols in parsed.tables.items():
+        schema = SCHEMAS[name]
+        tables[name] = pa.Table.from_arrays([pa.array(cols[f.name], type=f.type) for f in schema], schema=schema)
+    return ParsedFile(parsed.kind, tables, parsed.rows_read, list(parsed.findings))
+
+
+def _n_threads(threads: int | None) -> int:
+    if threads is None:
+        return 2 if (os.cpu_count() or 1) >= 2 else 1
+    return max(1, min(2, threads))
+
+
+def _row_path(data: bytes, file_name: str, file_id: str, hasher: HashMemberId) -> ParsedFile | InputFileError:
+    try:
+        parsed, _, _ = parse_835_tokens(tokenize(data, file_name), file_name, file_id, hasher)
+    except InputFileError as e:
+        return e
+    return to_arrow(parsed)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="x12-835")
+    return _pool
+
+
+def _make_parts(preps: list[_Prep], d: Delimiters, st_mark: bytes) -> list[_Part]:
+    """Parts of about _CHUNK_BYTES: a large file is cut before some of its ST segments (its
+    chunks go to consecutive parts), small files are grouped whole."""
+    pieces: list[tuple[bytes, int]] = []
+    for f, p in enumerate(preps):
+        c = p.c
+        start = 0
+        while len(c) - start > _CHUNK_BYTES * 3 // 2:
+            cut = c.find(st_mark, start + _CHUNK_BYTES)
+            if cut < 0:
+                break
+            pieces.append((c[start : cut + 1], f))
+            start = cut + 1
+        pieces.append((c if start == 0 else c[start:], f))
+    parts: list[_Part] = []
+    cur: list[tuple[bytes, int]] = []
+    size = 0
+    for c, f in pieces:
+        if cur and (size + len(c) > _CHUNK_BYTES or cur[-1][1] == f):
+            parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d))
+            cur, size = [], 0
+        cur.append((c, f))
+        size += len(c)
+    parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d))
+    return parts
+
+
+def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> tuple[list[int], list[int]]:
+    """Split every part and build its columns, on ``n_threads`` threads, parts in order: a
+    part's segment numbers go on from the same file's earlier parts, known once those are split.
+    Returns the number of segments and of ISA segments of each file."""
+    seen: dict[int, int] = {}
+    isa: dict[int, int] = {}
+    ready = [threading.Event() for _ in parts]
+    failed: list[BaseException] = []
+
+    def task(i: int) -> None:
+        part = parts[i]
+        try:
+            try:
+                part.split()
+            finally:
+                if i:
+                    ready[i - 1].wait()
+            if failed:
+                raise _Fallback
+            arg = ([seen.get(f, 0) for f in part.files], [file_ids[f] for f in part.files])
+            for f, n, ni in zip(part.files, part.piece_n_seg.tolist(), part.piece_n_isa.tolist(), strict=True):
+                seen[f] = seen.get(f, 0) + n
+                isa[f] = isa.get(f, 0) + ni
+        except BaseException as e:
+            failed.append(e)
+            raise
+        finally:
+            ready[i].set()
+        part.columns(arg)
+
+    if n_threads == 1 or len(parts) == 1:
+        for i in range(len(parts)):
+            task(i)
+    else:
+        futures = [_executor().submit(task, i) for i in range(len(parts))]
+        errors = [f.exception() for f in futures]  # waits for every part
+        for e in errors:
+            if e is not None:
+                raise e
+    n = range(len(file_ids))
+    return [seen.get(f, 0) for f in n], [isa.get(f, 0) for f in n]
+
+
+# ---------------------------------------------------------------------------------------------
+# preparation of one file: delimiters, and the text the tokenizer would split
+
+
+@dataclass(frozen=True, slots=True)
+class _Prep:
+    c: bytes  # the text the tokenizer splits (CR/LF handled), ending with a terminator
+    d: Delimiters
+    data: bytes  # as given (for the block check of a file with several ISA)
+
+
+def _prepare(data: Any, file_name: str) -> _Prep | None:
+    """The file's delimiters and text when it has the usual shape, else None (row path)."""
+    if not isinstance(data, bytes) or data[:3] != b"ISA":
+        return None
+    if data.isascii():
+        head = data[:_HEAD].decode("ascii")
+    else:
+        try:
+            head = data.decode("utf-8")[:_HEAD]
+        except UnicodeDecodeError:
+            return None  # read as Latin-1 by the tokenizer
+    d = _delimiters(head, file_name)
+    if d is None or not (d.element.isascii() and d.component.isascii() and d.segment.isascii()):
+        return None
+    term = d.segment.encode()
+    c = data
+    if term == b"\n":
+        if b"\r" in c:
+            c = c.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    else:
+        if b"\n" in c:
+            c = c.replace(b"\n", b"")
+        if b"\r" in c:
+            c = c.replace(b"\r", b"")
+    # blanks the tokenizer would strip (spaces around segments are checked after the split)
+    if any(b in c for b in _RARE_BLANK_BYTES) or (b"\xef" in c and b"\xef\xbb\xbf" in c):
+        return None
+    if not c.endswith(term):
+        c += term
+    return _Prep(c, d, data)
+
+
+# separators of an ISA with the usual fixed-width elements (ISA06/08 of 15 characters ...)
+_ISA_SEPS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+_isa_cache: dict[tuple[str, ...], Delimiters | None] = {}
+
+
+def _delimiters(head: str, file_name: str) -> Delimiters | None:
+    """``isa_delimiters(head, 0)``, or None where it raises. For the usual fixed-width ISA the
+    result depends only on the separator, ISA11, ISA12, ISA16 and the character after it:
+    computed once per such key."""
+    key = None
+    if len(head) > 105:
+        el = head[3]
+        t = head[105]
+        if (
+            all(head[p] == el for p in _ISA_SEPS)
+            and head.count(el, 0, 104) == 16
+            and t not in BLANKS
+            and not t.isalnum()
+        ):
+            key = (el, head[82], head[84:89], head[104], t)
+            if key in _isa_cache:
+                return _isa_cache[key]
+    try:
+        d: Delimiters | None = isa_delimiters(head, 0, file_name)  # reads ~110 characters of the head
+    except InputFileError:
+        d = None
+    if key is not None and len(_isa_cache) < 1024:
+        _isa_cache[key] = d
+    return d
+
+
+def _one_block(data: bytes, d: Delimiters, file_name: str) -> bool:
+    """The tokenizer's block detection: no other ISA declares other delimiters."""
+    text = data.decode("utf-8")
+    p = text.find("ISA", 3)
+    while p >= 0:
+        if _segment_start(text, p, d.segment):
+            try:
+                d2 = isa_delimiters(text, p, file_name)
+            except InputFileError:
+                d2 = d
+            if d2 != d:
+                return False
+        p = text.find("ISA", p + 3)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# numpy / arrow helpers
+
+
+def _np_array(a: np.ndarray, typ: pa.DataType, valid: np.ndarray | None = None) -> pa.Array:
+    """numpy -> Arrow without ``pa.array`` (which imports pandas on its first call)."""
+    np_type = {pa.int64(): np.int64, pa.int32(): np.int32, pa.date32(): np.int32}[typ]
+    a = np.ascontiguousarray(a, dtype=np_type)
+    bitmap = None
+    if valid is not None and not valid.all():
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(typ, len(a), [bitmap, pa.py_buffer(a)])
+
+
+def _np_bool(a: np.ndarray) -> pa.Array:
+    return pa.Array.from_buffers(pa.bool_(), len(a), [None, pa.py_buffer(np.packbits(a, bitorder="little"))])
+
+
+def _take(arr: pa.Array, idx: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """arr[idx], null where not ``valid``."""
+    if valid is not None:
+        if not valid.any():
+            return pa.nulls(len(idx), arr.type)
+        idx = np.where(valid, idx, 0)
+    return arr.take(_np_array(idx, pa.int64(), valid))
+
+
+def _null_if_empty(a: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
+
+
+def _int64_of_decimal(a: pa.Array) -> np.ndarray:
+    """Unscaled values of a decimal128 array without nulls (exact: at most 18 digits)."""
+    if len(a) == 0:
+        return np.zeros(0, np.int64)
+    raw = np.frombuffer(a.buffers()[1], dtype=np.int64)
+    return raw[2 * a.offset : 2 * (a.offset + len(a)) : 2].copy()
+
+
+def _first_of_group(g: np.ndarray) -> np.ndarray:
+    m = np.empty(len(g), bool)
+    if len(g):
+        m[0] = True
+        np.not_equal(g[1:], g[:-1], out=m[1:])
+    return m
+
+
+def _last_of_group(g: np.ndarray) -> np.ndarray:
+    m = np.empty(len(g), bool)
+    if len(g):
+        m[-1] = True
+        np.not_equal(g[1:], g[:-1], out=m[:-1])
+    return m
+
+
+def _scatter(n: int, groups: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index, valid) of length n: index[groups[i]] = rows[i] (groups unique)."""
+    idx = np.zeros(n, np.int64)
+    valid = np.zeros(n, bool)
+    idx[groups] = rows
+    valid[groups] = True
+    return idx, valid
+
+
+def _group_join(n: int, groups: np.ndarray, values: pa.Array, sep: str = ";") -> pa.Array:
+    """Per group (0..n-1; ``groups`` nondecreasing) its values (no nulls) joined by ``sep``
+    in order; null for a group without values."""
+    if len(groups) == 0:
+        return pa.nulls(n, pa.string())
+    first = _first_of_group(groups)
+    if first.all():
+        return _take(values, *_scatter(n, groups, np.arange(len(groups))))
+    # groups with several values: joined in Python (rare: several LQ / MOA per line / claim)
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], len(groups))
+    multi = np.flatnonzero(ends - starts > 1)
+    pyvals = values.to_pylist()
+    joined = [sep.join(pyvals[a:b]) for a, b in zip(starts[multi].tolist(), ends[multi].tolist(), strict=True)]
+    combined = pa.concat_arrays([values, pa.array(joined, pa.string())])
+    rows = starts.copy()
+    rows[multi] = len(values) + np.arange(len(multi))
+    return _take(combined, *_scatter(n, groups[starts], rows))
+
+
+# byte classes of a number: 1 digit, 2 point, 3 minus, 0 anything else
+_NUMBER_BYTES = np.zeros(256, np.uint8)
+_NUMBER_BYTES[48:58] = 1
+_NUMBER_BYTES[46] = 2
+_NUMBER_BYTES[45] = 3
+
+
+def _decimals(s: pa.Array, typ: pa.DataType) -> pa.Array:
+    """Strings -> ``typ``; _Fallback unless every non-null value is what ``values._number``
+    accepts (``parse_money`` for scale 2, ``parse_quantity`` for 3).
+
+    numpy checks the characters: digits, at most one point, a minus only in front. Arrow's
+    cast refuses the rest of what ``_number`` refuses ("-", ".", more significant integer
+    digits than the precision leaves, non-zero digits beyond the scale) and keeps trailing
+    zeros beyond the scale exact (12.340 -> 12.34)."""
+    n = len(s)
+    if n == s.null_count:
+        return pa.nulls(n, typ)
+    offs = np.frombuffer(s.buffers()[1], dtype=np.int32)[s.offset : s.offset + n + 1]
+    data = s.buffers()[2]
+    if data is None:
+        raise _Fallback  # only empty strings
+    cls = _NUMBER_BYTES[np.frombuffer(data, dtype=np.uint8)[offs[0] : offs[-1]]]
+    if not cls.all():
+        raise _Fallback
+    special = np.flatnonzero(cls > 1)
+    if len(special):
+        at = special + offs[0]
+        value = np.searchsorted(offs, at, side="right") - 1
+        minus = cls[special] == 3
+        if (offs[value[minus]] != at[minus]).any():
+            raise _Fallback  # a minus inside a number
+        dots = value[~minus]
+        if len(dots) > 1 and (np.diff(dots) == 0).any():
+            raise _Fallback  # two points
+    try:
+        return pc.cast(s, typ)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise _Fallback from None
+
+
+def _money(s: pa.Array, required: bool) -> pa.Array:
+    """Strings -> decimal128(18,2); _Fallback unless every value is what parse_money accepts."""
+    if required and s.null_count:
+        raise _Fallback
+    return _decimals(s, MONEY)
+
+
+def _quantity(s: pa.Array) -> pa.Array:
+    return _decimals(s, QUANTITY)
+
+
+_EPOCH_MONTH = np.datetime64("1970-01", "M")
+
+
+def _cents_str(c: int) -> str:
+    """money_str of an amount in cents."""
+    return money_str(Decimal(c).scaleb(-2))
+
+
+def _code_of(lit: bytes) -> int:
+    """A qualifier of 1-3 bytes as the number ``code1`` gives its element."""
+    c = len(lit) << 24
+    for i, b in enumerate(lit):
+        c |= b << (16 - 8 * i)
+    return c
+
+
+_id_table: np.ndarray | None = None
+
+
+def _ids() -> np.ndarray:
+    """Segment code by the id's bytes (b0 << 16 | b1 << 8 | b2, b2 = 0 for 2-letter ids): every
+    valid id (2-3 capital letters or digits, starting with a letter) is in the table."""
+    global _id_table
+    if _id_table is None:
+        t = np.zeros(1 << 24, np.int8)
+        letters = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", np.uint8).astype(np.int32)
+        alnum = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", np.uint8).astype(np.int32)
+        two = (letters[:, None] << 16 | alnum[None, :] << 8).ravel()
+        t[two] = OTHER
+        t[(two[:, None] | alnum[None, :]).ravel()] = OTHER
+        for name, code in _CODES.items():
+            b = name.encode().ljust(3, b"\0")
+            t[b[0] << 16 | b[1] << 8 | b[2]] = code
+        _id_table = t
+    return _id_table
+
+
+# ---------------------------------------------------------------------------------------------
+# one part: some whole files, or a run of transactions of one file
+
+
+class _Part:
+    """Pieces of text (each a whole file or a run of whole transactions of one file), split
+    and turned into columns together."""
+
+    def __init__(self, pieces: list[bytes], files: list[int], d: Delimiters):
+        self.pieces = pieces
+        self.files = files  # batch file index of each piece (distinct within a part)
+        self.d = d
+
+    # -- phase 1 ---------------------------------------------------------------------------
+    def split(self) -> None:
+        d = self.d
+        el_b, term_b = ord(d.element), ord(d.segment)
+        buf = self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
+        if len(buf) >= _MAX_PART_BYTES:
+            raise _Fallback
+        self.buf = buf
+        u8 = np.frombuffer(buf, dtype=np.uint8)
+        is_term = u8 == term_b
+        sep = u8 == el_b
+        sep |= is_term
+        pos = np.flatnonzero(sep)
+        del sep
+        n_el = len(pos)
+        termflag = is_term[pos]
+        del is_term
+        vals = buf.translate(None, (d.element + d.segment).encode())
+        offs = np.empty(n_el + 1, np.int32)
+        offs[0] = 0
+        offs[1:] = pos
+        offs[1:] -= np.arange(n_el, dtype=np.int32)
+        del pos
+        elen = np.diff(offs)
+        self.offs, self.elen = offs, elen
+        self.v8 = np.frombuffer(vals, dtype=np.uint8)
+        self.elements = pa.StringArray.from_buffers(n_el, pa.py_buffer(offs), pa.py_buffer(vals))
+
+        # segments: runs of elements ended by a terminator; empty ones are dropped
+        tidx = np.flatnonzero(termflag)
+        first = np.empty(len(tidx), np.int64)
+        first[0] = 0
+        first[1:] = tidx[:-1] + 1
+        start = offs[first] + first  # byte of the segment in buf
+        end = offs[tidx + 1] + tidx  # its terminator
+        nz = end > start
+        # a segment starting or ending with a space: the tokenizer would strip it
+        if (u8[start[nz]] == 32).any() or (u8[end[nz] - 1] == 32).any():
+            raise _Fallback
+        if not nz.all():
+            first, tidx, start, end = first[nz], tidx[nz], start[nz], end[nz]
+        self.first, self.nel = first, tidx - first + 1
+        self.seg_start, self.seg_end = start, end
+        S = self.S = len(first)
+
+        # ids -> codes
+        v8 = self.v8
+        ln = elen[first]
+        o = offs[first].astype(np.int64)
+        top = len(v8) - 1
+        b0 = v8[np.minimum(o, top)].astype(np.int32)
+        b1 = v8[np.minimum(o + 1, top)].astype(np.int32)
+        b2 = np.where(ln == 3, v8[np.minimum(o + 2, top)], 0).astype(np.int32)
+        ty = _ids()[b0 << 16 | b1 << 8 | b2]
+        ty[(ln < 2) | (ln > 3)] = INVALID
+        if (ty == INVALID).any():
+            raise _Fallback
+        self.ty = ty
+
+        piece_start = np.cumsum([0] + [len(p) for p in self.pieces[:-1]])
+        self.seg_piece = np.searchsorted(piece_start, start, side="right") - 1
+        self.piece_first_seg = np.searchsorted(start, piece_start)
+        self.piece_n_seg = np.diff(np.append(self.piece_first_seg, S))
+        self.piece_n_isa = np.bincount(self.seg_piece[ty == ISA], minlength=len(self.pieces))
+
+    # -- phase 2 ---------------------------------------------------------------------------
+    def columns(self, arg: tuple[list[int], list[str]]) -> None:
+        """``arg``: (segment number offset of each piece, file id of each piece)."""
+        seg_offset, file_ids = arg
+        S, ty, first, nel, elen, offs, v8 = self.S, self.ty, self.first, self.nel, self.elen, self.offs, self.v8
+        elements = self.elements
+        comp = self.d.component
+        piece = self.seg_piece
+        seg_no = np.arange(1, S + 1) - (self.piece_first_seg - np.asarray(seg_offset, np.int64))[piece]
+        self.seg_no = seg_no
+        n_pieces = len(self.pieces)
+        fid_arr = pa.array(file_ids, pa.string())
+        idx = np.arange(S)
+        ty_pad = np.append(ty, np.int8(INVALID))  # ty_pad[-1]: "no segment"
+
+        def prev_of(mask: np.ndarray) -> np.ndarray:
+            a = np.where(mask, idx, -1)
+            np.maximum.accumulate(a, out=a)
+            out = np.empty(S, np.int64)
+            out[0] = -1
+            out[1:] = a[:-1]
+            return out
+
+        def is_(*codes: int) -> np.ndarray:
+            m = ty == codes[0]
+            for c in codes[1:]:
+                m |= ty == c
+            return m
+
+        is_st, is_se, is_clp, is_svc = is_(ST), is_(SE), is_(CLP), is_(SVC)
+        is_env = is_(ISA, GS, GE, IEA, ST)
+        # every segment but the envelope ones lies inside a transaction (ST ... SE)
+        if not np.array_equal(ty_pad[prev_of(is_st | is_se)] == ST, ~is_env):
+            raise _Fallback
+        cb = is_clp | is_(LX, PLB) | is_se | is_st
+        pcb = prev_of(cb)
+        claim_open = ty_pad[pcb] == CLP
+        lb = cb | is_svc
+        plb = prev_of(lb)
+        line_open = ty_pad[plb] == SVC
+        if not claim_open[is_(CAS, SVC, MOA, MIA)].all():
+            raise _Fallback
+        claim_row = np.where(claim_open, (np.cumsum(is_clp) - 1)[pcb], -1)
+        line_row = np.where(line_open, (np.cumsum(is_svc) - 1)[plb], -1)
+        st_rank = np.cumsum(is_st) - 1
+
+        def eidx(sg: np.ndarray, k: Any) -> tuple[np.ndarray, np.ndarray]:
+            ok = nel[sg] > k
+            return np.where(ok, first[sg] + k, 0), ok
+
+        def has(sg: np.ndarray, k: Any) -> np.ndarray:
+            j, ok = eidx(sg, k)
+            return ok & (elen[j] > 0)
+
+        def get(sg: np.ndarray, k: Any, empty_null: bool = True) -> pa.Array:
+            j, ok = eidx(sg, k)
+            if empty_null:
+                ok &= elen[j] > 0
+            return _take(elements, j, ok)
+
+        top = len(v8) - 1
+
+        def code1(sg: np.ndarray) -> np.ndarray:
+            """Element 1 of each segment as a number (:func:`_code_of`); -1 when it is missing or
+            longer than 3 bytes. Qualifiers are compared as such numbers."""
+            j, ok = eidx(sg, 1)
+            ln = np.where(ok, elen[j], 0).astype(np.int32)
+            o = offs[j].astype(np.int64)
+            c = ln << 24
+            for i in range(3):
+                c |= np.where(ln > i, v8[np.minimum(o + i, top)], 0).astype(np.int32) << (16 - 8 * i)
+            c[~ok | (ln > 3)] = -1
+            return c
+
+        def dates(sg: np.ndarray, k: int) -> pa.Array:
+            """CCYYMMDD in element k (present, not empty) -> date32; else _Fallback."""
+            n = len(sg)
+            if n == 0:
+                return pa.nulls(0, pa.date32())
+            j, ok = eidx(sg, k)
+            if not (ok.all() and (elen[j] == 8).all()):
+                raise _Fallback
+            dg = v8[offs[j].astype(np.int64)[:, None] + np.arange(8)].astype(np.int64) - 48
+            if ((dg < 0) | (dg > 9)).any():
+                raise _Fallback
+            y = dg[:, 0] * 1000 + dg[:, 1] * 100 + dg[:, 2] * 10 + dg[:, 3]
+            m = dg[:, 4] * 10 + dg[:, 5]
+            dd = dg[:, 6] * 10 + dg[:, 7]
+            if ((y < 1) | (m < 1) | (m > 12) | (dd < 1) | (dd > 31)).any():
+                raise _Fallback
+            months = (y - 1970) * 12 + (m - 1)
+            days = (_EPOCH_MONTH + months).astype("datetime64[D]") + (dd - 1)
+            if not ((days.astype("datetime64[M]") - _EPOCH_MONTH).astype(np.int64) == months).all():
+                raise _Fallback  # 30 February
+            return _np_array(days.astype(np.int64), pa.date32())
+
+        def file_col(sg: np.ndarray) -> pa.Array:
+            if n_pieces == 1:
+                return pa.repeat(pa.scalar(file_ids[0]), len(sg))
+            return fid_arr.take(_np_array(piece[sg], pa.int64()))
+
+        def ids_of(sg: np.ndarray) -> pa.Array:
+            """``{file_id}-{segment number}``"""
+            no = pc.cast(_np_array(seg_no[sg], pa.int64()), pa.string())
+            return pc.binary_join_element_wise(file_col(sg), no, "-")
+
+        # ---- claims ---------------------------------------------------------------------
+        cl = np.flatnonzero(is_clp)
+        n_cl = len(cl)
+        if not (has(cl, 1).all() and has(cl, 2).all()):
+            raise _Fallback
+        clp_charge = _money(get(cl, 3), True)
+        clp_paid = _money(get(cl, 4), True)
+        cid = ids_of(cl)
+        paid_c = _int64_of_decimal(clp_paid)
+        charge_c = _int64_of_decimal(clp_charge)
+
+        # ---- lines ----------------------------------------------------------------------
+        sv = np.flatnonzero(is_svc)
+        n_sv = len(sv)
+        sv_claim = claim_row[sv]
+        grp_start = np.zeros(n_sv, np.int64)
+        starts = np.flatnonzero(_first_of_group(sv_claim))
+        grp_start[starts] = starts
+        np.maximum.accumulate(grp_start, out=grp_start)
+        line_number = np.arange(n_sv) - grp_start + 1
+        lid = pc.binary_join_element_wise(
+            cid.take(_np_array(sv_claim, pa.int64())), pc.cast(_np_array(line_number, pa.int64()), pa.string()), "-"
+        )
+        svc1 = get(sv, 1)
+        if svc1.null_count:
+            raise _Fallback
+        parts = pc.split_pattern(svc1, comp)
+        p_offs = np.frombuffer(parts.buffers()[1], dtype=np.int32)[parts.offset : parts.offset + n_sv + 1]
+        p_vals = parts.values
+        p_start = p_offs[:-1].astype(np.int64) - p_offs[0]
+        p_len = np.diff(p_offs)
+        p_voffs = np.frombuffer(p_vals.buffers()[1], dtype=np.int32)[p_vals.offset : p_vals.offset + len(p_vals) + 1]
+        p_vlen = np.diff(p_voffs)
+
+        def part(k: int) -> pa.Array:
+            ok = p_len > k
+            j = np.where(ok, p_start + k, 0)
+            ok &= p_vlen[j] > 0
+            return _take(p_vals, j, ok)
+
+        proc_qual = part(0)
+        if proc_qual.null_count:
+            raise _Fallback
+        proc_code = part(1)
+        if (p_len > 2).any():
+            # ":".join(non-empty components 3-6) or None (pc.binary_join_element_wise with
+            # null_handling="skip" drops rows whose inputs are all null: not used)
+            sl = pc.list_slice(parts, 2, 6)
+            lo = np.frombuffer(sl.buffers()[1], dtype=np.int32)[sl.offset : sl.offset + n_sv + 1]
+            flat = sl.values
+            fo = np.frombuffer(flat.buffers()[1], dtype=np.int32)[flat.offset : flat.offset + len(flat) + 1]
+            keep = np.diff(fo) > 0
+            kept = np.zeros(len(keep) + 1, np.int32)
+            np.cumsum(keep, out=kept[1:])
+            joined = pc.binary_join(
+                pa.ListArray.from_arrays(_np_array(kept[lo - lo[0]], pa.int32()), flat.filter(_np_bool(keep))), ":"
+            )
+            mods = _null_if_empty(joined)
+        else:
+            mods = pa.nulls(n_sv, pa.string())
+        sv_charge = _money(get(sv, 2), True)
+        sv_paid = _money(get(sv, 3), True)
+        sv_charge_c = _int64_of_decimal(sv_charge)
+        sv_paid_c = _int64_of_decimal(sv_paid)
+
+        # ---- DTM ------------------------------------------------------------------------
+        dtm = np.flatnonzero(ty == DTM)
+        if not (nel[dtm] >= 2).all():
+            raise _Fallback  # the row parser reads DTM01 of every DTM
+        in_line = line_open[dtm]
+        service_date = pa.nulls(n_sv, pa.date32())
+        dcode = code1(dtm)
+        ld = dtm[in_line]
+        m472, m150 = dcode[in_line] == _code_of(b"472"), dcode[in_line] == _code_of(b"150")
+        sel = m472 | m150
+        if sel.any():
+            ld, m472, m150 = ld[sel], m472[sel], m150[sel]
+            dts = dates(ld, 2)
+            lr = line_row[ld]
+            rows = np.arange(len(ld))
+            # the last DTM*472 of the line, else its first DTM*150
+            idx_d = np.zeros(n_sv, np.int64)
+            ok_d = np.zeros(n_sv, bool)
+            g = lr[m150]
+            f = _first_of_group(g)
+            idx_d[g[f]] = rows[m150][f]
+            ok_d[g[f]] = True
+            g = lr[m472]
+            f = _last_of_group(g)
+            idx_d[g[f]] = rows[m472][f]
+            ok_d[g[f]] = True
+            service_date = _take(dts, idx_d, ok_d)
+        in_claim = claim_open[dtm] & ~in_line
+        cdt, cdcode = dtm[in_claim], dcode[in_claim]
+        claim_dates = {}
+        for qual, col in ((b"232", "statement_from"), (b"233", "statement_to"), (b"050", "claim_received_date")):
+            segs = cdt[cdcode == _code_of(qual)]
+            if not len(segs):
+                claim_dates[col] = pa.nulls(n_cl, pa.date32())
+                continue
+            dts = dates(segs, 2)
+            g = claim_row[segs]
+            f = _last_of_group(g)
+            claim_dates[col] = _take(dts, *_scatter(n_cl, g[f], np.flatnonzero(f)))
+
+        # ---- REF*6R, AMT*B6, LQ*HE in lines ---------------------------------------------
+        def line_segs(code: int, qual: bytes) -> tuple[np.ndarray, np.ndarray]:
+            segs = np.flatnonzero((ty == code) & line_open)
+            if not (nel[segs] >= 2).all():
+                raise _Fallback  # the row parser reads element 1 of these
+            segs = segs[code1(segs) == _code_of(qual)]
+            return segs, line_row[segs]
+
+        segs, g = line_segs(REF, b"6R")
+        if not (nel[segs] >= 3).all():
+            raise _Fallback
+        f = _last_of_group(g)
+        lcn = _null_if_empty(_take(elements, *_scatter(n_sv, g[f], first[segs[f]] + 2)))
+        segs, g = line_segs(AMT, b"B6")
+        if not (nel[segs] >= 3).all():
+            raise _Fallback
+        amounts = _money(get(segs, 2), True)  # every AMT*B6 is read, the last one kept
+        f = _last_of_group(g)
+        allowed = _take(amounts, *_scatter(n_sv, g[f], np.flatnonzero(f)))
+        segs, g = line_segs(LQ, b"HE")
+        h = has(segs, 2)
+        lq_remarks = _group_join(n_sv, g[h], get(segs[h], 2))
+
+        # ---- CAS ------------------------------------------------------------------------
+        cas = np.flatnonzero(ty == CAS)
+        if (nel[cas] > 20).any() or not has(cas, 1).all():
+            raise _Fallback
+        r_seg, r_t = [], []
+        for t in range(1, 7):
+            k = 3 * t - 1
+            sub = cas[nel[cas] > k]
+            if not len(sub):
+                break
+            hr, ha, hq = has(sub, k), has(sub, k + 1), has(sub, k + 2)
+            row = hr | ha | hq
+            if not (hr[row] & ha[row]).all():
+                raise _Fallback  # reason and amount are required in a triple
+            r_seg.append(sub[row])
+            r_t.append(np.full(int(row.sum()), t, np.int64))
+        a_seg = np.concatenate(r_seg) if r_seg else np.zeros(0, np.int64)
+        a_t = np.concatenate(r_t) if r_t else np.zeros(0, np.int64)
+        if len(r_seg) > 1:
+            order = np.argsort(a_seg * 8 + a_t, kind="stable")
+            a_seg, a_t = a_seg[order], a_t[order]
+        a_amount = _money(_take(elements, first[a_seg] + 3 * a_t), True)
+        q_j, q_ok = eidx(a_seg, 3 * a_t + 1)
+        q_ok &= elen[q_j] > 0
+        a_qty = _quantity(_take(elements, q_j, q_ok))
+        a_claim = claim_row[a_seg]
+        a_line = line_row[a_seg]
+        a_cents = _int64_of_decimal(a_amount)
+        a_is_line = a_line >= 0
+
+        # ---- balancing (integers in cents: exact while no sum can overflow) --------------
+        big = max(
+            int(np.abs(x).sum()) if len(x) else 0 for x in (a_cents, charge_c, paid_c, sv_charge_c, sv_paid_c)
+        )
+        if big >= 2**62:
+            raise _Fallback
+        line_cas = np.zeros(n_sv, np.int64)
+        np.add.at(line_cas, a_line[a_is_line], a_cents[a_is_line])
+        claim_cas = np.zeros(n_cl, np.int64)
+        np.add.at(claim_cas, a_claim[~a_is_line], a_cents[~a_is_line])
+        np.add.at(claim_cas, sv_claim, line_cas)
+        # (piece, segment number where it is recorded, order, finding)
+        self.findings: list[tuple[int, int, int, Finding]] = []
+        bad_lines = np.flatnonzero(sv_charge_c - line_cas != sv_paid_c)
+        bad_claims = np.flatnonzero(charge_c - claim_cas != paid_c)
+        if len(bad_lines) or len(bad_claims):
+            lb_pos = np.flatnonzero(lb)
+            cb_pos = np.flatnonzero(cb)
+            for r in bad_lines.tolist():
+                s = int(sv[r])
+                close = int(lb_pos[np.searchsorted(lb_pos, s, side="right")])
+                ch, ca, pd = int(sv_charge_c[r]), int(line_cas[r]), int(sv_paid_c[r])
+                self.findings.append((int(piece[s]), int(seg_no[close]), 0, Finding(
+                    "warning", SVC_UNBALANCED, f"segment {int(seg_no[s])} (SVC)",
+                    f"SVC02 {_cents_str(ch)} - line CAS {_cents_str(ca)} = {_cents_str(ch - ca)} "
+                    f"but SVC03 is {_cents_str(pd)}",
+                )))  # fmt: skip
+            for r in bad_claims.tolist():
+                s = int(cl[r])
+                close = int(cb_pos[np.searchsorted(cb_pos, s, side="right")])
+                ch, ca, pd = int(charge_c[r]), int(claim_cas[r]), int(paid_c[r])
+                self.findings.append((int(piece[s]), int(seg_no[close]), 1, Finding(
+                    "warning", CLP_UNBALANCED, f"segment {int(seg_no[s])} (CLP)",
+                    f"CLP03 {_cents_str(ch)} - all CAS of the claim {_cents_str(ca)} = {_cents_str(ch - ca)} "
+                    f"but CLP04 is {_cents_str(pd)}",
+                )))  # fmt: skip
+
+        # ---- member id (hashed later, in one thread), MOA/MIA remarks ----------------------
+        nm = np.flatnonzero((ty == NM1) & claim_open & ~line_open)
+        self.member_values: list[Any] = []
+        self.member_claims: list[int] = []
+        if len(nm):
+            ncode = code1(nm)
+            mqc, mil = ncode == _code_of(b"QC"), ncode == _code_of(b"IL")
+            nm_claim = claim_row[nm]
+            # the subscriber (IL) wins over the patient (QC); the last of each
+            pick = np.zeros(n_cl, np.int64)
+            picked = np.zeros(n_cl, bool)
+            for m_ in (mqc, mil):
+                g = nm_claim[m_]
+                f = _last_of_group(g)
+                pick[g[f]] = nm[m_][f]
+                picked[g[f]] = True
+            if picked.any():
+                rows = np.flatnonzero(picked)
+                j, ok = eidx(pick[rows], 9)  # NM109; None when the NM1 is shorter
+                self.member_values = _take(elements, j, ok).to_pylist()
+                self.member_claims = rows.tolist()
+        self.n_claims = n_cl
+
+        mm = np.flatnonzero(is_(MOA, MIA))
+        if len(mm):
+            is_moa = ty[mm] == MOA
+            rs, ro = [], []
+            for order_k, (ks, mask) in enumerate((((3, 4, 5, 6, 7), is_moa), ((5, 20, 21, 22, 23), ~is_moa))):
+                sub = mm[mask]
+                for pos_k, k in enumerate(ks):
+                    hk = has(sub, k)
+                    rs.append(sub[hk])
+                    ro.append(np.full(int(hk.sum()), order_k * 8 + pos_k, np.int64))
+            r_seg_m = np.concatenate(rs)
+            r_ord = np.concatenate(ro)
+            order = np.lexsort((r_ord, r_seg_m))
+            r_seg_m, r_ord = r_seg_m[order], r_ord[order]
+            k_of = np.array([3, 4, 5, 6, 7, 0, 0, 0, 5, 20, 21, 22, 23], np.int64)[r_ord]
+            remarks = _group_join(n_cl, claim_row[r_seg_m], _take(elements, first[r_seg_m] + k_of))
+        else:
+            remarks = pa.nulls(n_cl, pa.string())
+
+        # ---- per transaction: sum of CLP04 (for the BPR check) ---------------------------
+        n_st = int(is_st.sum())
+        self.st_paid = np.zeros(n_st, np.int64)
+        np.add.at(self.st_paid, st_rank[cl], paid_c)
+
+        # ---- envelope and header segments, for the Python loop ----------------------------
+        header = np.flatnonzero(is_(TRN, N1, REF) & ~claim_open)
+        # of the REF outside claims only REF*2U is read (the payer id after N1*PR)
+        header = header[(ty[header] != REF) | (code1(header) == _code_of(b"2U"))]
+        ctl = np.union1d(np.flatnonzero(is_env | is_se | is_(BPR, PLB)), header)
+        self.ctl = list(
+            zip(
+                ctl.tolist(),
+                self.seg_start[ctl].tolist(),
+                self.seg_end[ctl].tolist(),
+                ty[ctl].tolist(),
+                piece[ctl].tolist(),
+                seg_no[ctl].tolist(),
+                strict=True,
+            )
+        )
+
+        # ---- tables without what the Python loop and the hasher add ------------------------
+        self.claim_cols = [
+            file_col(cl), _np_array(seg_no[cl], pa.int64()), st_rank[cl], cid,
+            get(cl, 1), get(cl, 2), clp_charge, clp_paid, _money(get(cl, 5), False),
+            get(cl, 6), get(cl, 7), get(cl, 8), get(cl, 9),
+            claim_dates["statement_from"], claim_dates["statement_to"], claim_dates["claim_received_date"],
+            remarks, None,
+        ]  # fmt: skip
+        self.lines = pa.Table.from_arrays([
+            file_col(sv), _np_array(seg_no[sv], pa.int64()), cid.take(_np_array(sv_claim, pa.int64())), lid,
+            _np_array(line_number, pa.int32()), proc_qual, proc_code, mods, sv_charge, sv_paid, get(sv, 4),
+            _quantity(get(sv, 5)), service_date, lcn, allowed, lq_remarks,
+        ], schema=SCHEMAS["remit_lines"])  # fmt: skip
+        level = pa.array(["claim", "line"], pa.string()).take(_np_array(a_is_line.astype(np.int64), pa.int64()))
+        self.adjustments = pa.Table.from_arrays([
+            file_col(a_seg), _np_array(seg_no[a_seg], pa.int64()), cid.take(_np_array(a_claim, pa.int64())),
+            _take(lid, a_line, a_is_line), level, get(a_seg, 1), _take(elements, first[a_seg] + 3 * a_t - 1),
+            a_amount, a_qty, _np_array(a_t, pa.int32()),
+        ], schema=SCHEMAS["remit_adjustments"])  # fmt: skip
+        # rows of each piece: [start, end) per table
+        self.cuts = {
+            "remit_claims": np.searchsorted(piece[cl], np.arange(n_pieces + 1)).tolist(),
+            "remit_lines": np.searchsorted(piece[sv], np.arange(n_pieces + 1)).tolist(),
+            "remit_adjustments": np.searchsorted(piece[a_seg], np.arange(n_pieces + 1)).tolist(),
+        }
+        self.piece_n_st = np.bincount(piece[is_st], minlength=n_pieces).tolist()
+        # the big arrays are not needed any more
+        del self.elements, self.offs, self.elen, self.v8
+
+
+# ---------------------------------------------------------------------------------------------
+# a batch: split in parts, columns, then the envelope loop, hashing and the tables per file
+
+
+def _fast(
+    preps: list[_Prep], d: Delimiters, names: list[str], file_ids: list[str], hasher: HashMemberId, n_threads: int
+) -> tuple[dict[str, pa.Table], list[tuple[int, list[Finding], dict[str, int]]]]:
+    """The batch's tables (rows grouped by file, files in order) and, per file, (segments,
+    findings, rows per table); _Fallback when the batch is not for the fast path."""
+    n_files = len(preps)
+    el, term = d.element, d.segment
+    parts = _make_parts(preps, d, (term + "ST" + el).encode())
+    seen, n_isa = _pipeline(parts, file_ids, n_threads)
+    for f in np.flatnonzero(np.asarray(n_isa) > 1).tolist():  # several ISA: the tokenizer's block check
+        if not _one_block(preps[f].data, d, names[f]):
+            raise _Fallback
+
+    # ---- envelope and header segments: Python, as in the row parser -------------------------
+    pay_rows: list[list[Any]] = []
+    plb_rows: list[list[Any]] = []
+    pid_list: list[str] = []
+    pay_file: list[int] = []
+    plb_file: list[int] = []
+    pending: list[list[tuple[int, int, Finding]]] = [[] for _ in range(n_files)]
+    for part in parts:
+        for p_, no, order, f in part.findings:
+            pending[part.files[p_]].append((no, order, f))
+    st_paid = np.concatenate([p.st_paid for p in parts]).tolist()
+    comp = d.component
+    cur_f = -1
+    env: Envelope | None = None
+    env_f: list[Finding] = []
+    pay: list[Any] = []
+    st_bpr = None
+    st_plb = Decimal(0)
+    n1 = ""
+    pr_id = ref_2u = trn03 = None
+    v4010 = False
+    pid = ""
+    st_i = -1
+    try:
+        for part in parts:
+            buf = part.buf
+            for _i, a_, b_, t_, p_, no in part.ctl:
+                f_ = part.files[p_]
+                if f_ != cur_f:
+                    if env is not None:
+                        env.finish()
+                    cur_f = f_
+                    env_f = []
+                    env = Envelope(names[f_], env_f)
+                e = buf[a_:b_].decode("utf-8").split(el)
+                nf = len(env_f)
+                if t_ == BPR:
+                    if len(e) < 17:
+                        e.extend([""] * (17 - len(e)))
+                    st_bpr = parse_money(e[2].strip(" "), "BPR02")
+                    pay[6] = e[1] or None
+                    pay[7] = st_bpr
+                    pay[8] = e[3] or None
+                    pay[9] = e[4] or None
+                    pay[10] = parse_date(e[16].strip(" "), "BPR16", yymmdd=v4010) if e[16] else None
+                elif t_ == TRN:
+                    if pay[11] is None:
+                        pay[11] = e[2] if len(e) > 2 and e[2] else None
+                        trn03 = e[3] if len(e) > 3 and e[3] else None
+                elif t_ == N1:
+                    if len(e) < 5:
+                        e.extend([""] * (5 - len(e)))
+                    n1 = e[1]
+                    if n1 == "PR":
+                        pay[13] = e[2] or None
+                        pr_id = e[4] or None
+                    elif n1 == "PE":
+                        pay[14] = e[2] or None
+                        if e[3] == "XX":
+                            pay[15] = e[4] or None
+                elif t_ == REF:
+                    if n1 == "PR" and len(e) > 2 and e[1] == "2U":
+                        ref_2u = e[2] or None
+                elif t_ == PLB:
+                    n = len(e)
+                    if n > 15:
+                        raise _Fallback
+                    prov = e[1] if n > 1 else ""
+                    fp = parse_date(e[2].strip(" "), "PLB02", yymmdd=v4010) if n > 2 and e[2] else None
+                    k = 3
+                    pidx = 1
+                    while k < n:
+                        rc = e[k]
+                        a = e[k + 1] if k + 1 < n else ""
+                        if rc or a:
+                            c = rc.split(comp)
+                            if not c[0]:
+                                raise _Fallback
+                            amt = parse_money(a.strip(" "), _PLB_ELEMENTS[pidx - 1][1])
+                            plb_rows.append([
+                                file_ids[f_], no, pid, prov or None, fp, c[0], c[1] or None if len(c) > 1 else None,
+                                amt, pidx,
+                            ])  # fmt: skip
+                            plb_file.append(f_)
+                            st_plb += amt
+                        k += 2
+                        pidx += 1
+                elif t_ == SE:
+                    if st_bpr is None:
+                        raise _Fallback
+                    pay[12] = pr_id or ref_2u or trn03
+                    sp = Decimal(st_paid[st_i]).scaleb(-2)
+                    if sp - st_plb != st_bpr:
+                        pending[f_].append((no, 2, Finding(
+                            "warning", BPR_UNBALANCED, f"ST {pay[5] or ''}",
+                            f"sum CLP04 {money_str(sp)} - PLB {money_str(st_plb)} = "
+                            f"{money_str(sp - st_plb)} but BPR02 is {money_str(st_bpr)}",
+                        )))  # fmt: skip
+                    env.se(no, e)
+                elif t_ == ST:
+                    env.st(no, e)
+                    st01 = e[1].strip() if len(e) > 1 else ""
+                    if st01 != "835":
+                        raise _Fallback
+                    st_i += 1
+                    pid = f"{file_ids[f_]}-{no}"
+                    ver = env.version(e[3] if len(e) > 3 else "")
+                    v4010 = bool(ver and ver.startswith("00401"))
+                    pay = [file_ids[f_], no, pid, "835", ver, e[2] if len(e) > 2 and e[2] else None]
+                    pay.extend([None] * 10)
+                    pay_rows.append(pay)
+                    pay_file.append(f_)
+                    pid_list.append(pid)
+                    st_plb = Decimal(0)
+                    st_bpr = None
+                    n1 = ""
+                    pr_id = ref_2u = trn03 = None
+                elif t_ == ISA:
+                    env.isa(no, e)
+                elif t_ == GS:
+                    env.gs(no, e)
+                elif t_ == GE:
+                    env.ge(no, e)
+                else:
+                    env.iea(no, e)
+                if len(env_f) > nf:
+                    pending[f_].extend((no, 3, x) for x in env_f[nf:])
+        if env is not None:
+            env.finish()
+    except (BadValue, Misplaced, InputFileError, IndexError, TypeError):
+        raise _Fallback from None
+    if cur_f != n_files - 1:
+        raise _Fallback
+
+    # ---- member ids: hashed once per distinct value ------------------------------------------
+    many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
+    cache: dict[Any, str | None] = {}
+    for part in parts:
+        member: list[str | None] = [None] * part.n_claims
+        if many is not None:
+            for c_, h in zip(part.member_claims, many(part.member_values), strict=True):
+                member[c_] = h
+        else:
+            for c_, v in zip(part.member_claims, part.member_values, strict=True):
+                h = cache.get(v, _MISSING)
+                if h is _MISSING:
+                    h = cache[v] = hasher(v)
+                member[c_] = h
+        part.claim_cols[17] = pa.array(member, pa.string())
+
+    # ---- tables -----------------------------------------------------------------------------
+    pid_arr = pa.array(pid_list, pa.string())
+    st_base = 0
+    for part in parts:
+        cols = part.claim_cols
+        cols[2] = pid_arr.take(_np_array(cols[2] + st_base, pa.int64()))
+        st_base += len(part.st_paid)
+        part.claims = pa.Table.from_arrays(cols, schema=SCHEMAS["remit_claims"])
+    payments = pa.Table.from_arrays(
+        [pa.array([r[k] for r in pay_rows], f.type) for k, f in enumerate(SCHEMAS["remit_payments"])],
+        schema=SCHEMAS["remit_payments"],
+    )
+    plbs = pa.Table.from_arrays(
+        [pa.array([r[k] for r in plb_rows], f.type) for k, f in enumerate(SCHEMAS["provider_adjustments"])],
+        schema=SCHEMAS["provider_adjustments"],
+    )
+    counts = {name: [0] * n_files for name in _TABLES}
+    for f_ in pay_file:
+        counts["remit_payments"][f_] += 1
+    for f_ in plb_file:
+        counts["provider_adjustments"][f_] += 1
+    for part in parts:
+        for name in ("remit_claims", "remit_lines", "remit_adjustments"):
+            cut = part.cuts[name]
+            for p_, f_ in enumerate(part.files):
+                counts[name][f_] += cut[p_ + 1] - cut[p_]
+    files = []
+    for f_ in range(n_files):
+        pend = pending[f_]
+        pend.sort(key=lambda x: (x[0], x[1]))
+        findings = [x[2] for x in pend]
+        if counts["remit_payments"][f_] == 0:
+            findings.append(Finding("warning", NO_TRANSACTIONS, None, "the file holds no 835 transaction"))
+        files.append((seen[f_], findings, {name: counts[name][f_] for name in _TABLES}))
+
+    def joined(tabs: list[pa.Table]) -> pa.Table:
+        return tabs[0] if len(tabs) == 1 else pa.concat_tables(tabs)
+
+    tables = {
+        "remit_payments": payments,
+        "remit_claims": joined([p.claims for p in parts]),
+        "remit_lines": joined([p.lines for p in parts]),
+        "remit_adjustments": joined([p.adjustments for p in parts]),
+        "provider_adjustments": plbs,
+    }
+    return tables, files
+
+
+__all__ = [
+    "SCHEMAS", "Batch835", "FileRows", "parse_835_arrow", "parse_835_batch", "parse_835_files", "to_arrow",
+    "try_parse_835_arrow",
+]  # fmt: skip
