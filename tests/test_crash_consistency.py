@@ -29,14 +29,20 @@ CHILD = textwrap.dedent(
     from transforms.ingest import loader
     from transforms.ingest.phi import MemberIdHasher
 
-    real_insert = loader._insert
+    real_insert, real_rows = loader._insert, loader._insert_rows
 
     def announced_insert(con, table, data):
         print("insert", flush=True)  # the parent may kill us here, mid-transaction
         real_insert(con, table, data)
-        time.sleep(0.005)
+        time.sleep(0.02)
 
-    loader._insert = announced_insert
+    def announced_rows(con, table, rows):
+        if rows:
+            print("insert", flush=True)
+        real_rows(con, table, rows)
+        time.sleep(0.02)
+
+    loader._insert, loader._insert_rows = announced_insert, announced_rows
     con = warehouse.connect(Path(sys.argv[1]))
     loader.load_batch(con, loader.discover(Path(sys.argv[2])), MemberIdHasher(sys.argv[3].encode()))
     con.close()
@@ -64,8 +70,9 @@ def state(db: Path) -> tuple:
         con.close()
 
 
-def run_child(script: Path, db: Path, landing: Path, kill_after: int | None) -> bool:
-    """True when the child finished, False when it was killed."""
+def run_child(script: Path, db: Path, landing: Path, kill_after: int | None, counter: list | None = None) -> bool:
+    """True when the child finished, False when it was killed. counter: receives the number of
+    statements the child announced."""
     proc = subprocess.Popen([sys.executable, str(script), str(db), str(landing), TEST_KEY.decode()],
                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
     inserts = 0
@@ -76,6 +83,8 @@ def run_child(script: Path, db: Path, landing: Path, kill_after: int | None) -> 
                 proc.wait()
                 return False
             inserts += 1
+    if counter is not None:
+        counter.append(inserts)
     return proc.wait() == 0
 
 
@@ -94,16 +103,19 @@ def test_sigkill_during_ingestion_leaves_all_or_nothing(tmp_path):
     assert run_child(script, base_db, base, None)
     before = state(base_db)
     shutil.copy(base_db, ref_db)
-    assert run_child(script, ref_db, batch, None)
+    statements: list[int] = []
+    assert run_child(script, ref_db, batch, None, statements)
     after = state(ref_db)
+    n = statements[0]  # statements of the batch's transaction (rows of 30 files, manifest ...)
+    assert n >= 2
     assert after[2] == before[2] + 30 * 11 and after[-1] == 0
 
     rng = random.Random(20261123)
-    outcomes = {"killed_before_any_write": 0, "killed_mid_transaction": 0, "finished": 0}
+    outcomes = {"killed_before_first_insert": 0, "killed_after_inserts": 0, "finished": 0}
     for trial in range(TRIALS):
         db = tmp_path / f"t{trial}.duckdb"
         shutil.copy(base_db, db)
-        kill_after = rng.randrange(0, 40)  # the batch makes 31 inserts: some trials finish
+        kill_after = rng.randrange(0, n + 1)  # n: the child finishes before the kill
         finished = run_child(script, db, batch, kill_after)
         got = state(db)
         assert got in (before, after), f"trial {trial}: partial state {got}"
@@ -111,7 +123,7 @@ def test_sigkill_during_ingestion_leaves_all_or_nothing(tmp_path):
             outcomes["finished"] += 1
             assert got == after
         else:
-            outcomes["killed_mid_transaction" if kill_after > 0 else "killed_before_any_write"] += 1
+            outcomes["killed_after_inserts" if kill_after > 0 else "killed_before_first_insert"] += 1
             assert got == before
         # running the batch again converges
         assert run_child(script, db, batch, None)
@@ -119,4 +131,4 @@ def test_sigkill_during_ingestion_leaves_all_or_nothing(tmp_path):
         db.unlink()
         Path(str(db) + ".wal").unlink(missing_ok=True)
     print(f"crash trials: {TRIALS}, {outcomes}")
-    assert outcomes["killed_mid_transaction"] >= TRIALS // 2
+    assert outcomes["killed_after_inserts"] + outcomes["killed_before_first_insert"] >= TRIALS // 3

@@ -147,8 +147,7 @@ def load_batch(
 
     con.execute("BEGIN TRANSACTION")
     try:
-        for out, pf in parsed:
-            _write_file(con, result.batch_id, now, out, pf)
+        _write_batch(con, result.batch_id, now, parsed)
         con.execute(
             "INSERT INTO audit.load_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -178,50 +177,52 @@ def _kind_guess(path: Path) -> str:
     return {"x12": "x12", "csv": "csv"}.get(kind, "unknown")
 
 
-def _write_file(con, batch_id: str, now: dt.datetime, out: FileOutcome, pf: ParsedFile | None) -> None:
-    stat = out.path.stat()
-    received = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
-    if pf is not None:
-        for table, data in pf.tables.items():
-            _insert(con, table, data)
-        for f in pf.findings:
-            con.execute(
-                "INSERT INTO audit.load_findings VALUES (?, ?, ?, ?, ?, ?)",
-                [out.file_id, batch_id, f.severity, f.code, f.location, f.message],
-            )
-        warnings = sum(1 for f in pf.findings if f.severity == "warning")
-        rows_quarantined = 0
-    else:
-        err = out.error
-        con.execute(
-            "INSERT INTO audit.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [out.file_id, out.path.name, now, batch_id, err.code, err.location, err.expected],
-        )
-        warnings = 0
-        rows_quarantined = _count_records(out.path)
-    con.execute(
-        """INSERT INTO audit.file_manifest
-           (file_id, sha256, file_name, file_path, file_kind, size_bytes, received_at, loaded_at, batch_id,
-            rows_read, rows_loaded, rows_quarantined, status, error_count, warning_count)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [
-            out.file_id,
-            out.sha256,
-            out.path.name,
-            str(out.path),
-            out.kind,
-            stat.st_size,
-            received,
-            now,
-            batch_id,
-            out.rows_read if pf is not None else rows_quarantined,
-            out.rows_loaded,
-            rows_quarantined,
-            out.status,
-            0 if pf is not None else 1,
-            warnings,
-        ],
-    )
+def _write_batch(con, batch_id: str, now: dt.datetime, parsed: list[tuple[FileOutcome, ParsedFile | None]]) -> None:
+    """Every row of the batch, inside the caller's transaction: one INSERT per table (the rows of all
+    files of a raw table are concatenated), so a batch of thousands of files costs a few statements."""
+    pending: dict[str, list[pa.Table]] = {}
+    manifest, quarantine, findings = [], [], []
+    for out, pf in parsed:
+        stat = out.path.stat()
+        received = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
+        if pf is not None:
+            for table, data in pf.tables.items():
+                arrow = _to_arrow(table, data)
+                if arrow is not None:
+                    pending.setdefault(table, []).append(arrow)
+            findings += [(out.file_id, batch_id, f.severity, f.code, f.location, f.message) for f in pf.findings]
+            warnings = sum(1 for f in pf.findings if f.severity == "warning")
+            rows_quarantined = 0
+        else:
+            err = out.error
+            quarantine.append((out.file_id, out.path.name, now, batch_id, err.code, err.location, err.expected))
+            warnings = 0
+            rows_quarantined = _count_records(out.path)
+        manifest.append((
+            out.file_id, out.sha256, out.path.name, str(out.path), out.kind, stat.st_size, received, now, batch_id,
+            out.rows_read if pf is not None else rows_quarantined, out.rows_loaded, rows_quarantined, out.status,
+            0 if pf is not None else 1, warnings,
+        ))
+    for table, parts in pending.items():
+        _insert(con, table, pa.concat_tables(parts))
+    _insert_rows(con, "audit.load_findings", findings)
+    _insert_rows(con, "audit.quarantine", quarantine)
+    _insert_rows(con, "audit.file_manifest", manifest)
+
+
+def _insert_rows(con, table: str, rows: list[tuple]) -> None:
+    """Append Python rows to an audit table through Arrow (one statement)."""
+    if not rows:
+        return
+    cols = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name || '.' || table_name = ? ORDER BY column_index", [table]
+    ).fetchall()]
+    arrow = pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)})
+    con.register("__rows", arrow)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM __rows")
+    finally:
+        con.unregister("__rows")
 
 
 def _count_records(path: Path) -> int:
@@ -236,19 +237,25 @@ def _count_records(path: Path) -> int:
     return max(data.count(b"\n") - 1 + (0 if data.endswith(b"\n") else 1), 0)
 
 
-def _insert(con, table: str, data) -> None:
+def _to_arrow(table: str, data) -> pa.Table | None:
+    """A parser's rows for a raw table as an Arrow table with every column of the table, in order
+    (columns a parser left out are NULL), so tables of many files concatenate."""
     cols = raw_columns()[table]
     if isinstance(data, pa.Table):
         arrow = data
     else:
         if not data or not next(iter(data.values()), None):
-            return
-        arrow = pa.table({k: pa.array(v, type=cols[k]) if k in cols else v for k, v in data.items()})
+            return None
+        arrow = pa.table({k: pa.array(v, type=cols[k]) for k, v in data.items() if k in cols})
     if arrow.num_rows == 0:
-        return
-    unknown = set(arrow.column_names) - set(cols)
-    if unknown:
-        arrow = arrow.drop_columns(sorted(unknown))
+        return None
+    n = arrow.num_rows
+    return pa.table({
+        c: arrow.column(c).cast(t) if c in arrow.column_names else pa.nulls(n, t) for c, t in cols.items()
+    })
+
+
+def _insert(con, table: str, arrow: pa.Table) -> None:
     con.register("__incoming", arrow)
     try:
         con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM __incoming")
