@@ -255,7 +255,11 @@ def _to_arrow(table: str, data) -> pa.Table | None:
     })
 
 
-def _insert(con, table: str, arrow: pa.Table) -> None:
+def _insert(con, table: str, data) -> None:
+    """Insert a parser's rows (an Arrow table or columns of lists) into raw.<table>."""
+    arrow = data if isinstance(data, pa.Table) and data.column_names == list(raw_columns()[table]) else _to_arrow(table, data)
+    if arrow is None:
+        return
     con.register("__incoming", arrow)
     try:
         con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM __incoming")

@@ -116,6 +116,18 @@ SUITES: tuple[Suite, ...] = (
         ),
     ),
     Suite(
+        "remit_lines",
+        "staging.stg_remit_lines",
+        (
+            _present("remit_line_id", "remittance line id"),
+            _present("charge_amount", "line charge (SVC02)"),
+            _present("paid_amount", "line paid amount (SVC03)"),
+            Expect("ExpectColumnValuesToMatchRegex",
+                   {"column": "remark_codes", "regex": r"^(?:(?:M|MA|N)[0-9]{1,3})(?:;(?:M|MA|N)[0-9]{1,3})*$"}, "warning",
+                   "codes", "remark codes (RARC, LQ*HE) have the RARC format"),
+        ),
+    ),
+    Suite(
         "adjustments_classified",
         "intermediate.int_adjustments",
         (
