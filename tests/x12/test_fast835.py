@@ -566,3 +566,33 @@ def test_concurrent_calls_share_the_thread_pool(split_small):
         outs = list(ex.map(lambda d: parse_835_arrow(d, "c.835", FID, HASH, threads=2), datas))
     for ref, got in zip(refs, outs, strict=True):
         check(ref, None, got, None)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_one_transaction_cut_before_claims(threads, monkeypatch):
+    """A file of a single transaction is cut before CLP segments: parts begin inside it."""
+    monkeypatch.setattr(fast835, "_CHUNK_BYTES", 3_000)
+    data = make_835(1, seed=41, claims_per_st=(300, 300))
+    assert data.count(b"ST*835") == 1
+    # unbalance a claim and a line near cuts, so findings close in the next part
+    segs = _segments(data)
+    for k in range(40, len(segs), 97):
+        if segs[k].startswith((b"CLP*", b"SVC*")):
+            e = segs[k].split(b"*")
+            e[3 if segs[k].startswith(b"SVC") else 4] = b"1.11"
+            segs[k] = b"*".join(e)
+    data = b"~\n".join(segs)
+    got = fast_only(data, threads=threads)
+    assert got.tables["remit_claims"]["claim_id"].num_chunks > 10
+    ref, _ = reference(data, "t.835")
+    assert ref.findings
+    check(ref, None, got, None)
+
+
+def test_claims_outside_a_transaction_after_a_cut(monkeypatch):
+    monkeypatch.setattr(fast835, "_CHUNK_BYTES", 3_000)
+    data = make_835(60_000, seed=42, claims_per_st=(3, 6))
+    segs = _segments(data)
+    k = next(i for i in range(len(segs) // 2, len(segs)) if segs[i].startswith(b"SE*"))
+    segs.insert(k + 1, segs[k - 30] if segs[k - 30].startswith(b"CLP") else b"CLP*X*1*10*10")  # a claim after SE
+    assert_same(b"~\n".join(segs), "out.835", threads=2)

@@ -374,17 +374,20 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
-def _make_parts(preps: list[_Prep], d: Delimiters, st_mark: bytes) -> list[_Part]:
-    """Parts of about _CHUNK_BYTES: a large file is cut before some of its ST segments (its
-    chunks go to consecutive parts), small files are grouped whole."""
+def _make_parts(preps: list[_Prep], d: Delimiters) -> list[_Part]:
+    """Parts of about _CHUNK_BYTES: a large file is cut before some of its ST or CLP segments
+    (its chunks go to consecutive parts; a part may begin inside a transaction), small files
+    are grouped whole."""
+    marks = [(d.segment + sid + d.element).encode() for sid in ("ST", "CLP")]
     pieces: list[tuple[bytes, int]] = []
     for f, p in enumerate(preps):
         c = p.c
         start = 0
         while len(c) - start > _CHUNK_BYTES * 3 // 2:
-            cut = c.find(st_mark, start + _CHUNK_BYTES)
-            if cut < 0:
+            found = [x for x in (c.find(m, start + _CHUNK_BYTES) for m in marks) if x >= 0]
+            if not found:
                 break
+            cut = min(found)
             pieces.append((c[start : cut + 1], f))
             start = cut + 1
         pieces.append((c if start == 0 else c[start:], f))
@@ -420,6 +423,10 @@ def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> tuple[
                     ready[i - 1].wait()
             if failed:
                 raise _Fallback
+            prev = parts[i - 1] if i else None
+            # a part that goes on with the file of the part before, inside its transaction
+            part.starts_in_tx = bool(prev is not None and prev.files[-1] == part.files[0] and prev.ends_in_tx)
+            part.ends_in_tx = part.starts_in_tx if part.last_st_or_se is None else part.last_st_or_se == ST
             arg = ([seen.get(f, 0) for f in part.files], [file_ids[f] for f in part.files])
             for f, n, ni in zip(part.files, part.piece_n_seg.tolist(), part.piece_n_isa.tolist(), strict=True):
                 seen[f] = seen.get(f, 0) + n
@@ -784,6 +791,9 @@ class _Part:
         self.piece_first_seg = np.searchsorted(start, piece_start)
         self.piece_n_seg = np.diff(np.append(self.piece_first_seg, S))
         self.piece_n_isa = np.bincount(self.seg_piece[ty == ISA], minlength=len(self.pieces))
+        st_se = np.flatnonzero((ty == ST) | (ty == SE))
+        self.last_st_or_se = int(ty[st_se[-1]]) if len(st_se) else None
+        self.starts_in_tx = self.ends_in_tx = False
 
     # -- phase 2 ---------------------------------------------------------------------------
     def columns(self, arg: tuple[list[int], list[str]]) -> None:
@@ -798,7 +808,9 @@ class _Part:
         n_pieces = len(self.pieces)
         fid_arr = pa.array(file_ids, pa.string())
         idx = np.arange(S)
-        ty_pad = np.append(ty, np.int8(INVALID))  # ty_pad[-1]: "no segment"
+        # ty_pad[-1]: what was open before the part: nothing, or a transaction (a part cut
+        # before a CLP of the file the part before holds)
+        ty_pad = np.append(ty, np.int8(ST if self.starts_in_tx else INVALID))
 
         def prev_of(mask: np.ndarray) -> np.ndarray:
             a = np.where(mask, idx, -1)
@@ -1067,20 +1079,26 @@ class _Part:
         if len(bad_lines) or len(bad_claims):
             lb_pos = np.flatnonzero(lb)
             cb_pos = np.flatnonzero(cb)
+            def closing(pos: np.ndarray, s: int) -> int:
+                """Segment number of the boundary closing the line / claim at s (the next
+                part's first segment when it is open at the end of this part)."""
+                k = int(np.searchsorted(pos, s, side="right"))
+                return int(seg_no[pos[k]]) if k < len(pos) else int(seg_no[S - 1]) + 1
+
             for r in bad_lines.tolist():
                 s = int(sv[r])
-                close = int(lb_pos[np.searchsorted(lb_pos, s, side="right")])
+                close = closing(lb_pos, s)
                 ch, ca, pd = int(sv_charge_c[r]), int(line_cas[r]), int(sv_paid_c[r])
-                self.findings.append((int(piece[s]), int(seg_no[close]), 0, Finding(
+                self.findings.append((int(piece[s]), close, 0, Finding(
                     "warning", SVC_UNBALANCED, f"segment {int(seg_no[s])} (SVC)",
                     f"SVC02 {_cents_str(ch)} - line CAS {_cents_str(ca)} = {_cents_str(ch - ca)} "
                     f"but SVC03 is {_cents_str(pd)}",
                 )))  # fmt: skip
             for r in bad_claims.tolist():
                 s = int(cl[r])
-                close = int(cb_pos[np.searchsorted(cb_pos, s, side="right")])
+                close = closing(cb_pos, s)
                 ch, ca, pd = int(charge_c[r]), int(claim_cas[r]), int(paid_c[r])
-                self.findings.append((int(piece[s]), int(seg_no[close]), 1, Finding(
+                self.findings.append((int(piece[s]), close, 1, Finding(
                     "warning", CLP_UNBALANCED, f"segment {int(seg_no[s])} (CLP)",
                     f"CLP03 {_cents_str(ch)} - all CAS of the claim {_cents_str(ca)} = {_cents_str(ch - ca)} "
                     f"but CLP04 is {_cents_str(pd)}",
@@ -1130,8 +1148,9 @@ class _Part:
 
         # ---- per transaction: sum of CLP04 (for the BPR check) ---------------------------
         n_st = int(is_st.sum())
-        self.st_paid = np.zeros(n_st, np.int64)
-        np.add.at(self.st_paid, st_rank[cl], paid_c)
+        self.st_paid = np.zeros(n_st + 1, np.int64)  # [0]: the transaction the part began in
+        np.add.at(self.st_paid, st_rank[cl] + 1, paid_c)
+        self.n_st = n_st
 
         # ---- envelope and header segments, for the Python loop ----------------------------
         header = np.flatnonzero(is_(TRN, N1, REF) & ~claim_open)
@@ -1175,7 +1194,6 @@ class _Part:
             "remit_lines": np.searchsorted(piece[sv], np.arange(n_pieces + 1)).tolist(),
             "remit_adjustments": np.searchsorted(piece[a_seg], np.arange(n_pieces + 1)).tolist(),
         }
-        self.piece_n_st = np.bincount(piece[is_st], minlength=n_pieces).tolist()
         # the big arrays are not needed any more
         del self.elements, self.offs, self.elen, self.v8
 
@@ -1190,8 +1208,8 @@ def _fast(
     """The batch's tables (rows grouped by file, files in order) and, per file, (segments,
     findings, rows per table); _Fallback when the batch is not for the fast path."""
     n_files = len(preps)
-    el, term = d.element, d.segment
-    parts = _make_parts(preps, d, (term + "ST" + el).encode())
+    el = d.element
+    parts = _make_parts(preps, d)
     seen, n_isa = _pipeline(parts, file_ids, n_threads)
     for f in np.flatnonzero(np.asarray(n_isa) > 1).tolist():  # several ISA: the tokenizer's block check
         if not _one_block(preps[f].data, d, names[f]):
@@ -1207,7 +1225,14 @@ def _fast(
     for part in parts:
         for p_, no, order, f in part.findings:
             pending[part.files[p_]].append((no, order, f))
-    st_paid = np.concatenate([p.st_paid for p in parts]).tolist()
+    st_paid: list[int] = []
+    for part in parts:
+        carried, *own = part.st_paid.tolist()
+        if part.starts_in_tx:
+            st_paid[-1] += carried
+        elif carried:
+            raise _Fallback  # claims outside any transaction (the checks above refuse them)
+        st_paid.extend(own)
     comp = d.component
     cur_f = -1
     env: Envelope | None = None
@@ -1353,7 +1378,7 @@ def _fast(
     for part in parts:
         cols = part.claim_cols
         cols[2] = pid_arr.take(_np_array(cols[2] + st_base, pa.int64()))
-        st_base += len(part.st_paid)
+        st_base += part.n_st
         part.claims = pa.Table.from_arrays(cols, schema=SCHEMAS["remit_claims"])
     payments = pa.Table.from_arrays(
         [pa.array([r[k] for r in pay_rows], f.type) for k, f in enumerate(SCHEMAS["remit_payments"])],
