@@ -19,6 +19,7 @@ from transforms.ingest.records import Finding, ParsedFile
 from transforms.x12.envelope import Envelope
 from transforms.x12.segments import (
     Misplaced,
+    input_error,
     rows_to_columns,
     segment_location,
     valid_segment_id,
@@ -428,24 +429,8 @@ def _parse_837(
                 elif not in_st:
                     raise Misplaced("a segment only inside a transaction (after ST)")
         env.finish()
-    except BadValue as exc:
-        raise InputFileError(
-            file_name,
-            segment_location(i + 1, t, exc.element),
-            exc.expected,
-            code=exc.code,
-        ) from None
-    except Misplaced as exc:
-        raise InputFileError(
-            file_name, segment_location(i + 1, t), exc.expected, code=exc.code
-        ) from None
-    except IndexError:
-        raise InputFileError(
-            file_name,
-            segment_location(i + 1, t),
-            "more elements (a required element is missing)",
-            code="missing_element",
-        ) from None
+    except (BadValue, Misplaced, IndexError) as exc:
+        raise input_error(exc, file_name, i + 1, t) from None
 
     if not env.st_types:
         findings.append(

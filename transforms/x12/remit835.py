@@ -19,6 +19,7 @@ from transforms.ingest.records import Finding, ParsedFile
 from transforms.x12.envelope import Envelope
 from transforms.x12.segments import (
     Misplaced,
+    input_error,
     rows_to_columns,
     segment_location,
     valid_segment_id,
@@ -119,11 +120,6 @@ def _parse_835(
     hash_member_id: HashMemberId,
     lenient: bool = False,
 ) -> tuple[ParsedFile, list[str], Envelope]:
-    """Parse tokenized 835 segments.
-
-    With ``lenient`` (used by ``inspect``), an amount or date that is not of its type counts as
-    0 / missing and its location is returned in the second value instead of raising.
-    """
     segs = tokens.segments
     findings: list[Finding] = []
     env = Envelope(file_name, findings)
@@ -541,24 +537,8 @@ def _parse_835(
                 elif pay is None:
                     raise Misplaced("a segment only inside a transaction (after ST)")
         env.finish()
-    except BadValue as exc:
-        raise InputFileError(
-            file_name,
-            segment_location(i + 1, t, exc.element),
-            exc.expected,
-            code=exc.code,
-        ) from None
-    except Misplaced as exc:
-        raise InputFileError(
-            file_name, segment_location(i + 1, t), exc.expected, code=exc.code
-        ) from None
-    except IndexError:
-        raise InputFileError(
-            file_name,
-            segment_location(i + 1, t),
-            "more elements (a required element is missing)",
-            code="missing_element",
-        ) from None
+    except (BadValue, Misplaced, IndexError) as exc:
+        raise input_error(exc, file_name, i + 1, t) from None
 
     if not pay_rows:
         findings.append(

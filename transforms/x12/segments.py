@@ -26,6 +26,18 @@ class Misplaced(Exception):
         self.code = code
 
 
+def input_error(exc: Exception, file_name: str, seg_no: int, seg_id: str):
+    """The InputFileError a parser raises for an internal error at a segment: a BadValue (names
+    its element), a Misplaced segment, or an IndexError (a required element is missing)."""
+    from transforms.errors import InputFileError
+
+    if isinstance(exc, IndexError):
+        return InputFileError(file_name, segment_location(seg_no, seg_id),
+                              "more elements (a required element is missing)", code="missing_element")
+    return InputFileError(file_name, segment_location(seg_no, seg_id, getattr(exc, "element", None)),
+                          exc.expected, code=exc.code)
+
+
 def valid_segment_id(t: str) -> bool:
     """2-3 capital letters or digits, starting with a letter."""
     return (
