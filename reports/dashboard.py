@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 from pathlib import Path
 
 import duckdb
@@ -215,7 +216,7 @@ def _alerts(con, iso_week: str) -> tuple[str, list[dict]]:
     if not data:
         return '<div class="ok">No denial rate is out of its control limits in the last 13 weeks.</div>', data
     items = "".join(
-        f'<div class="alert" data-scope="{a["scope"]}" data-start="{a["start_week"]}">{html_escape(a["sentence"])}'
+        f'<div class="alert" data-scope="{a["scope"]}" data-start="{a["start_week"]}">{escape(a["sentence"])}'
         f'{" <em>(ongoing)</em>" if a["ongoing"] else ""}</div>'
         for a in data[:12]
     )
@@ -245,12 +246,6 @@ def _heatmap(con, week_start: dt.date) -> go.Figure:
     fig.update_yaxes(automargin=True)
     fig.update_xaxes(automargin=True)
     return fig
-
-
-def html_escape(s: str) -> str:
-    import html as _h
-
-    return _h.escape(s)
 
 
 def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, week: str | None = None) -> Path:
