@@ -111,7 +111,7 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
                             "table-checks")},
         {"id": "balancing", "title": "Does it balance?",
          "lead": "835 balancing (DOMAIN.md): per line SVC02 - CAS = SVC03; per claim CLP03 - all CAS = CLP04; "
-                 "per payment sum(CLP04) - sum(PLB) = BPR02. Counts of what does not balance, by file kind.",
+                 "per payment sum(CLP04) - sum(PLB) = BPR02. How many were checked, how many do not balance, and by how much.",
          "body": html.table(balancing, [("check", "Check", "text"), ("checked", "Checked", "int"),
                                         ("unbalanced", "Not balanced", "int"), ("difference", "Net difference", "money2")],
                             "table-balancing")},
