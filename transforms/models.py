@@ -22,6 +22,12 @@ SQL_DIR = Path(__file__).parent / "sql"
 LAYERS = ("staging", "intermediate", "marts")
 SOURCE_SCHEMAS = ("raw", "ref", "audit")
 _REF = re.compile(r"\b(raw|ref|audit|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+# "-- incremental: <key column>[, calendar]" in a model's header: its rows can be rebuilt for a
+# set of keys alone (transforms/incremental.py); ", calendar": its rows also depend on the
+# reporting calendar, and weeks whose snapshot changed are rebuilt for every key.
+_INCREMENTAL = re.compile(r"^-- incremental: ([a-z_]+)(, calendar)?\s*$", re.MULTILINE)
+REF = _REF  # a "schema.table" reference in a model's SQL
+KEYS = ("claim_id", "remit_claim_id", "claim_family_id")
 
 
 class ModelError(DenialsError):
@@ -35,6 +41,8 @@ class Model:
     path: Path
     description: str
     deps: tuple[str, ...]  # "schema.table"
+    incremental_key: str | None = None  # one of KEYS, or None: always rebuilt whole
+    calendar: bool = False  # rows also depend on int_calendar_weeks' snapshots
 
     @property
     def table(self) -> str:
@@ -50,7 +58,8 @@ def _description(sql: str) -> str:
     for line in sql.splitlines():
         if not line.startswith("--"):
             break
-        lines.append(line[2:].strip())
+        if not _INCREMENTAL.match(line):
+            lines.append(line[2:].strip())
     return " ".join(lines)
 
 
@@ -64,7 +73,11 @@ def discover() -> tuple[Model, ...]:
             body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
             table = f"{layer}.{path.stem}"
             deps = tuple(sorted({f"{s}.{t}" for s, t in _REF.findall(body)} - {table}))
-            found[table] = Model(layer, path.stem, path, _description(sql), deps)
+            m = _INCREMENTAL.search(sql)
+            if m and m.group(1) not in KEYS:
+                raise ModelError(f"{path.name}: incremental key {m.group(1)!r} is not one of {KEYS}")
+            found[table] = Model(layer, path.stem, path, _description(sql), deps,
+                                 m.group(1) if m else None, bool(m and m.group(2)))
     graph = {t: [d for d in m.deps if d in found] for t, m in found.items()}
     order = TopologicalSorter(graph).static_order()
     return tuple(found[t] for t in order)

@@ -5,6 +5,7 @@
 -- Matching: CLP01 = the billed claim id; when CLP01 matches no billed claim, the REF*6R line
 -- control numbers of its lines (= the billed lines' REF*6R), then the payer claim number (CLP07)
 -- of an earlier adjudication that did match. match_method says which; unmatched ones are kept.
+-- incremental: remit_claim_id
 WITH by_line AS (
     SELECT l.remit_claim_id, min(b.claim_id) AS claim_id
     FROM staging.stg_remit_lines AS l

@@ -7,6 +7,7 @@
 --   patient     : group PR (deductible, coinsurance, copay ...).
 --   prior_payer : OA-23, the amount a prior payer already adjudicated.
 -- The remark code (RARC) is the first LQ*HE code of the line, else the first claim-level code.
+-- incremental: remit_claim_id
 WITH a AS (
     SELECT
         adj.*,

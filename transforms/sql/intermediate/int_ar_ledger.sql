@@ -18,6 +18,7 @@
 -- appeal or written off. OA-23 (prior payer) moves nothing. Remittances that match no billed
 -- claim are left out (they are counted in the unmatched reports). Self-pay claims are owed by
 -- patients, not payers: they are not insurance A/R.
+-- incremental: claim_id
 WITH subs AS (
     SELECT * FROM staging.stg_claim_submissions
     WHERE claim_id NOT IN (SELECT claim_id FROM staging.stg_claims WHERE payer_type = 'self_pay')

@@ -1,6 +1,7 @@
 -- One row per claim family that has been adjudicated: its initial adjudication (HFMA: the first
 -- adjudication decides the initial denial) and what became of it (the last decides the final
 -- outcome). Reversals are netted into total_paid.
+-- incremental: claim_family_id
 WITH fam AS (
     SELECT
         claim_family_id,

@@ -2,6 +2,7 @@
 -- root cause. kind = 'initial' for the family's initial adjudication, 'repeat' for any later
 -- adjudication (a resubmission or appeal denied again), so one line denied three times is one
 -- initial denial and two repeat denials, never three initial ones.
+-- incremental: remit_claim_id
 SELECT
     a.remit_claim_id,
     a.remit_line_id,

@@ -239,3 +239,34 @@ CREATE TABLE IF NOT EXISTS audit.released_files (
     released_at TIMESTAMP NOT NULL,
     reason      VARCHAR
 );
+
+-- Incremental model builds (transforms/incremental.py). A plan is made once per run, before the
+-- models: 'full' (rebuild every model), 'incremental' (rebuild the rows of the claims and
+-- remittances in scope, and the small aggregate models whole) or 'none' (nothing new).
+CREATE TABLE IF NOT EXISTS audit.model_plans (
+    plan_id       INTEGER PRIMARY KEY,
+    created_at    TIMESTAMP NOT NULL,
+    mode          VARCHAR NOT NULL,          -- full | incremental | none
+    reason        VARCHAR NOT NULL,
+    fingerprint   VARCHAR NOT NULL,          -- settings, reference tables and model SQL
+    new_files     INTEGER NOT NULL,
+    scope_claims  BIGINT,
+    scope_remits  BIGINT
+);
+-- The loaded files the models have taken in, and by which plan.
+CREATE TABLE IF NOT EXISTS audit.model_files (
+    file_id  VARCHAR PRIMARY KEY,
+    plan_id  INTEGER NOT NULL
+);
+-- Each model's last build: a plan is complete when every model has built it.
+CREATE TABLE IF NOT EXISTS audit.model_state (
+    model     VARCHAR PRIMARY KEY,
+    plan_id   INTEGER NOT NULL,
+    mode      VARCHAR NOT NULL,              -- full | incremental | unchanged
+    built_at  TIMESTAMP NOT NULL,
+    rows      BIGINT NOT NULL
+);
+-- The keys in scope of the latest incremental plan.
+CREATE TABLE IF NOT EXISTS audit.scope_claims (claim_id VARCHAR);
+CREATE TABLE IF NOT EXISTS audit.scope_remits (remit_claim_id VARCHAR);
+CREATE TABLE IF NOT EXISTS audit.scope_families (claim_family_id VARCHAR);

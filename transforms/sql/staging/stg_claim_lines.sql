@@ -1,6 +1,7 @@
 -- One row per billed service line of each claim's latest submission. For 837 files the lines
 -- are those of the CLM segment they follow; for CSV exports, those of the latest loaded lines
 -- file that has lines for the claim.
+-- incremental: claim_id
 WITH ranked AS (
     SELECT
         l.*,

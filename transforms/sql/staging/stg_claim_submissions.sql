@@ -1,5 +1,6 @@
 -- One row per claim submission: every version of every claim as billed (canonical CSV, 837P, 837I).
 -- submission_seq orders the versions of one claim_id (1 = first sent).
+-- incremental: claim_id
 SELECT
     c.file_id,
     c.source_row,

@@ -1,6 +1,7 @@
 -- One row per claim_id: its latest submission, with the first submission date, the number of
 -- submissions, and the claim family (the first claim of a chain of replacements linked by
 -- original_claim_id), so that a resubmission and its original are counted as one claim.
+-- incremental: claim_id
 WITH latest AS (
     SELECT *
     FROM staging.stg_claim_submissions

@@ -1,4 +1,5 @@
 -- One row per adjustment (CAS reason/amount/quantity triple, claim or line level) of a kept adjudication.
+-- incremental: remit_claim_id
 SELECT
     a.file_id,
     a.source_row,

@@ -1,4 +1,5 @@
 -- One row per claim adjudication (835 CLP / CSV remittance claim) of a non-duplicate payment.
+-- incremental: remit_claim_id
 SELECT
     r.file_id,
     r.source_row,

@@ -1,4 +1,5 @@
 -- One row per adjudicated service line (835 SVC / CSV remittance line) of a kept adjudication.
+-- incremental: remit_claim_id
 SELECT
     l.file_id,
     l.source_row,

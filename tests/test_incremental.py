@@ -1,0 +1,187 @@
+"""Incremental builds equal full rebuilds.
+
+The same files are loaded batch by batch; after each batch the models are built incrementally
+(transforms/incremental.py), and every model table is compared, as a multiset of rows, with a
+full rebuild of a copy of the same warehouse file (same files, same load times).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT, TINY, TINY_AS_OF
+from tests.helpers import TEST_KEY
+from transforms import incremental, models, reference, warehouse
+from transforms.ingest import loader
+from transforms.ingest.phi import MemberIdHasher
+from transforms.settings import Settings
+
+SAMPLE = ROOT / "sample_data"
+
+
+def _differences(db: Path, tmp: Path, settings: Settings) -> dict[str, tuple[int, int]]:
+    """{table: (rows only in the incremental build, rows only in the full rebuild)} for tables that differ."""
+    copy = tmp / f"full_{db.stem}.duckdb"
+    shutil.copy(db, copy)
+    con = warehouse.connect(copy)
+    models.build_all(con, settings)
+    con.close()
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute(f"ATTACH '{copy}' AS full_build (READ_ONLY)")
+    out = {}
+    for m in models.discover():
+        a = con.execute(f"SELECT count(*) FROM (SELECT * FROM {m.table} EXCEPT ALL SELECT * FROM full_build.{m.table})").fetchone()[0]
+        b = con.execute(f"SELECT count(*) FROM (SELECT * FROM full_build.{m.table} EXCEPT ALL SELECT * FROM {m.table})").fetchone()[0]
+        if a or b:
+            out[m.table] = (a, b)
+    con.close()
+    copy.unlink()
+    return out
+
+
+def _run_batches(batches: list[Path], tmp: Path, settings: Settings, full_share: float = incremental.FULL_SHARE
+                 ) -> list[incremental.Plan]:
+    db = tmp / "w.duckdb"
+    plans = []
+    for batch in batches:
+        con = warehouse.connect(db)
+        loader.load_batch(con, loader.discover(batch), MemberIdHasher(TEST_KEY))
+        reference.load_reference(con, settings)
+        plan, _ = incremental.build_all(con, settings, full_share=full_share)
+        con.close()
+        plans.append(plan)
+        assert _differences(db, tmp, settings) == {}, f"after {batch.name} ({plan.mode}: {plan.reason})"
+    return plans
+
+
+def _split_tiny(dest: Path, n: int, seed: int) -> list[Path]:
+    """The tiny dataset's rows dealt at random into n batches (a claim's lines with the claim row,
+    a remittance's lines and adjustments with the remittance), each batch a folder of CSVs."""
+    rng = random.Random(seed)
+    read = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)  # noqa: E731
+    claims = read(TINY / "claims" / "claims.csv")
+    lines = read(TINY / "claims" / "claim_lines.csv")
+    writeoffs = read(TINY / "claims" / "write_offs.csv")
+    remits = read(TINY / "remittances" / "remit_claims.csv")
+    rlines = read(TINY / "remittances" / "remit_lines.csv")
+    radj = read(TINY / "remittances" / "remit_adjustments.csv")
+    claim_batch = {c: rng.randrange(n) for c in claims["claim_id"].unique()}
+    remit_batch = {a: rng.randrange(n) for a in remits["adjudication_id"]}
+    writeoff_batch = pd.Series([rng.randrange(n) for _ in range(len(writeoffs))], index=writeoffs.index)
+    out = []
+    for b in range(n):
+        folder = dest / f"batch{b}"
+        (folder / "claims").mkdir(parents=True)
+        (folder / "remittances").mkdir(parents=True)
+        parts = {
+            "claims/claims.csv": claims[claims["claim_id"].map(claim_batch) == b],
+            "claims/claim_lines.csv": lines[lines["claim_id"].map(claim_batch) == b],
+            "claims/write_offs.csv": writeoffs[writeoff_batch == b],
+            "remittances/remit_claims.csv": remits[remits["adjudication_id"].map(remit_batch) == b],
+            "remittances/remit_lines.csv": rlines[rlines["adjudication_id"].map(remit_batch) == b],
+            "remittances/remit_adjustments.csv": radj[radj["adjudication_id"].map(remit_batch) == b],
+        }
+        for name, df in parts.items():
+            if len(df):
+                df.to_csv(folder / name.replace(".csv", f"_{b}.csv"), index=False)
+        out.append(folder)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_tiny_in_random_batches_equals_full_rebuild(tmp_path: Path, seed: int):
+    """Claims, replacements, remittances (matched by claim id, line control number or payer
+    claim number, or unmatched until their claim arrives), reversals, secondary payers and
+    write-offs, arriving in any order. Every batch after the first is built incrementally
+    (full_share=1: however large its scope)."""
+    settings = Settings(as_of_date=TINY_AS_OF)
+    plans = _run_batches(_split_tiny(tmp_path / "batches", 4, seed), tmp_path, settings, full_share=1.0)
+    assert plans[0].mode == "full"
+    assert all(p.mode in ("incremental", "none") for p in plans[1:]), [p.reason for p in plans]
+
+
+def _split_sample_by_week(dest: Path, cuts: list[dt.date]) -> list[Path]:
+    """The sample data cut at the given dates: claims by submission date (lines with their claim),
+    write-offs by date, 835 files by the date in their name."""
+    read = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)  # noqa: E731
+    claims = read(SAMPLE / "claims" / "claims.csv")
+    lines = read(SAMPLE / "claims" / "claim_lines.csv")
+    writeoffs = read(SAMPLE / "claims" / "write_offs.csv")
+    bounds = [dt.date.min, *cuts, dt.date.max]
+
+    def batch_of(day: str) -> int:
+        d = dt.date.fromisoformat(day)
+        return next(i for i in range(len(bounds) - 1) if bounds[i] <= d < bounds[i + 1])
+
+    claim_batch = dict(zip(claims["claim_id"], claims["submission_date"].map(batch_of), strict=False))
+    out = []
+    for b in range(len(bounds) - 1):
+        folder = dest / f"batch{b}"
+        (folder / "claims").mkdir(parents=True)
+        (folder / "remittances").mkdir(parents=True)
+        claims[claims["submission_date"].map(batch_of) == b].to_csv(folder / "claims" / f"claims_{b}.csv", index=False)
+        lines[lines["claim_id"].map(claim_batch) == b].to_csv(folder / "claims" / f"claim_lines_{b}.csv", index=False)
+        wo = writeoffs[writeoffs["writeoff_date"].map(batch_of) == b]
+        if len(wo):
+            wo.to_csv(folder / "claims" / f"write_offs_{b}.csv", index=False)
+        for f in sorted((SAMPLE / "remittances").glob("*.835")):
+            stamp = f.stem.split("_")[-1]
+            if batch_of(f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:]}") == b:
+                shutil.copy(f, folder / "remittances" / f.name)
+        out.append(folder)
+    return out
+
+
+def test_sample_week_by_week_equals_full_rebuild(tmp_path: Path):
+    """The sample data (5,000 claims, 26 weeks of 835s) loaded as 20 weeks, then one week at a
+    time: each new week is built incrementally and equals a full rebuild."""
+    cuts = [dt.date(2026, 10, 12), dt.date(2026, 10, 19), dt.date(2026, 10, 26), dt.date(2026, 11, 2)]
+    settings = Settings()
+    plans = _run_batches(_split_sample_by_week(tmp_path / "batches", cuts), tmp_path, settings)
+    assert plans[0].mode == "full"
+    assert [p.mode for p in plans[1:]] == ["incremental"] * 4, [p.reason for p in plans]
+    # a week touches a small part of the history
+    assert all(p.scope_claims < 0.35 * 5000 for p in plans[1:])
+
+
+def test_no_new_files_builds_nothing_and_changed_settings_rebuild(tmp_path: Path):
+    db = tmp_path / "w.duckdb"
+    con = warehouse.connect(db)
+    loader.load_batch(con, loader.discover(TINY), MemberIdHasher(TEST_KEY))
+    settings = Settings(as_of_date=TINY_AS_OF)
+    reference.load_reference(con, settings)
+    first, _ = incremental.build_all(con, settings)
+    again, builds = incremental.build_all(con, settings)
+    assert (first.mode, again.mode) == ("full", "none")
+    assert {b.mode for b in builds} == {"unchanged"}
+    changed, builds = incremental.build_all(con, Settings(as_of_date=TINY_AS_OF, ar_window_days=30))
+    assert changed.mode == "full" and "settings" in changed.reason
+    assert {b.mode for b in builds} == {"full"}
+    con.close()
+
+
+def test_an_unfinished_plan_is_followed_by_a_full_rebuild(tmp_path: Path):
+    """A run that stopped part way (a failed check, a crash) leaves some models behind: the next
+    run rebuilds everything rather than trust a partial state."""
+    batches = _split_tiny(tmp_path / "batches", 2, seed=7)
+    db = tmp_path / "w.duckdb"
+    settings = Settings(as_of_date=TINY_AS_OF)
+    con = warehouse.connect(db)
+    loader.load_batch(con, loader.discover(batches[0]), MemberIdHasher(TEST_KEY))
+    reference.load_reference(con, settings)
+    incremental.build_all(con, settings)
+    loader.load_batch(con, loader.discover(batches[1]), MemberIdHasher(TEST_KEY))
+    incremental.make_plan(con, settings)
+    for m in models.discover()[:3]:  # the run stops after three models
+        incremental.build(con, m, settings)
+    plan, _ = incremental.build_all(con, settings)
+    assert plan.mode == "full" and "did not build every model" in plan.reason
+    con.close()
+    assert _differences(db, tmp_path, settings) == {}

@@ -1,0 +1,344 @@
+"""Incremental model builds: a new week of files costs about a week of work, not the history.
+
+Once per run, after loading and before the models, ``make_plan`` decides how the models are
+built and records it in ``audit.model_plans``:
+
+* ``full``: every model is rebuilt whole (the first build; settings, reference tables or a
+  model's SQL changed; the previous run did not finish every model; or the new files touch
+  more than ``FULL_SHARE`` of the claims, when a rebuild is cheaper);
+* ``none``: no file was loaded since the last complete plan: nothing is rebuilt;
+* ``incremental``: the *scope* of the new files is computed (below), and each model whose
+  header says ``-- incremental: <key>`` deletes the rows of the keys in scope and inserts them
+  again, computed from its inputs restricted to the scope; the other models (the calendar and
+  the aggregates by week, payer, CARC ...) are small and rebuilt whole from the updated tables.
+
+The scope is closed: every row of a scoped model depends only on the rows of one claim family
+(claims linked by replacement), its remittances, and global tables (payments, the calendar,
+reference tables). So the scope is the claim families touched by the new files, with all their
+claims and remittances:
+
+* claims in new claim, line and write-off files; the claims they replace, and the claims that
+  name them as the claim they replace;
+* remittance claims in new files;
+* then, until nothing is added: every claim and remittance of the families (as last built) of
+  what is in scope; claims a remittance in scope could match (its CLP01, the billed lines with
+  its lines' REF*6R, the claims matched by remittances with its payer claim number), and
+  remittances that could match a claim in scope.
+
+A model marked ``, calendar`` (the claim balances at each weekly snapshot) also depends on the
+calendar: the weeks whose snapshot date changed (a new week, the as-of date moving inside the
+current week) are rebuilt for every claim. ``tests/test_incremental.py`` checks that loading in
+batches and building incrementally gives exactly the tables of a full rebuild.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+import duckdb
+
+from transforms import models, warehouse
+from transforms.settings import Settings
+
+FULL_SHARE = 0.35  # above this share of all claims in scope, a full rebuild is cheaper
+
+SCOPE_TABLES = {
+    "claim_id": "audit.scope_claims",
+    "remit_claim_id": "audit.scope_remits",
+    "claim_family_id": "audit.scope_families",
+}
+RAW_KEYS = {
+    "raw.claims": "claim_id",
+    "raw.claim_lines": "claim_id",
+    "raw.write_offs": "claim_id",
+    "raw.remit_claims": "remit_claim_id",
+    "raw.remit_lines": "remit_claim_id",
+    "raw.remit_adjustments": "remit_claim_id",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    plan_id: int
+    mode: str  # full | incremental | none
+    reason: str
+    new_files: int
+    scope_claims: int | None = None
+    scope_remits: int | None = None
+
+
+@dataclass(frozen=True)
+class Build:
+    table: str
+    mode: str  # full | incremental | unchanged
+    rows: int  # rows in the table after the build
+    rows_written: int  # rows inserted by this build
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    """What the models' results depend on besides the data: settings, reference tables, SQL."""
+    h = hashlib.sha256()
+    h.update(json.dumps(settings.sql_variables(), default=str, sort_keys=True).encode())
+    h.update(warehouse.SCHEMA_SQL.read_bytes())
+    for m in models.discover():
+        h.update(m.table.encode() + b"\0" + m.sql.encode() + b"\0")
+    for table in ("ref.carc_categories", "ref.payer_settings"):
+        h.update(repr(con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()).encode())
+    return h.hexdigest()[:16]
+
+
+def latest_plan(con: duckdb.DuckDBPyConnection) -> Plan | None:
+    row = con.execute(
+        "SELECT plan_id, mode, reason, new_files, scope_claims, scope_remits FROM audit.model_plans "
+        "ORDER BY plan_id DESC LIMIT 1"
+    ).fetchone()
+    return Plan(*row) if row else None
+
+
+def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {f"{s}.{t}" for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+
+
+def _decide(con: duckdb.DuckDBPyConnection, fp: str, new_files: int, force_full: bool) -> tuple[str, str]:
+    last = con.execute("SELECT plan_id, fingerprint FROM audit.model_plans ORDER BY plan_id DESC LIMIT 1").fetchone()
+    if last is None:
+        return "full", "first build"
+    if force_full:
+        return "full", "a full rebuild was asked for"
+    if last[1] != fp:
+        return "full", "settings, reference tables or model SQL changed"
+    states = dict(con.execute("SELECT model, plan_id FROM audit.model_state").fetchall())
+    everything = models.discover()
+    if any(states.get(m.table) != last[0] for m in everything):
+        return "full", "the previous run did not build every model"
+    if any(m.table not in _existing_tables(con) for m in everything):
+        return "full", "a model's table is missing"
+    if new_files == 0:
+        return "none", "no new files since the last build"
+    return "incremental", f"{new_files} new file(s)"
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+# Each step adds to the scope what the scope so far implies (see the module docstring). The
+# families are those of the last build (staging.stg_claims, intermediate.int_adjudications):
+# the new files' own links are in the seed.
+_CLOSURE = [
+    """INSERT INTO _sc_families
+       SELECT claim_family_id FROM staging.stg_claims WHERE claim_id IN (SELECT claim_id FROM _sc_claims)
+       UNION SELECT claim_id FROM _sc_claims
+       UNION SELECT claim_family_id FROM intermediate.int_adjudications
+             WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits)
+       UNION SELECT claim_id FROM raw.remit_claims WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits)
+       EXCEPT SELECT claim_family_id FROM _sc_families""",
+    """INSERT INTO _sc_claims
+       SELECT claim_id FROM staging.stg_claims WHERE claim_family_id IN (SELECT claim_family_id FROM _sc_families)
+       UNION SELECT claim_id FROM raw.claims
+             WHERE claim_id IN (SELECT claim_id FROM raw.remit_claims
+                                WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits))
+       UNION SELECT claim_id FROM raw.claim_lines
+             WHERE line_control_number IN (SELECT line_control_number FROM raw.remit_lines
+                                           WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits))
+       EXCEPT SELECT claim_id FROM _sc_claims""",
+    """INSERT INTO _sc_remits
+       SELECT remit_claim_id FROM intermediate.int_adjudications
+             WHERE claim_family_id IN (SELECT claim_family_id FROM _sc_families)
+       UNION SELECT remit_claim_id FROM raw.remit_claims WHERE claim_id IN (SELECT claim_id FROM _sc_claims)
+       UNION SELECT remit_claim_id FROM raw.remit_lines
+             WHERE line_control_number IN (SELECT line_control_number FROM raw.claim_lines
+                                           WHERE claim_id IN (SELECT claim_id FROM _sc_claims))
+       UNION SELECT remit_claim_id FROM raw.remit_claims
+             WHERE payer_claim_number IN (SELECT payer_claim_number FROM raw.remit_claims
+                                          WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits))
+       EXCEPT SELECT remit_claim_id FROM _sc_remits""",
+]
+
+
+def _compute_scope(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    new = "(SELECT file_id FROM _new_files)"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _sc_claims AS
+            SELECT claim_id FROM raw.claims WHERE file_id IN {new}
+            UNION SELECT original_claim_id FROM raw.claims WHERE file_id IN {new} AND original_claim_id IS NOT NULL
+            UNION SELECT claim_id FROM raw.claim_lines WHERE file_id IN {new}
+            UNION SELECT claim_id FROM raw.write_offs WHERE file_id IN {new}"""
+    )
+    con.execute(
+        "INSERT INTO _sc_claims SELECT claim_id FROM raw.claims WHERE original_claim_id IN (SELECT claim_id FROM _sc_claims) "
+        "EXCEPT SELECT claim_id FROM _sc_claims"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _sc_remits AS SELECT remit_claim_id FROM raw.remit_claims WHERE file_id IN {new}")
+    con.execute("CREATE OR REPLACE TEMP TABLE _sc_families (claim_family_id VARCHAR)")
+    while True:
+        added = 0
+        for step in _CLOSURE:
+            added += con.execute(step).fetchone()[0]
+        if added == 0:
+            break
+    for key, target in SCOPE_TABLES.items():
+        source = {"claim_id": "_sc_claims", "remit_claim_id": "_sc_remits", "claim_family_id": "_sc_families"}[key]
+        con.execute(f"DELETE FROM {target}")
+        con.execute(f"INSERT INTO {target} SELECT DISTINCT {key} FROM {source} WHERE {key} IS NOT NULL")
+    return _count(con, "audit.scope_claims"), _count(con, "audit.scope_remits")
+
+
+def make_plan(
+    con: duckdb.DuckDBPyConnection, settings: Settings, force_full: bool = False, full_share: float = FULL_SHARE
+) -> Plan:
+    """Decide how this run builds the models, and record it (one transaction)."""
+    warehouse.ensure_schema(con)
+    fp = fingerprint(con, settings)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _new_files AS SELECT file_id FROM audit.file_manifest "
+            "WHERE status = 'loaded' AND file_id NOT IN (SELECT file_id FROM audit.model_files)"
+        )
+        new_files = _count(con, "_new_files")
+        mode, reason = _decide(con, fp, new_files, force_full)
+        n_claims = n_remits = None
+        if mode == "incremental":
+            n_claims, n_remits = _compute_scope(con)
+            total = con.execute("SELECT count(DISTINCT claim_id) FROM raw.claims").fetchone()[0]
+            if total and n_claims > full_share * total:
+                mode, reason = "full", f"the new files touch {n_claims:,} of {total:,} claims (a rebuild is cheaper)"
+        if mode != "incremental":
+            for target in SCOPE_TABLES.values():
+                con.execute(f"DELETE FROM {target}")
+        plan_id = con.execute("SELECT coalesce(max(plan_id), 0) + 1 FROM audit.model_plans").fetchone()[0]
+        if mode == "full":
+            con.execute("DELETE FROM audit.model_files")
+            con.execute(f"INSERT INTO audit.model_files SELECT file_id, {plan_id} FROM audit.file_manifest WHERE status = 'loaded'")
+        else:
+            con.execute(f"INSERT INTO audit.model_files SELECT file_id, {plan_id} FROM _new_files")
+        con.execute(
+            "INSERT INTO audit.model_plans VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [plan_id, dt.datetime.now(), mode, reason, fp, new_files, n_claims, n_remits],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return Plan(plan_id, mode, reason, new_files, n_claims, n_remits)
+
+
+def _restricted(con: duckdb.DuckDBPyConnection, deps: list[str], only: set[str] | None = None) -> dict[str, str]:
+    """Temporary views of the scoped inputs (raw tables and incremental models) restricted to the
+    keys in scope; returns {table: view}. ``only``: restrict these tables alone."""
+    scoped = {m.table: m.incremental_key for m in models.discover() if m.incremental_key}
+    views = {}
+    for dep in deps:
+        key = RAW_KEYS.get(dep) or scoped.get(dep)
+        if key is None or (only is not None and dep not in only):
+            continue
+        view = "_scoped_" + dep.replace(".", "__")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {dep} "
+            f"WHERE {key} IN (SELECT {key} FROM {SCOPE_TABLES[key]})"
+        )
+        views[dep] = view
+    return views
+
+
+def _sql_reading(model: models.Model, views: dict[str, str]) -> str:
+    return models.REF.sub(lambda m: views.get(m.group(0), m.group(0)), model.sql)
+
+
+def _build_scoped(con: duckdb.DuckDBPyConnection, model: models.Model) -> int:
+    key = model.incremental_key
+    scope = f"(SELECT {key} FROM {SCOPE_TABLES[key]})"
+    table = model.table
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if key == "claim_family_id":
+            # the families the scope's claims and remittances belong to now (the old ones are in already)
+            con.execute(
+                """INSERT INTO audit.scope_families
+                   SELECT claim_family_id FROM staging.stg_claims WHERE claim_id IN (SELECT claim_id FROM audit.scope_claims)
+                   UNION SELECT claim_family_id FROM intermediate.int_adjudications
+                         WHERE remit_claim_id IN (SELECT remit_claim_id FROM audit.scope_remits)
+                   EXCEPT SELECT claim_family_id FROM audit.scope_families"""
+            )
+        weeks_changed = model.calendar
+        if weeks_changed:
+            # calendar weeks whose snapshot is not the one the table was built with, and weeks gone
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _changed_weeks AS
+                    SELECT week_start FROM intermediate.int_calendar_weeks
+                    EXCEPT SELECT week_start FROM (SELECT DISTINCT week_start, snapshot_date FROM {table}) AS t
+                           JOIN intermediate.int_calendar_weeks USING (week_start, snapshot_date)
+                    UNION SELECT DISTINCT week_start FROM {table}
+                          WHERE week_start NOT IN (SELECT week_start FROM intermediate.int_calendar_weeks)"""
+            )
+            con.execute(f"DELETE FROM {table} WHERE {key} IN {scope} OR week_start IN (SELECT week_start FROM _changed_weeks)")
+        else:
+            con.execute(f"DELETE FROM {table} WHERE {key} IN {scope}")
+        sql = _sql_reading(model, _restricted(con, list(model.deps)))
+        written = con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM (\n{sql}\n) AS q WHERE q.{key} IN {scope}").fetchone()[0]
+        if weeks_changed:
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW _changed_calendar AS SELECT * FROM intermediate.int_calendar_weeks "
+                "WHERE week_start IN (SELECT week_start FROM _changed_weeks)"
+            )
+            sql = _sql_reading(model, {"intermediate.int_calendar_weeks": "_changed_calendar"})
+            written += con.execute(
+                f"INSERT INTO {table} BY NAME SELECT * FROM (\n{sql}\n) AS q WHERE q.{key} NOT IN {scope}"
+            ).fetchone()[0]
+        con.execute("COMMIT")
+    except duckdb.Error as e:
+        con.execute("ROLLBACK")
+        raise models.ModelError(f"model {table} ({model.path.name}), incremental build failed: {e}") from e
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return written
+
+
+def build(con: duckdb.DuckDBPyConnection, model: models.Model, settings: Settings) -> Build:
+    """Build one model as the latest plan says (a full build when there is no plan)."""
+    plan = latest_plan(con)
+    if plan is not None and plan.mode == "none":
+        rows = _count(con, model.table)
+        mode, written = "unchanged", 0
+    elif plan is None or plan.mode == "full" or model.incremental_key is None:
+        rows = models.build(con, model, settings)
+        mode, written = "full", rows
+    else:
+        models.set_variables(con, settings)
+        written = _build_scoped(con, model)
+        rows = _count(con, model.table)
+        mode = "incremental"
+    if plan is not None:
+        # after the build's own commit: a crash in between leaves the plan incomplete, and the
+        # next run rebuilds everything
+        con.execute(
+            "INSERT OR REPLACE INTO audit.model_state VALUES (?, ?, ?, ?, ?)",
+            [model.table, plan.plan_id, mode, dt.datetime.now(), rows],
+        )
+    return Build(model.table, mode, rows, written)
+
+
+def build_all(
+    con: duckdb.DuckDBPyConnection, settings: Settings, force_full: bool = False, full_share: float = FULL_SHARE
+) -> tuple[Plan, list[Build]]:
+    """Plan, then build every model in order (what the Dagster assets do, in one call)."""
+    plan = make_plan(con, settings, force_full=force_full, full_share=full_share)
+    return plan, [build(con, m, settings) for m in models.discover()]
+
+
+def scope_filter(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """A WHERE clause selecting the rows the latest incremental plan rebuilt in ``table`` (for
+    validating those alone), or None when the whole table was built."""
+    plan = latest_plan(con)
+    if plan is None or plan.mode != "incremental":
+        return None
+    model = next((m for m in models.discover() if m.table == table), None)
+    if model is None or model.incremental_key is None:
+        return None
+    key = model.incremental_key
+    return f"{key} IN (SELECT {key} FROM {SCOPE_TABLES[key]})"
