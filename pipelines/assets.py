@@ -10,12 +10,13 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.resources import DenialsConfig
-from transforms import models, reference, warehouse
+from transforms import incremental, models, reference, warehouse
 from transforms.ingest import loader
 from transforms.quality import suites, validate
 
 INGEST_KEY = dg.AssetKey(["raw", "landed_files"])
 REFERENCE_KEY = dg.AssetKey(["ref", "reference_tables"])
+PLAN_KEY = dg.AssetKey(["audit", "model_plan"])
 OWNERS = ["team:revenue-cycle-analytics"]
 
 
@@ -70,6 +71,36 @@ def reference_tables(duckdb: DuckDBResource, denials: DenialsConfig) -> dg.Mater
     return dg.MaterializeResult(metadata={f"rows_{k}": v for k, v in counts.items()})
 
 
+class PlanConfig(dg.Config):
+    full_rebuild: bool = False  # rebuild every model whole, whatever changed
+
+
+@dg.asset(
+    key=PLAN_KEY,
+    group_name="ingestion",
+    kinds={"duckdb", "python"},
+    owners=OWNERS,
+    deps=[INGEST_KEY, REFERENCE_KEY],
+    description="How this run builds the models (transforms/incremental.py): 'incremental' rebuilds the "
+    "rows of the claim families the new files touch, 'full' every model whole (first build, changed "
+    "settings, reference tables or SQL, an unfinished previous run), 'none' when nothing is new. "
+    "Recorded in audit.model_plans.",
+)
+def model_plan(config: PlanConfig, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        plan = incremental.make_plan(con, denials.settings(), force_full=config.full_rebuild)
+    return dg.MaterializeResult(
+        metadata={
+            "plan_id": plan.plan_id,
+            "mode": plan.mode,
+            "reason": plan.reason,
+            "new_files": plan.new_files,
+            "claims_in_scope": plan.scope_claims if plan.scope_claims is not None else "all",
+            "remittances_in_scope": plan.scope_remits if plan.scope_remits is not None else "all",
+        }
+    )
+
+
 def _dep_key(table: str) -> dg.AssetKey:
     schema, _ = table.split(".")
     if schema in ("raw", "audit"):
@@ -109,17 +140,20 @@ def _model_asset(model: models.Model) -> dg.AssetsDefinition:
         kinds={"duckdb", "sql"},
         owners=OWNERS,
         description=model.description or None,
-        deps=sorted({_dep_key(d) for d in model.deps}, key=lambda k: k.to_user_string()),
+        deps=sorted({_dep_key(d) for d in model.deps} | {PLAN_KEY}, key=lambda k: k.to_user_string()),
         check_specs=_check_specs(model),
         metadata={"sql_file": str(model.path.relative_to(models.SQL_DIR.parent.parent)), "table": model.table},
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig):
         settings = denials.settings()
         with duckdb.get_connection() as con:
-            rows = models.build(con, model, settings)
-            yield dg.MaterializeResult(metadata={"rows": rows, "table": model.table})
+            built = incremental.build(con, model, settings)
+            yield dg.MaterializeResult(
+                metadata={"rows": built.rows, "table": model.table, "build": built.mode, "rows_written": built.rows_written}
+            )
             if suite is not None:
-                outcomes = validate.run_suite(con, suite)
+                # an incremental build is validated on the rows it rebuilt
+                outcomes = validate.run_suite(con, suite, where=incremental.scope_filter(con, model.table))
                 validate.record(con, context.run_id, outcomes)
                 yield from _check_results(suite, outcomes)
 

@@ -5,6 +5,7 @@
     denials generate ...               synthetic claims and remittances with planted patterns
     denials inspect FILE...            a JSON summary of X12 files, without loading anything
     denials report --week 2026-W45     rewrite the weekly report of one week from the warehouse
+    denials backfill 2026-W40..2026-W45  publish the figures and rewrite the reports of past weeks
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML file of m
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's step-by-step log.")]
 
 
-def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose: bool, wait: bool = False) -> None:
+def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose: bool, wait: bool = False,
+         full_rebuild: bool = False) -> None:
     from pipelines.run import WarehouseBusyError, resources_for, run_pipeline, warehouse_lock
 
     if not landing.is_dir():
@@ -47,11 +49,15 @@ def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose
     typer.echo(f"Loading {landing} into {warehouse} and running the pipeline ...")
     try:
         with warehouse_lock(warehouse, wait=wait):
-            outcome = run_pipeline(resources_for(landing, warehouse, out, config), log_level="INFO" if verbose else "WARNING")
+            outcome = run_pipeline(resources_for(landing, warehouse, out, config), log_level="INFO" if verbose else "WARNING",
+                                   full_rebuild=full_rebuild)
     except WarehouseBusyError as e:
         typer.secho(str(e), fg="red", err=True)
         raise typer.Exit(3) from None
     meta = outcome.metadata
+    plan = meta.get("audit/model_plan", {})
+    if plan:
+        typer.echo(f"Models: {plan.get('mode')} build ({plan.get('reason')}).")
     ingest = meta.get("raw/landed_files", {})
     if ingest:
         before_q = ingest.get("files_skipped_quarantined_before", 0)
@@ -99,13 +105,69 @@ def run(
     config: ConfigOpt = None,
     verbose: VerboseOpt = False,
     wait: Annotated[bool, typer.Option("--wait", help="If another run holds the warehouse, wait for it instead of stopping.")] = False,
+    full_rebuild: Annotated[bool, typer.Option("--full-rebuild", help="Rebuild every model whole instead of only what the new files touch.")] = False,
 ) -> None:
     """Load new files from a landing folder, rebuild the marts, validate, and write the reports.
 
     Files already loaded (same sha256) are skipped; unreadable files are quarantined with the
-    reason, and the rest of the batch loads.
+    reason, and the rest of the batch loads. Models are rebuilt only for the claims the new files
+    touch (docs/operations.md), unless --full-rebuild.
     """
-    _run(landing.resolve(), warehouse.resolve(), out.resolve(), config, verbose, wait)
+    _run(landing.resolve(), warehouse.resolve(), out.resolve(), config, verbose, wait, full_rebuild)
+
+
+def _week_range(spec: str) -> list[str]:
+    from transforms.published import week_start
+
+    if ".." not in spec:
+        week_start(spec)
+        return [spec]
+    first, last = (week_start(x) for x in spec.split("..", 1))
+    import datetime as dt
+
+    weeks, d = [], first
+    while d <= last:
+        y, w, _ = d.isocalendar()
+        weeks.append(f"{y}-W{w:02d}")
+        d += dt.timedelta(days=7)
+    return weeks
+
+
+@app.command()
+def backfill(
+    weeks: Annotated[list[str], typer.Argument(help="ISO weeks (2026-W45) or ranges (2026-W40..2026-W45).")],
+    warehouse: WarehouseOpt = Path("warehouse/denials.duckdb"),
+    out: OutOpt = Path("out"),
+    wait: Annotated[bool, typer.Option("--wait", help="If another run holds the warehouse, wait for it instead of stopping.")] = False,
+) -> None:
+    """Publish the figures of past weeks again (marts.published_*) and rewrite their reports, one run
+    per week of the report_week partitions. Backfilling a week twice gives the same tables."""
+    from pipelines.run import WarehouseBusyError, backfill_weeks, resources_for, warehouse_lock
+    from transforms.errors import DenialsError
+
+    warehouse = warehouse.resolve()
+    if not warehouse.exists():
+        typer.secho(f"warehouse not found: {warehouse} (run `denials run` first)", fg="red", err=True)
+        raise typer.Exit(2)
+    try:
+        keys = [w for spec in weeks for w in _week_range(spec)]
+        with warehouse_lock(warehouse, wait=wait):
+            outcomes = backfill_weeks(resources_for(warehouse.parent, warehouse, out.resolve()), keys)
+    except WarehouseBusyError as e:
+        typer.secho(str(e), fg="red", err=True)
+        raise typer.Exit(3) from None
+    except DenialsError as e:
+        typer.secho(str(e), fg="red", err=True)
+        raise typer.Exit(2) from None
+    failed = 0
+    for week, o in zip(keys, outcomes, strict=True):
+        if o.success:
+            typer.echo(f"{week}: {o.metadata.get('reports/weekly_report', {}).get('path')}")
+        else:
+            failed += 1
+            typer.secho(f"{week}: failed: {o.error}", fg="red", err=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -3,13 +3,17 @@
 
 import dagster as dg
 
-from pipelines.assets import MODEL_ASSETS, landed_files, mart_trend_alerts, reference_tables
-from pipelines.jobs import audit_report_job, pipeline_job
-from pipelines.report_assets import data_quality_report, denial_worklist_files, weekly_dashboard
+from pipelines.assets import MODEL_ASSETS, landed_files, mart_trend_alerts, model_plan, reference_tables
+from pipelines.jobs import audit_report_job, pipeline_job, weekly_report_job
+from pipelines.report_assets import data_quality_report, denial_worklist_files, published_week, weekly_dashboard, weekly_report
 from pipelines.resources import default_resources
 from pipelines.sensors import landing_sensor, weekly_schedule
 
-ALL_ASSETS = [landed_files, reference_tables, *MODEL_ASSETS, mart_trend_alerts, weekly_dashboard, denial_worklist_files, data_quality_report]
+# the pipeline (the landing sensor's and the CLI's runs), and the weekly partitions (backfills)
+PIPELINE_ASSETS = [landed_files, reference_tables, model_plan, *MODEL_ASSETS, mart_trend_alerts, weekly_dashboard,
+                   denial_worklist_files, data_quality_report]
+WEEKLY_ASSETS = [published_week, weekly_report]
+ALL_ASSETS = PIPELINE_ASSETS + WEEKLY_ASSETS
 
 
 @dg.run_failure_sensor(
@@ -25,7 +29,7 @@ def report_after_failure(context: dg.RunFailureSensorContext):
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[pipeline_job, audit_report_job],
+    jobs=[pipeline_job, audit_report_job, weekly_report_job],
     sensors=[landing_sensor, report_after_failure],
     schedules=[weekly_schedule],
     resources=default_resources(),

@@ -7,7 +7,11 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets import INGEST_KEY, OWNERS
 from pipelines.resources import DenialsConfig
 from reports import dashboard, data_quality, worklist
+from transforms import incremental, published
 from transforms.quality import suites
+
+# One partition per completed ISO week (e.g. 2026-W45), added by the pipeline as weeks complete.
+REPORT_WEEKS = dg.DynamicPartitionsDefinition(name="report_week")
 
 DASHBOARD_DEPS = [
     dg.AssetKey(["marts", n])
@@ -25,18 +29,70 @@ DASHBOARD_DEPS = [
     description="The weekly denial and A/R dashboard: one offline HTML page per completed ISO week "
     "(output_dir/weekly/<week>.html) and an index; plotly.js is written once to output_dir/assets.",
 )
-def weekly_dashboard(duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+def weekly_dashboard(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
     out = denials.output_path()
     with duckdb.get_connection() as con:
-        pages = dashboard.build_all_weeks(con, out)
+        weeks = published.completed_weeks(con)
+        plan = incremental.latest_plan(con)
+        if plan is None or plan.mode == "full":
+            render = set(weeks)  # every page: the figures of every week may have changed
+        else:
+            # pages already written are kept as published; the latest week and any week without a
+            # page are written (a backfill of the report_week partitions rewrites older ones)
+            render = {w for w in weeks if not (out / "weekly" / f"{w}.html").exists()} | set(weeks[-1:])
+        for w in sorted(render):
+            published.publish_week(con, w)
+        pages = dashboard.build_all_weeks(con, out, only=render)
+    known = set(context.instance.get_dynamic_partitions(REPORT_WEEKS.name))
+    if new_weeks := [w for w in weeks if w not in known]:
+        context.instance.add_dynamic_partitions(REPORT_WEEKS.name, new_weeks)
     latest = pages["latest"]
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(latest)) if latest else "no completed week",
             "index": dg.MetadataValue.path(str(pages["index"])),
-            "weeks": len(pages["weeks"]),
+            "weeks": len(weeks),
+            "pages_written": len(pages["weeks"]),
         }
     )
+
+
+WEEKLY_MART_KEYS = [dg.AssetKey(["marts", m]) for m in published.WEEKLY_MARTS]
+
+
+@dg.asset(
+    key=["marts", "published_week"],
+    partitions_def=REPORT_WEEKS,
+    group_name="marts",
+    kinds={"duckdb", "sql"},
+    owners=OWNERS,
+    deps=WEEKLY_MART_KEYS,
+    description="The published figures of one ISO week: its rows of the weekly marts copied to "
+    "marts.published_* (the week's rows deleted and inserted again, so a backfill run twice gives "
+    "the same tables). Backfill a range of weeks to restate their reports from today's data.",
+)
+def published_week(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        counts = published.publish_week(con, context.partition_key)
+    return dg.MaterializeResult(metadata={"week": context.partition_key, **{f"rows_{k}": v for k, v in counts.items()}})
+
+
+@dg.asset(
+    key=["reports", "weekly_report"],
+    partitions_def=REPORT_WEEKS,
+    group_name="reports",
+    kinds={"html", "plotly"},
+    owners=OWNERS,
+    deps=[dg.AssetKey(["marts", "published_week"]), *DASHBOARD_DEPS],
+    description="The weekly report of one ISO week (output_dir/weekly/<week>.html), rewritten from the "
+    "marts, and the index of all weeks.",
+)
+def weekly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+    out = denials.output_path()
+    with duckdb.get_connection() as con:
+        page = dashboard.build_weekly_dashboard(con, out, context.partition_key)
+        index = dashboard.write_index(con, out)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page)), "index": dg.MetadataValue.path(str(index))})
 
 
 @dg.asset(

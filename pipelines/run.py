@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.definitions import ALL_ASSETS
+from pipelines.definitions import PIPELINE_ASSETS, WEEKLY_ASSETS
 from pipelines.report_assets import data_quality_report
 from pipelines.resources import DenialsConfig, Warehouse
 
@@ -79,12 +79,14 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def run_pipeline(resources: dict, log_level: str = "WARNING", selection=None) -> RunOutcome:
+def run_pipeline(resources: dict, log_level: str = "WARNING", selection=None, full_rebuild: bool = False) -> RunOutcome:
     logging.getLogger("dagster").setLevel(log_level)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if full_rebuild:
+        run_config["ops"] = {"audit__model_plan": {"config": {"full_rebuild": True}}}
     with _instance() as instance:
         result = dg.materialize(
-            ALL_ASSETS, resources=resources, instance=instance, raise_on_error=False, run_config=run_config,
+            PIPELINE_ASSETS, resources=resources, instance=instance, raise_on_error=False, run_config=run_config,
             selection=selection,
         )
         outcome = _outcome(result)
@@ -92,13 +94,36 @@ def run_pipeline(resources: dict, log_level: str = "WARNING", selection=None) ->
         if selection is None and dq_key not in outcome.materialized:
             # A blocking check stopped the graph: the auditor still gets the data-quality report.
             again = dg.materialize(
-                ALL_ASSETS, resources=resources, instance=instance, raise_on_error=False, run_config=run_config,
+                PIPELINE_ASSETS, resources=resources, instance=instance, raise_on_error=False, run_config=run_config,
                 selection=[data_quality_report.key],
             )
             extra = _outcome(again)
             outcome.materialized += extra.materialized
             outcome.metadata.update(extra.metadata)
     return outcome
+
+
+def backfill_weeks(resources: dict, weeks: list[str], log_level: str = "WARNING") -> list[RunOutcome]:
+    """Publish each week's figures and rewrite its report: one run per week of the report_week
+    partitions (the same week twice gives the same tables)."""
+    from pipelines.report_assets import REPORT_WEEKS
+    from transforms.published import week_start
+
+    for w in weeks:
+        week_start(w)  # a clear error for a key that is not an ISO week
+    logging.getLogger("dagster").setLevel(log_level)
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    outcomes = []
+    with _instance() as instance:
+        known = set(instance.get_dynamic_partitions(REPORT_WEEKS.name))
+        instance.add_dynamic_partitions(REPORT_WEEKS.name, [w for w in weeks if w not in known])
+        for w in weeks:
+            result = dg.materialize(
+                WEEKLY_ASSETS, resources=resources, instance=instance, raise_on_error=False, run_config=run_config,
+                partition_key=w,
+            )
+            outcomes.append(_outcome(result))
+    return outcomes
 
 
 def _outcome(result: dg.ExecuteInProcessResult) -> RunOutcome:

@@ -59,7 +59,7 @@ def test_webserver_serves_every_asset(tmp_path):
         assert data is not None, "webserver did not answer in time"
         served = {"/".join(n["assetKey"]["path"]): n["groupName"] for n in data["data"]["assetNodes"]}
         expected = {f"{m.layer}/{m.name}": m.layer for m in models.discover()}
-        expected |= {"marts/mart_trend_alerts": "marts", "raw/landed_files": "ingestion", "ref/reference_tables": "reference",
+        expected |= {"marts/mart_trend_alerts": "marts", "raw/landed_files": "ingestion", "audit/model_plan": "ingestion", "ref/reference_tables": "reference",
                      "reports/weekly_dashboard": "reports", "reports/denial_worklist_files": "reports",
                      "reports/data_quality_report": "reports"}
         assert served == expected

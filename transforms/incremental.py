@@ -188,7 +188,7 @@ def _compute_scope(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 
 
 def make_plan(
-    con: duckdb.DuckDBPyConnection, settings: Settings, force_full: bool = False, full_share: float = FULL_SHARE
+    con: duckdb.DuckDBPyConnection, settings: Settings, force_full: bool = False, full_share: float | None = None
 ) -> Plan:
     """Decide how this run builds the models, and record it (one transaction)."""
     warehouse.ensure_schema(con)
@@ -205,7 +205,7 @@ def make_plan(
         if mode == "incremental":
             n_claims, n_remits = _compute_scope(con)
             total = con.execute("SELECT count(DISTINCT claim_id) FROM raw.claims").fetchone()[0]
-            if total and n_claims > full_share * total:
+            if total and n_claims > (FULL_SHARE if full_share is None else full_share) * total:
                 mode, reason = "full", f"the new files touch {n_claims:,} of {total:,} claims (a rebuild is cheaper)"
         if mode != "incremental":
             for target in SCOPE_TABLES.values():
@@ -324,7 +324,7 @@ def build(con: duckdb.DuckDBPyConnection, model: models.Model, settings: Setting
 
 
 def build_all(
-    con: duckdb.DuckDBPyConnection, settings: Settings, force_full: bool = False, full_share: float = FULL_SHARE
+    con: duckdb.DuckDBPyConnection, settings: Settings, force_full: bool = False, full_share: float | None = None
 ) -> tuple[Plan, list[Build]]:
     """Plan, then build every model in order (what the Dagster assets do, in one call)."""
     plan = make_plan(con, settings, force_full=force_full, full_share=full_share)

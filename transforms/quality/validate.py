@@ -54,7 +54,8 @@ def _resolve(value, today: dt.date):
     return value
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite) -> list[ExpectationOutcome]:
+def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, where: str | None = None) -> list[ExpectationOutcome]:
+    """Validate the suite's table (only its rows matching ``where``, an SQL condition, if given)."""
     gx, context = _gx_context()
     import great_expectations.expectations as gxe
 
@@ -63,7 +64,7 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite) -> list[ExpectationO
     } | {c for e in suite.expectations for c in e.kwargs.get("column_list", [])}
     cols.discard(None)
     select = ", ".join(f'"{c}"' for c in sorted(cols)) or "*"
-    df = con.execute(f"SELECT {select} FROM {suite.table}").arrow()
+    df = con.execute(f"SELECT {select} FROM {suite.table}" + (f" WHERE {where}" if where else "")).arrow()
     df = (df.read_all() if hasattr(df, "read_all") else df).to_pandas()
 
     name = f"warehouse_{suite.name}"
