@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from datagen.split import split_by_date
 from tests.conftest import ROOT, TINY, TINY_AS_OF
 from tests.helpers import TEST_KEY
 from transforms import incremental, models, reference, warehouse
@@ -107,46 +108,14 @@ def test_tiny_in_random_batches_equals_full_rebuild(tmp_path: Path, seed: int):
     assert all(p.mode in ("incremental", "none") for p in plans[1:]), [p.reason for p in plans]
 
 
-def _split_sample_by_week(dest: Path, cuts: list[dt.date]) -> list[Path]:
-    """The sample data cut at the given dates: claims by submission date (lines with their claim),
-    write-offs by date, 835 files by the date in their name."""
-    read = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)  # noqa: E731
-    claims = read(SAMPLE / "claims" / "claims.csv")
-    lines = read(SAMPLE / "claims" / "claim_lines.csv")
-    writeoffs = read(SAMPLE / "claims" / "write_offs.csv")
-    bounds = [dt.date.min, *cuts, dt.date.max]
-
-    def batch_of(day: str) -> int:
-        d = dt.date.fromisoformat(day)
-        return next(i for i in range(len(bounds) - 1) if bounds[i] <= d < bounds[i + 1])
-
-    claim_batch = dict(zip(claims["claim_id"], claims["submission_date"].map(batch_of), strict=False))
-    out = []
-    for b in range(len(bounds) - 1):
-        folder = dest / f"batch{b}"
-        (folder / "claims").mkdir(parents=True)
-        (folder / "remittances").mkdir(parents=True)
-        claims[claims["submission_date"].map(batch_of) == b].to_csv(folder / "claims" / f"claims_{b}.csv", index=False)
-        lines[lines["claim_id"].map(claim_batch) == b].to_csv(folder / "claims" / f"claim_lines_{b}.csv", index=False)
-        wo = writeoffs[writeoffs["writeoff_date"].map(batch_of) == b]
-        if len(wo):
-            wo.to_csv(folder / "claims" / f"write_offs_{b}.csv", index=False)
-        for f in sorted((SAMPLE / "remittances").glob("*.835")):
-            stamp = f.stem.split("_")[-1]
-            if batch_of(f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:]}") == b:
-                shutil.copy(f, folder / "remittances" / f.name)
-        out.append(folder)
-    return out
-
-
 def test_sample_week_by_week_equals_full_rebuild(tmp_path: Path):
-    """The sample data (5,000 claims, 26 weeks of 835s) loaded as 20 weeks, then one week at a
+    """The sample data (5,000 claims, 26 weeks of 835s) loaded as 22 weeks, then one week at a
     time: each new week is built incrementally and equals a full rebuild."""
-    cuts = [dt.date(2026, 10, 12), dt.date(2026, 10, 19), dt.date(2026, 10, 26), dt.date(2026, 11, 2)]
+    cuts = [dt.date(2026, 10, 26), dt.date(2026, 11, 2)]
     settings = Settings()
-    plans = _run_batches(_split_sample_by_week(tmp_path / "batches", cuts), tmp_path, settings)
+    plans = _run_batches(split_by_date(SAMPLE, tmp_path / "batches", cuts), tmp_path, settings)
     assert plans[0].mode == "full"
-    assert [p.mode for p in plans[1:]] == ["incremental"] * 4, [p.reason for p in plans]
+    assert [p.mode for p in plans[1:]] == ["incremental"] * 2, [p.reason for p in plans]
     # a week touches a small part of the history
     assert all(p.scope_claims < 0.35 * 5000 for p in plans[1:])
 

@@ -1,0 +1,143 @@
+"""The cost of a new week: with 26 weeks loaded, adding one week vs a full rebuild, in one run.
+
+    uv run python bench/bench_incremental.py                   # 100,000 claims, a few minutes
+    uv run python bench/bench_incremental.py --claims 20000    # quicker
+
+Inputs: the generator's claims CSV and 835 files (27 weeks of service, seed 5, under bench/out/),
+cut by date (datagen/split.py) into the first 26 weeks and the 27th (claims billed, write-offs
+posted and 835s paid that week). Every run is the real pipeline (`pipelines.run.run_pipeline`:
+Dagster in-process, ingest, plan, every model, the Great Expectations checks, trend alerts,
+reports), on its own warehouse file, one after the other in this process:
+
+  full rebuild      all 27 weeks' files into an empty warehouse (what a first run costs, and
+                    what every run cost before incremental builds)
+  new week          the 26 weeks loaded and built first (not timed), then the 27th week's files
+                    dropped in and the pipeline run again: the incremental run
+  new week, --full-rebuild   the same new week with the models rebuilt whole (the baseline the
+                    incremental build replaces: the files are still loaded incrementally)
+
+Goal (issue #8): the new week takes at most 15% of the full rebuild. Per-stage seconds come from
+Dagster's step statistics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+START = dt.date(2026, 1, 5)  # a Monday
+
+
+def inputs(claims: int) -> tuple[Path, Path]:
+    """(26 weeks, week 27) folders."""
+    from datagen.generate import generate
+    from datagen.split import split_by_date
+
+    folder = OUT / f"incremental_{claims}"
+    source = folder / "generated"
+    if not (source / "ground_truth.json").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        t = time.perf_counter()
+        generate(source, claims=claims, weeks=27, seed=5, start=START, formats=("claims_csv", "remittances_835"))
+        print(f"  generated {claims:,} claims in {time.perf_counter() - t:.1f} s")
+    batches = folder / "batches"
+    if not batches.exists():
+        cut = START + dt.timedelta(weeks=26)
+        split_by_date(source, batches, [cut], end=cut + dt.timedelta(weeks=1))
+    return batches / "batch00", batches / "batch01"
+
+
+def stage(step_key: str) -> str:
+    if step_key.startswith("raw__"):
+        return "ingest"
+    if step_key.startswith(("ref__", "audit__")):
+        return "plan+reference"
+    if step_key.startswith(("staging__", "intermediate__")) or step_key.startswith("marts__mart_") and "trend" not in step_key:
+        return "models+checks"
+    if "trend" in step_key:
+        return "trends"
+    return "reports"
+
+
+def timed_run(landing: Path, db: Path, out: Path, full_rebuild: bool = False) -> dict:
+    import dagster as dg
+
+    from pipelines.definitions import PIPELINE_ASSETS
+    from pipelines.run import resources_for
+
+    run_config = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    if full_rebuild:
+        run_config["ops"] = {"audit__model_plan": {"config": {"full_rebuild": True}}}
+    with dg.DagsterInstance.ephemeral() as instance:
+        t = time.perf_counter()
+        result = dg.materialize(PIPELINE_ASSETS, resources=resources_for(landing, db, out), instance=instance,
+                                raise_on_error=False, run_config=run_config)
+        total = time.perf_counter() - t
+        if not result.success:
+            raise SystemExit(f"pipeline run failed on {landing}")
+        stages: dict[str, float] = defaultdict(float)
+        steps = {}
+        for s in instance.get_run_step_stats(result.run_id):
+            steps[s.step_key] = (s.end_time or 0) - (s.start_time or 0)
+            stages[stage(s.step_key)] += steps[s.step_key]
+        plan = next(e.materialization.metadata for e in result.get_asset_materialization_events()
+                    if e.asset_key.to_user_string() == "audit/model_plan")
+    slowest = sorted(steps.items(), key=lambda kv: -kv[1])[:6]
+    return {"total": total, "stages": dict(stages), "plan": {k: v.value for k, v in plan.items()}, "slowest": slowest}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--claims", type=int, default=100_000)
+    a = ap.parse_args()
+    os.environ.pop("DAGSTER_HOME", None)
+    import logging
+
+    logging.getLogger("dagster").setLevel("ERROR")
+    first, week = inputs(a.claims)
+    size = lambda f: sum(p.stat().st_size for p in f.rglob("*") if p.is_file()) / 1e6  # noqa: E731
+    print(f"{a.claims:,} claims over 27 weeks: 26 weeks {size(first):.1f} MB, the new week {size(week):.1f} MB; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # full rebuild: every file into an empty warehouse
+        both = tmp / "landing_all"
+        shutil.copytree(first, both)
+        shutil.copytree(week, both, dirs_exist_ok=True)
+        rows["full rebuild (27 weeks)"] = timed_run(both, tmp / "full" / "w.duckdb", tmp / "full" / "out")
+        for label, full in (("new week, incremental", False), ("new week, --full-rebuild", True)):
+            landing = tmp / f"landing_{full}"
+            shutil.copytree(first, landing)
+            db, out = tmp / f"inc_{full}" / "w.duckdb", tmp / f"inc_{full}" / "out"
+            timed_run(landing, db, out)  # the 26 weeks, not timed
+            shutil.copytree(week, landing, dirs_exist_ok=True)
+            rows[label] = timed_run(landing, db, out, full_rebuild=full)
+    base = rows["full rebuild (27 weeks)"]["total"]
+    names = ["ingest", "plan+reference", "models+checks", "trends", "reports"]
+    print(f"\n{'run':28} {'total s':>8} {'share':>7}  " + " ".join(f"{n:>14}" for n in names))
+    for label, r in rows.items():
+        print(f"{label:28} {r['total']:8.2f} {r['total'] / base:7.1%}  "
+              + " ".join(f"{r['stages'].get(n, 0):14.2f}" for n in names))
+    for label, r in rows.items():
+        print(f"  slowest steps, {label}: " + ", ".join(f"{k} {v:.2f} s" for k, v in r["slowest"]))
+    inc = rows["new week, incremental"]
+    print(f"\nplan of the incremental run: {json.dumps(inc['plan'], default=str)}")
+    share = inc["total"] / base
+    print(f"new week / full rebuild = {share:.1%} (goal at most 15%): {'ok' if share <= 0.15 else 'NOT MET'}")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
