@@ -5,6 +5,7 @@ any row is shown, so no PHI can appear."""
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 import duckdb
@@ -99,9 +100,19 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
         if errors
         else "No error expectation failed."
     ) + f" {len(warnings)} warning(s)."
+    plan = one(con, "SELECT mode, reason, scope_claims FROM audit.model_plans ORDER BY plan_id DESC LIMIT 1")
+    if plan is None:
+        built = ""
+    elif plan["mode"] == "incremental":
+        built = (f"Models built incrementally ({escape(plan['reason'])}; {plan['scope_claims']:,} claims in scope): the "
+                 "expectations of the rebuilt tables validated the rows this run rebuilt (column Rows).")
+    elif plan["mode"] == "none":
+        built = "No new file: the models were not rebuilt; the expectations validated the whole tables."
+    else:
+        built = f"Models rebuilt whole ({escape(plan['reason'])}): the expectations validated the whole tables."
     sections = [
         {"id": "status", "title": "Status of the latest run", "lead": f"Run {run_id or '(none)'}.",
-         "body": f'<div class="{"alert" if errors else "ok"}">{status}</div>'},
+         "body": f'<div class="{"alert" if errors else "ok"}">{status}</div>' + (f"<p>{built}</p>" if built else "")},
         {"id": "checks", "title": "Expectations (Great Expectations)",
          "lead": "Each expectation with its severity: errors block downstream tables, warnings are reported.",
          "body": html.table(results, [("suite", "Suite", "text"), ("table_name", "Table", "text"),
