@@ -7,8 +7,10 @@ of the size of the full bundle and much faster for the browser to parse."""
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -78,9 +80,16 @@ def render(template: str, out_path: Path, output_dir: Path, **context) -> Path:
     return out_path
 
 
-def table(rows: list[dict], columns: list[tuple[str, str, str]], table_id: str, caption: str = "") -> str:
+def script_json(value) -> str:
+    """JSON safe to put inside a <script> element."""
+    return json.dumps(value, separators=(",", ":"), default=str).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def table(rows: list[dict], columns: list[tuple[str, str, str]], table_id: str, caption: str = "",
+          drill: Callable[[dict], dict] | None = None) -> str:
     """A sortable, filterable, exportable table. columns: (key, label, format) where format is
-    text | money | money2 | pct | int | date."""
+    text | money | money2 | pct | int | date. drill: for a row, the drill-down filter that clicking
+    the row applies to the page's claims table (see drill_table)."""
     fmt = {
         "money": lambda v: style.money(v),
         "money2": lambda v: style.money(v, 2),
@@ -101,11 +110,44 @@ def table(rows: list[dict], columns: list[tuple[str, str, str]], table_id: str, 
             raw = "" if style.is_missing(v) else str(v)
             cls = ' class="num"' if f in ("money", "money2", "pct", "int") else ""
             cells.append(f'<td{cls} data-value="{html.escape(raw)}">{html.escape(fmt[f](v))}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        attrs = ""
+        if drill is not None:
+            attrs = f' class="drill" tabindex="0" title="Show these claims" data-drill="{html.escape(json.dumps(drill(r), default=str))}"'
+        body.append(f"<tr{attrs}>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return (
         f'<div class="table-tools"><input type="search" placeholder="Filter rows…" data-filter="{table_id}" aria-label="Filter {html.escape(caption or table_id)}">'
         f'<button type="button" data-export="{table_id}">Export CSV</button></div>'
         f'<div class="table-wrap"><table id="{table_id}" class="data">{cap}<thead><tr>{head}</tr></thead>'
         f'<tbody>{"".join(body)}</tbody></table></div>'
+    )
+
+
+def drill_table(rows: list[dict], columns: list[tuple[str, str, str]], table_id: str, key: str, scope: str, charts: dict) -> str:
+    """The claim-level drill-down table: its rows as JSON in the page, drawn by drill.js (at most
+    a few hundred at a time; sort, filter and CSV export work on all of them). ``key`` names the
+    column whose distinct values are counted as claims (not shown); ``scope`` describes the rows
+    when no filter is set; ``charts`` maps a chart's div id to how a click on it filters
+    ({"kind": "trend" | "category" | "payer-category", "from": week, "to": week})."""
+    fmt_kind = {"money": "money", "money2": "money", "int": "int", "pct": "pct"}
+    data = {
+        "columns": [{"key": k, "label": label, "format": fmt_kind.get(f, "text")} for k, label, f in columns],
+        "key": key,
+        "scope": scope,
+        "charts": charts,
+        "rows": [[None if style.is_missing(r.get(k)) else (float(r[k]) if f in fmt_kind else str(r[k])) for k, _, f in columns]
+                 + [r[key]] for r in rows],
+    }
+    head = "".join(
+        f'<th data-type="{"num" if f in fmt_kind else "text"}">{html.escape(label)}</th>' for _, label, f in columns
+    )
+    return (
+        f'<div class="drill-bar" role="status" aria-live="polite"><span class="drill-desc"></span> '
+        f'<span class="drill-count"></span> <a class="drill-back" href="#" hidden>back to the chart</a> '
+        f'<button type="button" class="drill-clear" hidden>Clear filter</button></div>'
+        f'<div class="table-tools"><input type="search" placeholder="Filter rows…" data-drill-search="{table_id}" '
+        f'aria-label="Filter claims"><button type="button" data-drill-export="{table_id}">Export CSV</button></div>'
+        f'<div class="table-wrap"><table id="{table_id}" class="data drill-table"><thead><tr>{head}</tr></thead><tbody></tbody></table></div>'
+        f'<p class="muted drill-more"></p>'
+        f'<script type="application/json" id="{table_id}-data">{script_json(data)}</script>'
     )
