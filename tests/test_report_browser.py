@@ -40,6 +40,9 @@ def test_dashboard_offline_no_errors_every_chart_drawn(outputs: Path, tmp_path):
                        width: div.getBoundingClientRect().width }))"""
             )
             assert len(charts) == 5
+            # every trace type on the page is one the (partial) plotly.js bundle registers
+            used = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(d => d.data.map(t => t.type || 'scatter'))")
+            assert set(used) <= set(page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)")), used
             for c in charts:
                 assert c["traces"] > 0, f"chart {c['id']} has no drawn trace"
                 assert c["width"] > 200
