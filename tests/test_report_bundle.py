@@ -4,6 +4,7 @@ targets, unchanged since it was vendored, and holding every trace type the repor
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import plotly.graph_objects as go
@@ -22,6 +23,8 @@ def test_vendored_bundle_is_the_version_python_plotly_bundles():
     assert vendored == bundled, f"vendored plotly.js {vendored}, Python plotly targets {bundled}: see reports/vendor/README.md"
     readme = (VENDOR / "README.md").read_text()
     assert f"v{vendored}" in readme and f"@{vendored}" in readme
+    build = json.loads((VENDOR / "plotly-build" / "package.json").read_text())
+    assert build["devDependencies"]["plotly.js"] == vendored
 
 
 def test_vendored_bundle_is_unchanged():
