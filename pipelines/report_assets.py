@@ -16,7 +16,7 @@ REPORT_WEEKS = dg.DynamicPartitionsDefinition(name="report_week")
 DASHBOARD_DEPS = [
     dg.AssetKey(["marts", n])
     for n in ("mart_weekly_kpis", "mart_weekly_denial_rates", "mart_denials_by_category", "mart_ar_aging",
-              "mart_days_in_ar", "mart_denial_worklist", "mart_trend_alerts", "mart_claim_facts")
+              "mart_days_in_ar", "mart_denial_worklist", "mart_trend_alerts", "mart_claim_facts", "mart_denied_claims")
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -17,6 +18,11 @@ from transforms import metrics
 def label(code: str) -> str:
     """A category code as a chart label: 'missing_invalid_information' -> 'missing invalid information'."""
     return code.replace("_", " ")
+
+
+def _isoweek(d: dt.date) -> str:
+    y, w, _ = d.isocalendar()
+    return f"{y}-W{w:02d}"
 
 
 def _iso(con, week_start: dt.date, weeks_back: int) -> str:
@@ -95,6 +101,9 @@ def tiles(con: duckdb.DuckDBPyConnection, week_row: dict) -> list[dict]:
     return out
 
 
+ALL_PAYERS = "All payers"
+
+
 def _denial_trend(con, week_start: dt.date) -> go.Figure:
     data = rows(
         con,
@@ -113,17 +122,18 @@ def _denial_trend(con, week_start: dt.date) -> go.Figure:
             y=[r["denied"] / r["adjudicated"] for r in pts],
             mode="lines+markers",
             name=p,
-            customdata=[[r["denied"], r["adjudicated"]] for r in pts],
+            # denied, adjudicated, ISO week: the drill-down filters by payer and week and expects customdata[0] claims
+            customdata=[[r["denied"], r["adjudicated"], _isoweek(r["week_start"])] for r in pts],
             hovertemplate="%{x|%G-W%V}: %{y:.1%} (%{customdata[0]} of %{customdata[1]} claims)<extra>" + p + "</extra>",
         )
     weeks = sorted({r["week_start"] for r in data})
-    overall = [
-        sum(r["denied"] for r in data if r["week_start"] == w) / sum(r["adjudicated"] for r in data if r["week_start"] == w)
-        for w in weeks
-    ]
-    fig.add_scatter(x=weeks, y=overall, mode="lines", name="All payers", line=dict(width=4, color="#000000", dash="dash"),
-                    hovertemplate="%{x|%G-W%V}: %{y:.1%}<extra>All payers</extra>")
-    fig.update_layout(title="Initial denial rate by payer<br><sup>last 26 weeks, share of claims adjudicated</sup>",
+    totals = [(sum(r["denied"] for r in data if r["week_start"] == w), sum(r["adjudicated"] for r in data if r["week_start"] == w))
+              for w in weeks]
+    overall = [d / a for d, a in totals]
+    fig.add_scatter(x=weeks, y=overall, mode="lines+markers", name=ALL_PAYERS, line=dict(width=4, color="#000000", dash="dash"),
+                    marker=dict(size=5), customdata=[[d, a, _isoweek(w)] for (d, a), w in zip(totals, weeks, strict=True)],
+                    hovertemplate="%{x|%G-W%V}: %{y:.1%} (%{customdata[0]} of %{customdata[1]} claims)<extra>" + ALL_PAYERS + "</extra>")
+    fig.update_layout(title="Initial denial rate by payer<br><sup>last 26 weeks, share of claims adjudicated; click a point for its claims</sup>",
                       yaxis_tickformat=".0%", height=420)
     return fig
 
@@ -145,12 +155,12 @@ def _pareto(con, week_start: dt.date) -> tuple[go.Figure, list[dict]]:
         cum.append(acc / total)
     fig = go.Figure()
     fig.add_bar(x=[label(r["category"]) for r in data], y=[float(r["dollars"]) for r in data], name="Denied dollars",
-                customdata=[[r["claims"]] for r in data],
+                customdata=[[r["claims"], r["category"]] for r in data],
                 hovertemplate="%{x}: $%{y:,.0f} (%{customdata[0]} claims)<extra></extra>")
     fig.add_scatter(x=[label(r["category"]) for r in data], y=cum, yaxis="y2", name="Cumulative share", mode="lines+markers",
-                    hovertemplate="%{y:.0%}<extra>cumulative</extra>")
+                    customdata=[[r["claims"], r["category"]] for r in data], hovertemplate="%{y:.0%}<extra>cumulative</extra>")
     fig.update_layout(
-        title="Initial denials by root cause<br><sup>last 13 weeks, denied dollars and cumulative share</sup>",
+        title="Initial denials by root cause<br><sup>last 13 weeks, denied dollars and cumulative share; click a bar for its claims</sup>",
         yaxis=dict(title="Denied dollars", tickprefix="$", tickformat=",.0f"),
         yaxis2=dict(overlaying="y", side="right", tickformat=".0%", range=[0, 1.05], showgrid=False),
         height=420,
@@ -238,14 +248,55 @@ def _heatmap(con, week_start: dt.date) -> go.Figure:
     cell = {(r["payer_name"], r["category"]): r for r in data}
     z = [[float(cell[(p, c)]["dollars"]) if (p, c) in cell else 0.0 for c in cats] for p in payers]
     text = [[f"{cell[(p, c)]['claims']}" if (p, c) in cell else "" for c in cats] for p in payers]
+    codes = [list(cats) for _ in payers]  # the category code of each cell, for the drill-down
     fig = go.Figure(go.Heatmap(z=z, x=[label(c) for c in cats], y=payers, text=text, texttemplate="%{text}", colorscale="Blues",
-                               hovertemplate="%{y} / %{x}: $%{z:,.0f} denied (%{text} claims)<extra></extra>",
+                               customdata=codes, hovertemplate="%{y} / %{x}: $%{z:,.0f} denied (%{text} claims)<extra></extra>",
                                colorbar=dict(title="$ denied", tickprefix="$", tickformat=",.0f")))
-    fig.update_layout(title="Initial denials by payer and root cause<br><sup>last 13 weeks, denied dollars; cells show claims</sup>",
+    fig.update_layout(title="Initial denials by payer and root cause<br><sup>last 13 weeks, denied dollars; cells show claims; "
+                      "click a cell for its claims</sup>",
                       height=max(360, 120 + 34 * len(payers)), xaxis_tickangle=-30)
     fig.update_yaxes(automargin=True)
     fig.update_xaxes(automargin=True)
     return fig
+
+
+DRILL_COLUMNS = [
+    ("iso_week", "Week", "text"),
+    ("claim_id", "Claim", "text"),
+    ("payer_name", "Payer", "text"),
+    ("department", "Department", "text"),
+    ("category", "Root cause", "text"),
+    ("reasons", "Reasons (group-CARC)", "text"),
+    ("remarks", "Remarks", "text"),
+    ("denial", "Denial", "text"),
+    ("owner", "Owner", "text"),
+    ("denied_amount", "Denied dollars", "money2"),
+]
+
+
+def _drill(con, week_start: dt.date, w26: tuple[str, str], w13: tuple[str, str]) -> str:
+    """The claims behind the denial charts: initial denials of the trend's 26 weeks (the widest
+    window), one row per claim and root cause (marts.mart_denied_claims)."""
+    data = rows(
+        con,
+        """SELECT iso_week, claim_id, remit_claim_id, payer_name, department, category, reasons, remarks,
+                  CASE WHEN is_full_denial THEN 'full' ELSE 'partial' END AS denial, owner, denied_amount
+           FROM marts.mart_denied_claims
+           WHERE week_start <= ? AND week_start > ? - INTERVAL 26 WEEK
+           ORDER BY week_start DESC, denied_amount DESC, claim_id, category""",
+        [week_start, week_start],
+    )
+    ids: dict[str, int] = {}
+    for r in data:  # claims are counted by an opaque number, not by an id carried into the page
+        r["n"] = ids.setdefault(r["remit_claim_id"], len(ids))
+    window13 = {"from": w13[0], "to": w13[1]}
+    return html.drill_table(
+        data, DRILL_COLUMNS, "table-claims", key="n",
+        scope=f"Initial denials {w26[0]} to {w26[1]}",
+        charts={"chart-denial-trend": {"kind": "trend", "source": "denial-trend", "all": ALL_PAYERS},
+                "chart-pareto": {"kind": "category", "source": "root-causes", **window13},
+                "chart-heatmap": {"kind": "payer-category", "source": "payer-category", **window13}},
+    )
 
 
 def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, week: str | None = None) -> Path:
@@ -256,6 +307,10 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
     pareto, pareto_rows = _pareto(con, ws)
     alerts_html, _ = _alerts(con, w["iso_week"])
     window = (_iso(con, ws, 12), w["iso_week"])
+    w26 = (_iso(con, ws, 25), w["iso_week"])
+
+    def drill(source: str, **f) -> Callable[[dict], dict]:
+        return lambda r: {**{k: r[v] for k, v in f.items()}, "from": window[0], "to": window[1], "source": source}
     by_dept = metrics.kpi_by(con, "initial_denial_rate", ["department"], window)
     by_provider = metrics.kpi_by(con, "initial_denial_rate", ["provider"], window)[:15]
     carcs = rows(
@@ -277,19 +332,27 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
          "body": html.figure_html(pareto, "chart-pareto")
          + html.table(pareto_rows, [("category", "Root cause", "text"), ("claims", "Claims", "int"),
                                      ("dollars", "Denied dollars", "money"), ("preventable", "Preventable", "text"),
-                                     ("owner", "Owner", "text")], "table-root-causes", "Initial denials, last 13 weeks")},
+                                     ("owner", "Owner", "text")], "table-root-causes", "Initial denials, last 13 weeks",
+                                    drill=drill("root-causes", category="category"))},
         {"id": "payer-category", "title": "Payers by root cause", "lead": "Where each payer's denials come from.",
          "body": html.figure_html(_heatmap(con, ws), "chart-heatmap")},
-        {"id": "top-carcs", "title": "Top reason codes", "lead": "The CARCs behind the categories, last 13 weeks.",
+        {"id": "top-carcs", "title": "Top reason codes", "lead": "The CARCs behind the categories, last 13 weeks; click a row for its claims.",
          "body": html.table(carcs, [("reason", "Reason (group-CARC)", "text"), ("category", "Root cause", "text"),
-                                    ("claims", "Claims", "int"), ("dollars", "Denied dollars", "money")], "table-carcs")},
+                                    ("claims", "Claims", "int"), ("dollars", "Denied dollars", "money")], "table-carcs",
+                            drill=drill("top-carcs", reason="reason", category="category"))},
         {"id": "departments", "title": "Departments and providers",
          "lead": f"Initial denial rate, {window[0]} to {window[1]}.",
          "body": '<div class="grid2"><div>'
-         + html.table(by_dept, [("department", "Department", "text"), *rate_cols], "table-departments", "By department")
+         + html.table(by_dept, [("department", "Department", "text"), *rate_cols], "table-departments", "By department",
+                      drill=drill("departments", department="department"))
          + "</div><div>"
          + html.table(by_provider, [("provider", "Rendering NPI", "text"), *rate_cols], "table-providers", "By provider (15 with most claims)")
          + "</div></div>"},
+        {"id": "claims", "title": "Denied claims behind the charts",
+         "lead": "Initial denials of the last 26 weeks, one row per claim and root cause. Click a point of the denial rate "
+         "trend, a root-cause bar, a payer and root-cause cell, or a row of the root-cause, reason-code or department table "
+         "to see its claims here; Export CSV writes the rows shown by the filter.",
+         "body": _drill(con, ws, w26, window)},
         {"id": "ar-aging", "title": "A/R aging", "lead": "How much is waiting, with whom, and for how long.",
          "body": html.figure_html(_aging(con, w["snapshot_date"]), "chart-aging")},
         {"id": "days-in-ar", "title": "Days in A/R",
@@ -340,5 +403,6 @@ def write_index(con: duckdb.DuckDBPyConnection, output_dir: Path) -> Path:
         title="Weekly denial and A/R reports",
         subtitle=f"{len(weeks)} completed weeks",
         weeks=[{"label": w, "href": f"{w}.html"} for w in reversed(weeks)],
+        charts=False,
         footer="Generated by denials from the warehouse marts.",
     )

@@ -161,6 +161,7 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
         title="Data quality and audit trail",
         subtitle=f"{len(files)} files in the manifest · {len(quarantine)} quarantined · {len(results)} expectations in the latest run",
         sections=sections,
+        charts=False,
         footer="Counts only: no value of any row is shown. Trace any figure through file_id and source_row in the warehouse.",
     )
     summary = {

@@ -139,3 +139,54 @@ def test_report_size(built):
     _, pages = built
     for p in pages["weeks"]:
         assert p.stat().st_size < 5 * 1024 * 1024
+
+
+def drill_rows(text: str) -> tuple[dict, list[dict]]:
+    data = json.loads(re.search(r'<script type="application/json" id="table-claims-data">(.*?)</script>', text, re.S).group(1))
+    keys = [c["key"] for c in data["columns"]] + [data["key"]]
+    return data, [dict(zip(keys, r, strict=True)) for r in data["rows"]]
+
+
+def test_drill_down_rows_add_up_to_the_charts(built):
+    """The claims behind each clickable number: the drill-down rows a click selects count as many
+    claims (and dollars) as the chart or table shows."""
+    con, pages = built
+    text = pages["latest"].read_text()
+    page = Page(text)
+    data, drill = drill_rows(text)
+    lo, hi = data["charts"]["chart-pareto"]["from"], data["charts"]["chart-pareto"]["to"]
+
+    def claims(pred) -> tuple[int, float]:
+        sel = [r for r in drill if pred(r)]
+        return len({r["n"] for r in sel}), sum(r["denied_amount"] for r in sel)
+
+    in13 = lambda r: lo <= r["iso_week"] <= hi  # noqa: E731
+    bars = page.figures["chart-pareto"][0]
+    assert len(bars["customdata"]) > 5
+    for (n, code), dollars in zip(bars["customdata"], bars["y"], strict=True):
+        got_n, got_dollars = claims(lambda r, code=code: in13(r) and r["category"] == code)
+        assert got_n == n and abs(got_dollars - dollars) < 0.005, code
+    heat = page.figures["chart-heatmap"][0]
+    for i, payer in enumerate(heat["y"]):
+        for j, code in enumerate(heat["customdata"][i]):
+            assert str(claims(lambda r, payer=payer, code=code: in13(r) and r["payer_name"] == payer and r["category"] == code)[0]
+                       or "") == heat["text"][i][j], (payer, code)
+    checked = 0
+    for trace in page.figures["chart-denial-trend"]:
+        for denied, _, week in trace["customdata"]:
+            n, _ = claims(lambda r, week=week, name=trace["name"]: r["iso_week"] == week
+                          and (name == "All payers" or r["payer_name"] == name))
+            assert n == denied, (trace["name"], week)
+            checked += 1
+    assert checked > 100
+    for reason, category, n, dollars in page.tables["table-carcs"]:
+        got_n, got_dollars = claims(lambda r, reason=reason, category=category: in13(r) and r["category"] == category
+                                    and reason in (r["reasons"] or "").split())
+        # a row holds a claim's dollars of the whole root cause, so with another CARC of it on the claim, more than the CARC's
+        assert got_n == int(n) and got_dollars >= float(dollars) - 0.005, reason
+    for dept, n, *_ in page.tables["table-departments"]:
+        assert claims(lambda r, dept=dept: in13(r) and r["department"] == dept)[0] == int(n), dept
+    # no patient data: only these columns, and claims are counted by an opaque number
+    assert [c["key"] for c in data["columns"]] == ["iso_week", "claim_id", "payer_name", "department", "category", "reasons",
+                                                   "remarks", "denial", "owner", "denied_amount"]
+    assert all(isinstance(r["n"], int) for r in drill)
