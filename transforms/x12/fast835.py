@@ -63,7 +63,14 @@ from transforms.x12.remit835 import (
     parse_835_tokens,
 )
 from transforms.x12.segments import Misplaced
-from transforms.x12.tokenizer import BLANKS, Delimiters, _segment_start, isa_delimiters, tokenize
+from transforms.x12.tokenizer import (
+    BLANKS,
+    MAX_SEGMENT_LENGTH,
+    Delimiters,
+    _segment_start,
+    isa_delimiters,
+    tokenize,
+)
 from transforms.x12.values import BadValue, money_str, parse_date, parse_money
 
 HashMemberId = Callable[[str | None], str | None]
@@ -427,6 +434,10 @@ def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> tuple[
             # a part that goes on with the file of the part before, inside its transaction
             part.starts_in_tx = bool(prev is not None and prev.files[-1] == part.files[0] and prev.ends_in_tx)
             part.ends_in_tx = part.starts_in_tx if part.last_st_or_se is None else part.last_st_or_se == ST
+            bpr_open = part.starts_in_tx and prev is not None and prev.bpr_open
+            if part.claims_before_st_bpr and not bpr_open:
+                raise _Fallback  # a CLP or LX of a transaction whose BPR has not come (or outside one)
+            part.bpr_open = bpr_open if part.last_st_or_bpr is None else part.last_st_or_bpr == BPR
             arg = ([seen.get(f, 0) for f in part.files], [file_ids[f] for f in part.files])
             for f, n, ni in zip(part.files, part.piece_n_seg.tolist(), part.piece_n_isa.tolist(), strict=True):
                 seen[f] = seen.get(f, 0) + n
@@ -768,6 +779,8 @@ class _Part:
             raise _Fallback
         if not nz.all():
             first, tidx, start, end = first[nz], tidx[nz], start[nz], end[nz]
+        if len(start) and int((end - start).max()) > MAX_SEGMENT_LENGTH:
+            raise _Fallback  # the tokenizer refuses it (a length in bytes >= in characters)
         self.first, self.nel = first, tidx - first + 1
         self.seg_start, self.seg_end = start, end
         S = self.S = len(first)
@@ -794,6 +807,15 @@ class _Part:
         st_se = np.flatnonzero((ty == ST) | (ty == SE))
         self.last_st_or_se = int(ty[st_se[-1]]) if len(st_se) else None
         self.starts_in_tx = self.ends_in_tx = False
+        # the BPR comes before the transaction's first CLP / LX (PLB: checked in the header loop)
+        st_bpr = np.flatnonzero((ty == ST) | (ty == BPR))
+        claims = np.flatnonzero((ty == CLP) | (ty == LX))
+        before = np.searchsorted(st_bpr, claims) - 1  # the last ST or BPR before each
+        if (ty[st_bpr[before[before >= 0]]] == ST).any():
+            raise _Fallback  # a CLP or LX between ST and BPR: the row parser's error
+        self.claims_before_st_bpr = bool(len(claims) and before[0] < 0)
+        self.last_st_or_bpr = int(ty[st_bpr[-1]]) if len(st_bpr) else None
+        self.bpr_open = False
 
     # -- phase 2 ---------------------------------------------------------------------------
     def columns(self, arg: tuple[list[int], list[str]]) -> None:
@@ -1286,6 +1308,8 @@ def _fast(
                     if n1 == "PR" and len(e) > 2 and e[1] == "2U":
                         ref_2u = e[2] or None
                 elif t_ == PLB:
+                    if st_bpr is None:
+                        raise _Fallback  # a PLB before the BPR: the row parser's error
                     n = len(e)
                     if n > 15:
                         raise _Fallback
