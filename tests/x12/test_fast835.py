@@ -644,3 +644,27 @@ def test_long_segment_deep_in_a_large_file():
         assert (exc.value.code, exc.value.location) == ("segment_too_long", f"segment {n + 1} (NM1)")
         _, ref_err = reference(bad, "big.835")
         check(None, ref_err, None, exc.value)
+
+
+def test_date_check_accepts_what_parse_date_accepts():
+    """Every CCYYMMDD of some years (leap and not), month/day 00-32 and damaged digits."""
+    import datetime as dt
+
+    import numpy as np
+
+    from transforms.x12.values import BadValue, parse_date
+
+    values = [f"{y:04d}{m:02d}{d:02d}" for y in (1, 1900, 1970, 1999, 2000, 2023, 2024, 9999) for m in range(14)
+              for d in range(33)]  # fmt: skip
+    values += ["2024010a", "2024/101", ":0240101", "20240:01", "2024-1-1", "\xff0240101"[:8], "0000" + "0101"]
+    for v in values:
+        raw = v.encode("latin-1")
+        try:
+            got = dt.date(1970, 1, 1) + dt.timedelta(days=int(fast835._ccyymmdd(np.frombuffer(raw, np.uint8), np.zeros(1))[0]))
+        except fast835._Fallback:
+            got = None
+        try:
+            ref = parse_date(v, "X")
+        except BadValue:
+            ref = None
+        assert got == ref, v
