@@ -411,10 +411,14 @@ def _make_parts(preps: list[_Prep], d: Delimiters) -> list[_Part]:
     return parts
 
 
-def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> tuple[list[int], list[int]]:
+def _pipeline(
+    parts: list[_Part], file_ids: list[str], n_threads: int, hash_many: Callable[[list], list] | None = None
+) -> tuple[list[int], list[int]]:
     """Split every part and build its columns, on ``n_threads`` threads, parts in order: a
     part's segment numbers go on from the same file's earlier parts, known once those are split.
-    Returns the number of segments and of ISA segments of each file."""
+    With ``hash_many`` (``MemberIdHasher.hash_many``) a part's member ids are hashed by the thread
+    that built its columns, while the other thread works on the next part. Returns the number of
+    segments and of ISA segments of each file."""
     seen: dict[int, int] = {}
     isa: dict[int, int] = {}
     ready = [threading.Event() for _ in parts]
@@ -448,6 +452,8 @@ def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> tuple[
         finally:
             ready[i].set()
         part.columns(arg)
+        if hash_many is not None:
+            part.member_column(hash_many)
 
     if n_threads == 1 or len(parts) == 1:
         for i in range(len(parts)):
@@ -777,6 +783,13 @@ class _Part:
         self.pieces = pieces
         self.files = files  # batch file index of each piece (distinct within a part)
         self.d = d
+
+    def member_column(self, hash_many: Callable[[list], list]) -> None:
+        """The member_id_hash column of the part's claims."""
+        member: list[str | None] = [None] * self.n_claims
+        for c_, h in zip(self.member_claims, hash_many(self.member_values), strict=True):
+            member[c_] = h
+        self.claim_cols[17] = pa.array(member, pa.string())
 
     # -- phase 1 ---------------------------------------------------------------------------
     def split(self) -> None:
@@ -1260,7 +1273,8 @@ def _fast(
     n_files = len(preps)
     el = d.element
     parts = _make_parts(preps, d)
-    seen, n_isa = _pipeline(parts, file_ids, n_threads)
+    many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
+    seen, n_isa = _pipeline(parts, file_ids, n_threads, many)
     for f in np.flatnonzero(np.asarray(n_isa) > 1).tolist():  # several ISA: the tokenizer's block check
         if not _one_block(preps[f].data, d, names[f]):
             raise _Fallback
@@ -1408,20 +1422,17 @@ def _fast(
     if cur_f != n_files - 1:
         raise _Fallback
 
-    # ---- member ids: hashed once per distinct value ------------------------------------------
-    many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
+    # ---- member ids: hashed once per distinct value (by hash_many: in the pipeline) ----------
     cache: dict[Any, str | None] = {}
     for part in parts:
-        member: list[str | None] = [None] * part.n_claims
         if many is not None:
-            for c_, h in zip(part.member_claims, many(part.member_values), strict=True):
-                member[c_] = h
-        else:
-            for c_, v in zip(part.member_claims, part.member_values, strict=True):
-                h = cache.get(v, _MISSING)
-                if h is _MISSING:
-                    h = cache[v] = hasher(v)
-                member[c_] = h
+            continue
+        member: list[str | None] = [None] * part.n_claims
+        for c_, v in zip(part.member_claims, part.member_values, strict=True):
+            h = cache.get(v, _MISSING)
+            if h is _MISSING:
+                h = cache[v] = hasher(v)
+            member[c_] = h
         part.claim_cols[17] = pa.array(member, pa.string())
 
     # ---- tables -----------------------------------------------------------------------------
