@@ -585,6 +585,13 @@ def _take(arr: pa.Array, idx: np.ndarray, valid: np.ndarray | None = None) -> pa
     return arr.take(_np_array(idx, pa.int64(), valid))
 
 
+def _repeat(value: str, n: int) -> pa.Array:
+    """A string array of n times ``value`` (built from its buffers)."""
+    b = value.encode()
+    offsets = np.arange(0, (n + 1) * len(b), len(b), dtype=np.int32) if b else np.zeros(n + 1, np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(b * n))
+
+
 def _null_if_empty(a: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
 
@@ -918,9 +925,16 @@ class _Part:
         line_row = np.where(line_open, (np.cumsum(is_svc) - 1)[plb], -1)
         st_rank = np.cumsum(is_st) - 1
 
+        at_of: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
         def eidx(sg: np.ndarray, k: Any) -> tuple[np.ndarray, np.ndarray]:
-            ok = nel[sg] > k
-            return np.where(ok, first[sg] + k, 0), ok
+            # first[sg] and nel[sg] once per segment selection (the entry keeps sg alive: its
+            # id cannot be reused by another array while the cache holds it)
+            c = at_of.get(id(sg))
+            if c is None or c[0] is not sg:
+                c = at_of[id(sg)] = (sg, first[sg], nel[sg])
+            ok = c[2] > k
+            return np.where(ok, c[1] + k, 0), ok
 
         def has(sg: np.ndarray, k: Any) -> np.ndarray:
             j, ok = eidx(sg, k)
@@ -958,7 +972,7 @@ class _Part:
 
         def file_col(sg: np.ndarray) -> pa.Array:
             if n_pieces == 1:
-                return pa.repeat(pa.scalar(file_ids[0]), len(sg))
+                return _repeat(file_ids[0], len(sg))
             return fid_arr.take(_np_array(piece[sg], pa.int64()))
 
         def ids_of(sg: np.ndarray) -> pa.Array:
