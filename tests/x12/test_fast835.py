@@ -668,3 +668,28 @@ def test_date_check_accepts_what_parse_date_accepts():
         except BadValue:
             ref = None
         assert got == ref, v
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_newlines_after_terminators_left_in(threads, monkeypatch):
+    """A file written "~\\n" is split without a copy that removes its newlines; a part holding a
+    newline anywhere else (a wrapped line, a blank line) removes them all, as the tokenizer does."""
+    monkeypatch.setattr(fast835, "_CHUNK_BYTES", 20_000)
+    data = make_835(300_000, seed=51)
+    prep = fast835._prepare(data, "n.835")
+    assert prep.newline == "\n" and prep.c is data  # no copy
+    ref, _ = reference(data, "n.835")
+    check(ref, None, fast_only(data, "n.835", threads), None)
+    segs = _segments(data)
+    k = len(segs) // 2
+    variants = {
+        "wrapped": b"~\n".join(segs[:k]) + b"~\n" + segs[k][:5] + b"\n" + segs[k][5:] + b"~\n" + b"~\n".join(segs[k + 1 :]),
+        "blank line": b"~\n".join(segs[:k]) + b"~\n\n" + b"~\n".join(segs[k:]),
+        "some without": b"~\n".join(segs[:k]) + b"~" + b"~\n".join(segs[k:]),
+        "no final newline": data.rstrip(b"\n"),
+        "CRLF": data.replace(b"\n", b"\r\n"),
+    }
+    for name, v in variants.items():
+        ref, err = reference(v, "n.835")
+        assert err is None, name
+        check(ref, None, fast_only(v, "n.835", threads), None)

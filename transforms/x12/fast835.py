@@ -150,9 +150,9 @@ def try_parse_835_arrow(
     prep = _prepare(data, file_name)
     if prep is None:
         return None
-    mark = (prep.d.segment + "ST" + prep.d.element).encode()
+    mark = (prep.d.segment + prep.newline + "ST" + prep.d.element).encode()
     i = prep.c.find(mark)
-    if i >= 0 and prep.c[i + 4 : i + 8] != b"835" + mark[-1:]:
+    if i >= 0 and prep.c[i + len(mark) : i + len(mark) + 4] != b"835" + mark[-1:]:
         return None  # the first transaction is not an 835
     try:
         tables, files = _fast([prep], prep.d, [file_name], [file_id], hash_member_id, _n_threads(threads))
@@ -385,29 +385,31 @@ def _make_parts(preps: list[_Prep], d: Delimiters) -> list[_Part]:
     """Parts of about _CHUNK_BYTES: a large file is cut before some of its ST or CLP segments
     (its chunks go to consecutive parts; a part may begin inside a transaction), small files
     are grouped whole."""
-    marks = [(d.segment + sid + d.element).encode() for sid in ("ST", "CLP")]
     pieces: list[tuple[bytes, int]] = []
     for f, p in enumerate(preps):
         c = p.c
+        after = (d.segment + p.newline).encode()  # a piece ends after these
+        marks = [after + (sid + d.element).encode() for sid in ("ST", "CLP")]
         start = 0
         while len(c) - start > _CHUNK_BYTES * 3 // 2:
             found = [x for x in (c.find(m, start + _CHUNK_BYTES) for m in marks) if x >= 0]
             if not found:
                 break
-            cut = min(found)
-            pieces.append((c[start : cut + 1], f))
-            start = cut + 1
+            cut = min(found) + len(after)
+            pieces.append((c[start:cut], f))
+            start = cut
         pieces.append((c if start == 0 else c[start:], f))
     parts: list[_Part] = []
     cur: list[tuple[bytes, int]] = []
     size = 0
+    newline = any(p.newline for p in preps)
     for c, f in pieces:
         if cur and (size + len(c) > _CHUNK_BYTES or cur[-1][1] == f):
-            parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d))
+            parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d, newline))
             cur, size = [], 0
         cur.append((c, f))
         size += len(c)
-    parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d))
+    parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d, newline))
     return parts
 
 
@@ -474,9 +476,10 @@ def _pipeline(
 
 @dataclass(frozen=True, slots=True)
 class _Prep:
-    c: bytes  # the text the tokenizer splits (CR/LF handled), ending with a terminator
+    c: bytes  # the text the tokenizer splits (CR/LF handled), ending with a terminator (+ newline)
     d: Delimiters
     data: bytes  # as given (for the block check of a file with several ISA)
+    newline: str = ""  # "\n": newlines were left in c (the split drops those right after terminators)
 
 
 def _prepare(data: Any, file_name: str) -> _Prep | None:
@@ -495,20 +498,25 @@ def _prepare(data: Any, file_name: str) -> _Prep | None:
         return None
     term = d.segment.encode()
     c = data
+    newline = ""
     if term == b"\n":
         if b"\r" in c:
             c = c.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    else:
-        if b"\n" in c:
-            c = c.replace(b"\n", b"")
-        if b"\r" in c:
-            c = c.replace(b"\r", b"")
+    elif b"\r" in c:
+        c = c.replace(b"\n", b"").replace(b"\r", b"")
+    elif c.find(b"\n", 0, _HEAD) >= 0 and c.find(term + b"\n", 0, _HEAD) >= 0:
+        # the usual layout, a newline after each terminator: left in (no copy of the file); the
+        # split drops the newlines that follow a terminator, and a part holding any other
+        # newline removes them all as the tokenizer does (_Part.split)
+        newline = "\n"
+    elif b"\n" in c:
+        c = c.replace(b"\n", b"")
     # blanks the tokenizer would strip (spaces around segments are checked after the split)
     if any(b in c for b in _RARE_BLANK_BYTES) or (b"\xef" in c and b"\xef\xbb\xbf" in c):
         return None
-    if not c.endswith(term):
+    if not c.rstrip(b"\n" if newline else b"").endswith(term):
         c += term
-    return _Prep(c, d, data)
+    return _Prep(c, d, data, newline)
 
 
 # separators of an ISA with the usual fixed-width elements (ISA06/08 of 15 characters ...)
@@ -786,10 +794,11 @@ class _Part:
     """Pieces of text (each a whole file or a run of whole transactions of one file), split
     and turned into columns together."""
 
-    def __init__(self, pieces: list[bytes], files: list[int], d: Delimiters):
+    def __init__(self, pieces: list[bytes], files: list[int], d: Delimiters, newline: bool = False):
         self.pieces = pieces
         self.files = files  # batch file index of each piece (distinct within a part)
         self.d = d
+        self.newline = newline  # some pieces may hold newlines after terminators
 
     def member_column(self, hash_many: Callable[[list], list]) -> None:
         """The member_id_hash column of the part's claims."""
@@ -805,7 +814,7 @@ class _Part:
         buf = self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
         if len(buf) >= _MAX_PART_BYTES:
             raise _Fallback
-        self.buf = buf
+        n_nl = buf.count(b"\n") if self.newline else 0
         u8 = np.frombuffer(buf, dtype=np.uint8)
         is_term = u8 == term_b
         sep = u8 == el_b
@@ -815,11 +824,32 @@ class _Part:
         n_el = len(pos)
         termflag = is_term[pos]
         del is_term
-        vals = buf.translate(None, (d.element + d.segment).encode())
+        nl_before = None  # per element: newlines (each right after a terminator) before its end
+        if n_nl:
+            t_el = np.flatnonzero(termflag)
+            nxt = pos[t_el] + 1
+            nl = np.zeros(len(t_el), bool)
+            inside = nxt < len(buf)
+            nl[inside] = u8[nxt[inside]] == 10
+            if int(nl.sum()) != n_nl:
+                # a newline elsewhere (a wrapped file): removed everywhere, as by the tokenizer
+                self.pieces = [p.replace(b"\n", b"") for p in self.pieces]
+                self.newline = False
+                return self.split()
+            nl_before = np.zeros(n_el + 1, np.int32)
+            nl_before[t_el + 1] = nl
+            np.cumsum(nl_before, out=nl_before)
+            delete = (d.element + d.segment + "\n").encode()
+        else:
+            delete = (d.element + d.segment).encode()
+        self.buf = buf
+        vals = buf.translate(None, delete)
         offs = np.empty(n_el + 1, np.int32)
         offs[0] = 0
         offs[1:] = pos
         offs[1:] -= np.arange(n_el, dtype=np.int32)
+        if nl_before is not None:
+            offs[1:] -= nl_before[:-1]
         del pos
         elen = np.diff(offs)
         self.offs, self.elen = offs, elen
@@ -833,6 +863,9 @@ class _Part:
         first[1:] = tidx[:-1] + 1
         start = offs[first] + first  # byte of the segment in buf
         end = offs[tidx + 1] + tidx  # its terminator
+        if nl_before is not None:
+            start += nl_before[first]
+            end += nl_before[tidx]
         nz = end > start
         # a segment starting or ending with a space: the tokenizer would strip it
         if (u8[start[nz]] == 32).any() or (u8[end[nz] - 1] == 32).any():
