@@ -514,7 +514,10 @@ def _prepare(data: Any, file_name: str) -> _Prep | None:
     # blanks the tokenizer would strip (spaces around segments are checked after the split)
     if any(b in c for b in _RARE_BLANK_BYTES) or (b"\xef" in c and b"\xef\xbb\xbf" in c):
         return None
-    if not c.rstrip(b"\n" if newline else b"").endswith(term):
+    end = len(c)
+    while newline and end and c[end - 1] == 10:  # (c.rstrip would copy the file)
+        end -= 1
+    if c[max(end - len(term), 0) : end] != term:
         c += term
     return _Prep(c, d, data, newline)
 
