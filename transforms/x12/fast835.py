@@ -1133,7 +1133,8 @@ class _Part:
         if not (nel[segs] >= 3).all():
             raise _Fallback
         f = _last_of_group(g)
-        lcn = _null_if_empty(_take(elements, *_scatter(n_sv, g[f], first[segs[f]] + 2)))
+        lcn_idx, lcn_ok = _scatter(n_sv, g[f], first[segs[f]] + 2)
+        lcn = _take(elements, lcn_idx, lcn_ok & (elen[lcn_idx] > 0))  # an empty REF02: None
         segs, g = line_segs(AMT, b"B6")
         if not (nel[segs] >= 3).all():
             raise _Fallback
