@@ -5,16 +5,21 @@
 -- original_payer_claim_number; it is resolved to the claim id (CLP01) of the remittance claims
 -- carrying that CLP07 from the claim's payer, else from any payer, when they name exactly one
 -- claim id (otherwise it stays unresolved: NULL).
-WITH by_pcn AS (
+WITH remits AS (
+    -- raw, not staging.stg_remit_claims: a duplicate remittance names the same claims
+    SELECT p.payer_id, r.payer_claim_number, r.claim_id
+    FROM raw.remit_claims AS r
+    JOIN raw.remit_payments AS p USING (payment_id)
+    WHERE r.payer_claim_number IS NOT NULL
+),
+by_pcn AS (
     SELECT payer_id, payer_claim_number, min(claim_id) AS claim_id, count(DISTINCT claim_id) AS n_claims
-    FROM staging.stg_remit_claims
-    WHERE payer_claim_number IS NOT NULL
+    FROM remits
     GROUP BY payer_id, payer_claim_number
 ),
 by_pcn_any AS (
     SELECT payer_claim_number, min(claim_id) AS claim_id
-    FROM staging.stg_remit_claims
-    WHERE payer_claim_number IS NOT NULL
+    FROM remits
     GROUP BY payer_claim_number
     HAVING count(DISTINCT claim_id) = 1
 ),
