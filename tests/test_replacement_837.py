@@ -161,7 +161,18 @@ def test_a_warehouse_from_before_gets_the_column(tmp_path):
     c = warehouse.connect(tmp_path / "old.duckdb")
     warehouse.ensure_schema(c)
     c.execute("ALTER TABLE raw.claims DROP COLUMN original_payer_claim_number")  # as created before
+    # rows loaded before: an 837 replacement with its REF*F8 in original_claim_id, a CSV one
+    for fmt, cid, orig in (("837P", "A1R1", "ICN-A"), ("csv", "C1R1", "C1"), ("837I", "D1", None)):
+        c.execute(
+            "INSERT INTO raw.claims (file_id, source_row, source_format, claim_id, claim_type, frequency_code, "
+            "original_claim_id, total_charge) VALUES ('f', 1, ?, ?, 'professional', '7', ?, 1)",
+            [fmt, cid, orig],
+        )
     warehouse.ensure_schema(c)
     cols = [r[0] for r in c.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'claims'").fetchall()]
     assert cols[-1] == "original_payer_claim_number"
+    rows = c.execute("SELECT claim_id, original_claim_id, original_payer_claim_number FROM raw.claims ORDER BY 1").fetchall()
+    assert rows == [("A1R1", None, "ICN-A"), ("C1R1", "C1", None), ("D1", None, None)]
+    warehouse.ensure_schema(c)  # again: nothing changes
+    assert c.execute("SELECT claim_id, original_claim_id, original_payer_claim_number FROM raw.claims ORDER BY 1").fetchall() == rows
     c.close()

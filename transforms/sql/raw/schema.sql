@@ -106,8 +106,12 @@ CREATE TABLE IF NOT EXISTS raw.claims (
     -- adjudication of the claim it replaces; stg_claim_submissions resolves it to a claim_id
     original_payer_claim_number VARCHAR
 );
--- warehouses created before original_payer_claim_number existed
+-- warehouses created before original_payer_claim_number existed: the column, and the REF*F8 of
+-- 837 claims loaded then (kept in original_claim_id) moved to it (no row matches afterwards)
 ALTER TABLE raw.claims ADD COLUMN IF NOT EXISTS original_payer_claim_number VARCHAR;
+UPDATE raw.claims
+SET original_payer_claim_number = original_claim_id, original_claim_id = NULL
+WHERE source_format IN ('837P', '837I') AND original_claim_id IS NOT NULL AND original_payer_claim_number IS NULL;
 
 CREATE TABLE IF NOT EXISTS raw.claim_lines (
     file_id          VARCHAR NOT NULL,
