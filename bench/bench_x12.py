@@ -8,8 +8,9 @@ the same bytes go through:
 
 * ``ours``: ``transforms.x12.fast835`` (columnar path, Arrow tables ready for the loader), one
   file with ``parse_835_arrow``, the small files with ``parse_835_files`` (one table per raw
-  table for the whole batch); ``--threads`` (2). For the small files also ``parse_835_batch``
-  (a ParsedFile per file, as the loader takes them today) and ``processes=2``;
+  table for the whole batch); ``--threads`` (2), and for a single file 1 thread as well. For
+  the small files also ``parse_835_batch`` (a ParsedFile per file, as the loader takes them
+  today) and ``processes=2``;
 * ``ours, row parser``: ``parse_835`` (the row-by-row parser, dict of lists with ``Decimal`` /
   ``date``) plus the conversion to Arrow the loader then does: what ingestion cost before;
 * ``edi-835-parser``: ``edi_835_parser.parse(path)`` (a directory for the small files);
@@ -228,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             med, first, claims = _timed(lambda ps=paths: ours_many(ps, args.threads), args.repeats)
         r["ours"] = {"s": med, "first": first, "claims": claims, "mb": mb}
+        if len(paths) == 1 and args.threads != 1:
+            s, first, c = _timed(lambda p=paths[0]: ours_single(p, 1), args.repeats)
+            r["ours_1thread"] = {"s": s, "first": first, "claims": c, "mb": mb}
         if len(paths) > 1:
             s, first, c = _timed(lambda ps=paths: ours_many(ps, args.threads, per_file=True), args.repeats)
             r["ours_per_file"] = {"s": s, "first": first, "claims": c, "mb": mb}
@@ -283,6 +287,7 @@ def _report(args, results, singles, load0, elapsed, linearity) -> None:
     pr("-" * len(hdr))
     names = {
         "ours": "ours (fast path, Arrow)",
+        "ours_1thread": "ours, 1 thread",
         "ours_per_file": "ours, a ParsedFile per file",
         "ours_2proc": "ours, 2 processes",
         "row": "ours, row parser + to Arrow (before)",
@@ -292,7 +297,7 @@ def _report(args, results, singles, load0, elapsed, linearity) -> None:
     }
     for label, r in results.items():
         first_row = True
-        for key in ("ours", "ours_per_file", "ours_2proc", "row", "edi", "duck_lines", "duck_text"):
+        for key in ("ours", "ours_1thread", "ours_per_file", "ours_2proc", "row", "edi", "duck_lines", "duck_text"):
             if key not in r:
                 continue
             x = r[key]
@@ -320,6 +325,9 @@ def _report(args, results, singles, load0, elapsed, linearity) -> None:
             parts.append(f"{ratio:.1f}x edi-835-parser" + (" (per MB, edi on a prefix)" if e.get("note") else ""))
         if "row" in r:
             parts.append(f"{r['row']['s'] / o['s']:.1f}x the row parser")
+        if "ours_1thread" in r and "edi" in r:
+            e, o1 = r["edi"], r["ours_1thread"]
+            parts.append(f"with 1 thread {(e['s'] / e['mb']) / (o1['s'] / o1['mb']):.1f}x edi-835-parser")
         if "ours_2proc" in r and "edi" in r:
             parts.append(f"with 2 processes {r['edi']['s'] / r['ours_2proc']['s']:.1f}x edi-835-parser")
         parts.append(f"{o['s'] / r['duck_lines']['s']:.1f}x DuckDB's read_csv floor")

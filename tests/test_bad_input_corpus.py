@@ -37,6 +37,19 @@ def _set_element(seg: str, idx: int, value: str) -> str:
     return "*".join(parts)
 
 
+def _clp_before_bpr() -> str:
+    """The first CLP moved up to right after ST (segment 4), before the BPR."""
+    segs = _segs()
+    clp = segs.pop(next(i for i, s in enumerate(segs) if s.strip().startswith("CLP*")))
+    st = next(i for i, s in enumerate(segs) if s.strip().startswith("ST*"))
+    segs.insert(st + 1, clp)
+    return "~".join(segs)
+
+
+TEN_MB = "A" * (10 << 20)
+GOOD_837 = (FX / "lfh__demo.837").read_text()
+
+
 # name: (file name, content, expected status, error code or finding code, location fragment)
 X12_CASES = {
     "truncated": ("t.835", GOOD_835[: len(GOOD_835) // 2], "quarantined", "truncated", "segment 3 (ST)"),
@@ -53,7 +66,22 @@ X12_CASES = {
     "empty": ("e.835", b"", "quarantined", "empty_file", None),
     "not_835_or_837": ("q.270", GOOD_835.replace("ST*835*", "ST*270*"), "quarantined", "unsupported_transaction", "element ST01"),
     "latin1_text": ("l.835", GOOD_835.replace("INSURANCE COMPANY", "INSURANCE CÖMPANY").encode("latin-1"), "loaded", None, None),
+    "clp_before_bpr": ("b.835", _clp_before_bpr(), "quarantined", "malformed_segment", "segment 4 (CLP)"),
+    # a 10 MB payer name (N1*PR, segment 7)
+    "segment_10mb": ("g.835", _replace_segment("N1*PR*", lambda s: _set_element(s, 2, TEN_MB)), "quarantined",
+                     "segment_too_long", "segment 7 (N1)"),
+    # a 10 MB element added to the 837's first claim (CLM)
+    "segment_10mb_837": ("g.837", GOOD_837.replace("\nCLM*", "\nCLM*" + TEN_MB + "*", 1), "quarantined", "segment_too_long",
+                         "(CLM)"),
 }
+# what the error message must say, for some cases
+X12_MESSAGES = {
+    "clp_before_bpr": "a BPR segment before this CLP",
+    "segment_10mb": "a segment of at most 65,536 characters (this one has 10,485,",
+    "segment_10mb_837": "a segment of at most 65,536 characters",
+}
+RAW_TABLES = ("remit_payments", "remit_claims", "remit_lines", "remit_adjustments", "provider_adjustments", "claims",
+              "claim_lines")
 
 CSV_CASES = {
     "missing_required_column": ("claims.csv", CLAIMS.replace("total_charge", "charges"), "quarantined", "missing_column", "line 1"),
@@ -96,7 +124,11 @@ def test_x12_case(tmp_path, case):
             assert out.error.code == code
         if where:
             assert where in (out.error.location or "")
-        assert scalar(con, "SELECT count(*) FROM raw.remit_claims WHERE file_id = ?", [out.file_id]) == 0
+        if case in X12_MESSAGES:
+            assert X12_MESSAGES[case] in str(out.error)
+            assert name in str(out.error)
+        for table in RAW_TABLES:  # nothing of the file is loaded
+            assert scalar(con, f"SELECT count(*) FROM raw.{table} WHERE file_id = ?", [out.file_id]) == 0
         assert scalar(con, "SELECT count(*) FROM audit.quarantine WHERE file_id = ?", [out.file_id]) == 1
     elif code:
         assert con.execute("SELECT code, location FROM audit.load_findings WHERE file_id = ? AND code = ?", [out.file_id, code]).fetchall()

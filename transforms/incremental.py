@@ -23,7 +23,9 @@ claims and remittances:
 * then, until nothing is added: every claim and remittance of the families (as last built) of
   what is in scope; claims a remittance in scope could match (its CLP01, the billed lines with
   its lines' REF*6R, the claims matched by remittances with its payer claim number), and
-  remittances that could match a claim in scope.
+  remittances that could match a claim in scope; 837 replacements naming (REF*F8) the payer
+  claim number of a remittance in scope, and the claims of the remittances a claim in scope
+  names that way.
 
 A model marked ``, calendar`` (the claim balances at each weekly snapshot) also depends on the
 calendar: the weeks whose snapshot date changed (a new week, the as-of date moving inside the
@@ -144,6 +146,13 @@ _CLOSURE = [
        UNION SELECT claim_id FROM raw.claim_lines
              WHERE line_control_number IN (SELECT line_control_number FROM raw.remit_lines
                                            WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits))
+       -- an 837 replacement names the claim it replaces by the payer's claim number (REF*F8 = CLP07)
+       UNION SELECT claim_id FROM raw.claims
+             WHERE original_payer_claim_number IN (SELECT payer_claim_number FROM raw.remit_claims
+                                                   WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits))
+       UNION SELECT claim_id FROM raw.remit_claims
+             WHERE payer_claim_number IN (SELECT original_payer_claim_number FROM raw.claims
+                                          WHERE claim_id IN (SELECT claim_id FROM _sc_claims))
        EXCEPT SELECT claim_id FROM _sc_claims""",
     """INSERT INTO _sc_remits
        SELECT remit_claim_id FROM intermediate.int_adjudications
@@ -278,7 +287,7 @@ def _build_scoped(con: duckdb.DuckDBPyConnection, model: models.Model) -> int:
             con.execute(f"DELETE FROM {table} WHERE {key} IN {scope} OR week_start IN (SELECT week_start FROM _changed_weeks)")
         else:
             con.execute(f"DELETE FROM {table} WHERE {key} IN {scope}")
-        sql = _sql_reading(model, _restricted(con, list(model.deps)))
+        sql = _sql_reading(model, _restricted(con, [d for d in model.deps if d not in model.read_whole]))
         written = con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM (\n{sql}\n) AS q WHERE q.{key} IN {scope}").fetchone()[0]
         if weeks_changed:
             con.execute(

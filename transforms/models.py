@@ -22,10 +22,12 @@ SQL_DIR = Path(__file__).parent / "sql"
 LAYERS = ("staging", "intermediate", "marts")
 SOURCE_SCHEMAS = ("raw", "ref", "audit")
 _REF = re.compile(r"\b(raw|ref|audit|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
-# "-- incremental: <key column>[, calendar]" in a model's header: its rows can be rebuilt for a
-# set of keys alone (transforms/incremental.py); ", calendar": its rows also depend on the
-# reporting calendar, and weeks whose snapshot changed are rebuilt for every key.
-_INCREMENTAL = re.compile(r"^-- incremental: ([a-z_]+)(, calendar)?\s*$", re.MULTILINE)
+# "-- incremental: <key column>[, calendar][; whole: schema.table, ...]" in a model's header: its
+# rows can be rebuilt for a set of keys alone (transforms/incremental.py); ", calendar": its rows
+# also depend on the reporting calendar, and weeks whose snapshot changed are rebuilt for every
+# key; "whole:": inputs read whole rather than restricted to the keys in scope (the rows of a key
+# depend on rows of that input that belong to other keys).
+_INCREMENTAL = re.compile(r"^-- incremental: ([a-z_]+)(, calendar)?(?:; whole: ([a-z_., ]+))?\s*$", re.MULTILINE)
 REF = _REF  # a "schema.table" reference in a model's SQL
 KEYS = ("claim_id", "remit_claim_id", "claim_family_id")
 
@@ -43,6 +45,7 @@ class Model:
     deps: tuple[str, ...]  # "schema.table"
     incremental_key: str | None = None  # one of KEYS, or None: always rebuilt whole
     calendar: bool = False  # rows also depend on int_calendar_weeks' snapshots
+    read_whole: tuple[str, ...] = ()  # inputs never restricted to the scope
 
     @property
     def table(self) -> str:
@@ -76,8 +79,11 @@ def discover() -> tuple[Model, ...]:
             m = _INCREMENTAL.search(sql)
             if m and m.group(1) not in KEYS:
                 raise ModelError(f"{path.name}: incremental key {m.group(1)!r} is not one of {KEYS}")
+            whole = tuple(t.strip() for t in m.group(3).split(",")) if m and m.group(3) else ()
+            if set(whole) - set(deps):
+                raise ModelError(f"{path.name}: 'whole:' names tables the model does not read: {sorted(set(whole) - set(deps))}")
             found[table] = Model(layer, path.stem, path, _description(sql), deps,
-                                 m.group(1) if m else None, bool(m and m.group(2)))
+                                 m.group(1) if m else None, bool(m and m.group(2)), whole)
     graph = {t: [d for d in m.deps if d in found] for t, m in found.items()}
     order = TopologicalSorter(graph).static_order()
     return tuple(found[t] for t in order)

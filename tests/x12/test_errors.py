@@ -289,3 +289,88 @@ def test_4010_remittance_reads_six_digit_dtm_dates():
     # a 5010 file must send CCYYMMDD
     err = fail(medicare(b"DTM*232*20020816", b"DTM*232*020816"))
     assert err.location == "segment 19 (DTM), element DTM02"
+
+
+# --- segment order and size (issue #10) ----------------------------------------------------------
+
+
+def _move_before_bpr(data: bytes, seg_id: bytes) -> bytes:
+    """The first ``seg_id`` segment moved to right after ST (before the BPR)."""
+    segs = data.split(b"~")
+    k = next(i for i, s in enumerate(segs) if s.strip().startswith(seg_id + b"*"))
+    seg = segs.pop(k)
+    st = next(i for i, s in enumerate(segs) if s.strip().startswith(b"ST*"))
+    segs.insert(st + 1, seg)
+    return b"~".join(segs)
+
+
+@pytest.mark.parametrize("arrow", [False, True])
+@pytest.mark.parametrize("seg_id", [b"CLP", b"LX", b"PLB"])
+def test_claim_before_bpr(seg_id, arrow, tmp_path):
+    data = _move_before_bpr(fixture_bytes(MEDICARE), seg_id)
+    with pytest.raises(InputFileError) as info:
+        parse_x12(data, "o.835", "f" * 16, hasher(), arrow=arrow)
+    err = info.value
+    assert (err.code, err.location) == ("malformed_segment", f"segment 4 ({seg_id.decode()})")
+    assert err.expected.startswith(f"a BPR segment before this {seg_id.decode()}")
+    assert str(err).startswith("o.835, segment 4 (")
+    f = tmp_path / "o.835"
+    f.write_bytes(data)
+    assert [e["location"] for e in inspect_file(f)["errors"]] == [f"segment 4 ({seg_id.decode()})"]
+
+
+def test_bpr_missing_still_named_at_se():
+    # a transaction without claims and without BPR: the SE says a BPR is missing
+    segs = fixture_bytes(MEDICARE).split(b"~")
+    lx = next(i for i, s in enumerate(segs) if s.strip().startswith(b"LX*"))
+    se = next(i for i, s in enumerate(segs) if s.strip().startswith(b"SE*"))
+    err = fail(b"~".join(s for s in segs[:lx] + segs[se:] if not s.strip().startswith(b"BPR")))
+    assert err.code == "missing_segment"
+    assert "(SE)" in err.location
+
+
+def _long_segment(data: bytes, prefix: bytes, n: int) -> bytes:
+    segs = data.split(b"~")
+    k = next(i for i, s in enumerate(segs) if s.strip().startswith(prefix))
+    segs[k] += b"*" + b"A" * n
+    return b"~".join(segs)
+
+
+@pytest.mark.parametrize("arrow", [False, True])
+def test_segment_too_long(arrow, tmp_path):
+    from transforms.x12.tokenizer import MAX_SEGMENT_LENGTH
+
+    base = fixture_bytes(MEDICARE)
+    n1 = next(s for s in base.split(b"~") if s.strip().startswith(b"N1*PR")).strip()
+    # at the limit: read (the extra element is ignored)
+    ok = _long_segment(base, b"N1*PR", MAX_SEGMENT_LENGTH - len(n1) - 1)
+    assert parse_x12(ok, "ok.835", "f" * 16, hasher(), arrow=arrow).rows_read == 32
+    # one character more: refused, with the segment's number and id
+    for extra in (MAX_SEGMENT_LENGTH - len(n1), 10 << 20):
+        data = _long_segment(base, b"N1*PR", extra)
+        with pytest.raises(InputFileError) as info:
+            parse_x12(data, "l.835", "f" * 16, hasher(), arrow=arrow)
+        err = info.value
+        assert (err.code, err.location) == ("segment_too_long", "segment 7 (N1)")
+        assert err.expected.startswith(f"a segment of at most 65,536 characters (this one has {len(n1) + 1 + extra:,}")
+        assert "AAAA" not in str(err)
+    f = tmp_path / "l.835"
+    f.write_bytes(data)
+    assert [e["code"] for e in inspect_file(f)["errors"]] == ["segment_too_long"]
+
+
+def test_segment_too_long_837_and_without_envelope(tmp_path):
+    data = _long_segment(fixture_bytes("lfh__demo.837"), b"CLM*", 100_000)
+    err = fail(data, "c.837")
+    assert err.code == "segment_too_long"
+    assert err.location.endswith("(CLM)")
+    with pytest.raises(InputFileError) as info:
+        parse_837(data, "c.837", "f" * 16, hasher())
+    assert info.value.location == err.location
+    f = tmp_path / "c.837"
+    f.write_bytes(data)
+    assert [e["location"] for e in inspect_file(f)["errors"]] == [err.location]
+    # a file that starts at ST (no envelope), and a lost terminator: the rest of the file is one segment
+    body = fixture_bytes(MEDICARE).split(b"~", 2)[2]
+    err = fail(body[: body.index(b"CLP*")] + b"CLP*" + b"1" * 70_000 + b"*1*10*10~SE*5*1234~")
+    assert (err.code, err.location) == ("segment_too_long", "segment 13 (CLP)")

@@ -596,3 +596,100 @@ def test_claims_outside_a_transaction_after_a_cut(monkeypatch):
     k = next(i for i in range(len(segs) // 2, len(segs)) if segs[i].startswith(b"SE*"))
     segs.insert(k + 1, segs[k - 30] if segs[k - 30].startswith(b"CLP") else b"CLP*X*1*10*10")  # a claim after SE
     assert_same(b"~\n".join(segs), "out.835", threads=2)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("chunk", [3_000, 100])
+@pytest.mark.parametrize(("tx", "after_clp"), [(0, 0), (0, 150), (1, 0), (1, 299), (2, None)])
+def test_claims_before_bpr_across_parts(tx, after_clp, chunk, threads, monkeypatch):
+    """The BPR of transaction ``tx`` moved after its claim ``after_clp`` (None: right before
+    SE): parts that begin inside that transaction must not take its claims; the error is the row
+    parser's, at the first CLP (or LX) before the BPR. With parts of 100 bytes (and no LX) every
+    claim is a part of its own and the part of the ST ends before the first CLP."""
+    monkeypatch.setattr(fast835, "_CHUNK_BYTES", chunk)
+    data = make_835(1, seed=43, claims_per_st=(300, 300)) + make_835(1, seed=44, claims_per_st=(300, 300))
+    data += make_835(1, seed=45, claims_per_st=(40, 40))
+    segs = _segments(data)
+    if chunk == 100:  # without LX (optional) the first claim segment is the CLP, in the next part
+        segs = [s for s in segs if not s.startswith(b"LX*")]
+    sts = [i for i, s in enumerate(segs) if s.startswith(b"ST*")]
+    st = sts[tx]
+    bpr = segs.pop(st + 1)
+    assert bpr.startswith(b"BPR*")
+    end = next(i for i in range(st, len(segs)) if segs[i].startswith(b"SE*"))
+    clps = [i for i in range(st, end) if segs[i].startswith(b"CLP*")]
+    at = end if after_clp is None else clps[after_clp] + 1
+    segs.insert(at, bpr)
+    bad = b"~\n".join(segs)
+    with pytest.raises(InputFileError) as exc:
+        parse_835_arrow(bad, "o.835", FID, HASH, threads=threads)
+    first = next(i for i in range(st, end) if segs[i].startswith((b"CLP*", b"LX*", b"PLB*")))
+    assert exc.value.location == f"segment {first + 1} ({segs[first].split(b'*')[0].decode()})"
+    assert exc.value.code == "malformed_segment"
+    _, ref_err = reference(bad, "o.835")
+    check(None, ref_err, None, exc.value)
+
+
+def test_long_segment_deep_in_a_large_file():
+    from transforms.x12.tokenizer import MAX_SEGMENT_LENGTH
+
+    data = make_835(1_000_000, seed=7)
+    segs = _segments(data)
+    n = next(i for i in range(int(len(segs) * 0.7), len(segs)) if segs[i].startswith(b"NM1*QC"))
+    segs[n] += b"*" + b"Z" * MAX_SEGMENT_LENGTH
+    bad = b"~\n".join(segs)
+    for threads in (1, 2):
+        with pytest.raises(InputFileError) as exc:
+            parse_835_arrow(bad, "big.835", FID, HASH, threads=threads)
+        assert (exc.value.code, exc.value.location) == ("segment_too_long", f"segment {n + 1} (NM1)")
+        _, ref_err = reference(bad, "big.835")
+        check(None, ref_err, None, exc.value)
+
+
+def test_date_check_accepts_what_parse_date_accepts():
+    """Every CCYYMMDD of some years (leap and not), month/day 00-32 and damaged digits."""
+    import datetime as dt
+
+    import numpy as np
+
+    from transforms.x12.values import BadValue, parse_date
+
+    values = [f"{y:04d}{m:02d}{d:02d}" for y in (1, 1900, 1970, 1999, 2000, 2023, 2024, 9999) for m in range(14)
+              for d in range(33)]  # fmt: skip
+    values += ["2024010a", "2024/101", ":0240101", "20240:01", "2024-1-1", "\xff0240101"[:8], "0000" + "0101"]
+    for v in values:
+        raw = v.encode("latin-1")
+        try:
+            got = dt.date(1970, 1, 1) + dt.timedelta(days=int(fast835._ccyymmdd(np.frombuffer(raw, np.uint8), np.zeros(1))[0]))
+        except fast835._Fallback:
+            got = None
+        try:
+            ref = parse_date(v, "X")
+        except BadValue:
+            ref = None
+        assert got == ref, v
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_newlines_after_terminators_left_in(threads, monkeypatch):
+    """A file written "~\\n" is split without a copy that removes its newlines; a part holding a
+    newline anywhere else (a wrapped line, a blank line) removes them all, as the tokenizer does."""
+    monkeypatch.setattr(fast835, "_CHUNK_BYTES", 20_000)
+    data = make_835(300_000, seed=51)
+    prep = fast835._prepare(data, "n.835")
+    assert prep.newline == "\n" and prep.c is data  # no copy
+    ref, _ = reference(data, "n.835")
+    check(ref, None, fast_only(data, "n.835", threads), None)
+    segs = _segments(data)
+    k = len(segs) // 2
+    variants = {
+        "wrapped": b"~\n".join(segs[:k]) + b"~\n" + segs[k][:5] + b"\n" + segs[k][5:] + b"~\n" + b"~\n".join(segs[k + 1 :]),
+        "blank line": b"~\n".join(segs[:k]) + b"~\n\n" + b"~\n".join(segs[k:]),
+        "some without": b"~\n".join(segs[:k]) + b"~" + b"~\n".join(segs[k:]),
+        "no final newline": data.rstrip(b"\n"),
+        "CRLF": data.replace(b"\n", b"\r\n"),
+    }
+    for name, v in variants.items():
+        ref, err = reference(v, "n.835")
+        assert err is None, name
+        check(ref, None, fast_only(v, "n.835", threads), None)

@@ -98,6 +98,7 @@ def test_837p_claim():
         "payer_name": "KEY INSURANCE COMPANY", "payer_sequence": "P", "billing_npi": "1912301953",
         "rendering_npi": None, "place_of_service": "11", "prior_auth_number": None,
         "principal_diagnosis": "0340", "diagnosis_codes": "0340;V7389", "member_id_hash": h("JS00111223333"),
+        "original_payer_claim_number": None,
     }  # fmt: skip
     lines = rows("lfh__demo.837", "claim_lines")
     assert [
@@ -152,9 +153,10 @@ def test_837_replacement_claim_references():
         dict(zip(p.tables["claims"], r, strict=True))
         for r in zip(*p.tables["claims"].values(), strict=True)
     ]
-    assert (c["frequency_code"], c["original_claim_id"], c["prior_auth_number"], c["rendering_npi"]) == (
+    assert (c["frequency_code"], c["original_payer_claim_number"], c["prior_auth_number"], c["rendering_npi"]) == (
         "7", "PAYER123", "AUTH9", "1234567893",
     )  # fmt: skip
+    assert c["original_claim_id"] is None  # REF*F8 is the payer's number, not a claim id of ours
     assert (c["principal_diagnosis"], c["diagnosis_codes"]) == (
         "A021",
         "A021;Z0000;R69",
@@ -212,7 +214,8 @@ def test_837_several_subscribers_and_patients():
     assert c["member_id_hash"] == [h("JS00111223333"), h("MEMBER2"), h("MEMBER2")]
     assert c["billing_npi"] == ["1912301953"] * 3
     assert c["frequency_code"] == ["1", "8", "1"]
-    assert c["original_claim_id"] == [None, "ORIG1", None]
+    assert c["original_claim_id"] == [None, None, None]
+    assert c["original_payer_claim_number"] == [None, "ORIG1", None]
     assert c["principal_diagnosis"] == ["0340", None, None]
     # no claim-level date: the span of the line dates (an RD8 line period counts to its end)
     assert c["service_from"][1] == dt.date(2006, 10, 1)

@@ -44,7 +44,7 @@ CLAIM_COLUMNS = (
     "original_claim_id", "submission_date", "service_from", "service_to", "total_charge",
     "payer_id", "payer_name", "payer_sequence", "billing_npi", "rendering_npi",
     "place_of_service", "prior_auth_number", "principal_diagnosis", "diagnosis_codes",
-    "member_id_hash",
+    "member_id_hash", "original_payer_claim_number",
 )  # fmt: skip
 LINE_COLUMNS = (
     "file_id", "source_row", "claim_id", "claim_source_row", "line_number", "procedure_code",
@@ -277,7 +277,9 @@ def _parse_837(
                         if q == "G1":
                             clm[17] = e[2] or None
                         elif q == "F8":
-                            clm[6] = e[2] or None
+                            # the payer's claim number (CLP07) of the claim replaced or voided;
+                            # not a claim id of ours (staging resolves it: stg_claim_submissions)
+                            clm[21] = e[2] or None
                 elif t == "NM1":
                     if len(e) < 10:
                         e.extend(_PAD[: 10 - len(e)])
@@ -346,7 +348,7 @@ def _parse_837(
                     clm = [
                         file_id, i + 1, None, e[1], None, freq, None, submission, None, None,
                         money(e[2], "CLM02"), payer_id, payer_name, payer_seq, billing_npi, None,
-                        c[0] or None, None, None, None, member_hash,
+                        c[0] or None, None, None, None, member_hash, None,
                     ]  # fmt: skip
                     clm_rows.append(clm)
                     clm_dates = False

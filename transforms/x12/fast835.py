@@ -63,7 +63,14 @@ from transforms.x12.remit835 import (
     parse_835_tokens,
 )
 from transforms.x12.segments import Misplaced
-from transforms.x12.tokenizer import BLANKS, Delimiters, _segment_start, isa_delimiters, tokenize
+from transforms.x12.tokenizer import (
+    BLANKS,
+    MAX_SEGMENT_LENGTH,
+    Delimiters,
+    _segment_start,
+    isa_delimiters,
+    tokenize,
+)
 from transforms.x12.values import BadValue, money_str, parse_date, parse_money
 
 HashMemberId = Callable[[str | None], str | None]
@@ -143,9 +150,9 @@ def try_parse_835_arrow(
     prep = _prepare(data, file_name)
     if prep is None:
         return None
-    mark = (prep.d.segment + "ST" + prep.d.element).encode()
+    mark = (prep.d.segment + prep.newline + "ST" + prep.d.element).encode()
     i = prep.c.find(mark)
-    if i >= 0 and prep.c[i + 4 : i + 8] != b"835" + mark[-1:]:
+    if i >= 0 and prep.c[i + len(mark) : i + len(mark) + 4] != b"835" + mark[-1:]:
         return None  # the first transaction is not an 835
     try:
         tables, files = _fast([prep], prep.d, [file_name], [file_id], hash_member_id, _n_threads(threads))
@@ -378,36 +385,42 @@ def _make_parts(preps: list[_Prep], d: Delimiters) -> list[_Part]:
     """Parts of about _CHUNK_BYTES: a large file is cut before some of its ST or CLP segments
     (its chunks go to consecutive parts; a part may begin inside a transaction), small files
     are grouped whole."""
-    marks = [(d.segment + sid + d.element).encode() for sid in ("ST", "CLP")]
     pieces: list[tuple[bytes, int]] = []
     for f, p in enumerate(preps):
         c = p.c
+        after = (d.segment + p.newline).encode()  # a piece ends after these
+        marks = [after + (sid + d.element).encode() for sid in ("ST", "CLP")]
         start = 0
         while len(c) - start > _CHUNK_BYTES * 3 // 2:
             found = [x for x in (c.find(m, start + _CHUNK_BYTES) for m in marks) if x >= 0]
             if not found:
                 break
-            cut = min(found)
-            pieces.append((c[start : cut + 1], f))
-            start = cut + 1
+            cut = min(found) + len(after)
+            pieces.append((c[start:cut], f))
+            start = cut
         pieces.append((c if start == 0 else c[start:], f))
     parts: list[_Part] = []
     cur: list[tuple[bytes, int]] = []
     size = 0
+    newline = any(p.newline for p in preps)
     for c, f in pieces:
         if cur and (size + len(c) > _CHUNK_BYTES or cur[-1][1] == f):
-            parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d))
+            parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d, newline))
             cur, size = [], 0
         cur.append((c, f))
         size += len(c)
-    parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d))
+    parts.append(_Part([x[0] for x in cur], [x[1] for x in cur], d, newline))
     return parts
 
 
-def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> tuple[list[int], list[int]]:
+def _pipeline(
+    parts: list[_Part], file_ids: list[str], n_threads: int, hash_many: Callable[[list], list] | None = None
+) -> tuple[list[int], list[int]]:
     """Split every part and build its columns, on ``n_threads`` threads, parts in order: a
     part's segment numbers go on from the same file's earlier parts, known once those are split.
-    Returns the number of segments and of ISA segments of each file."""
+    With ``hash_many`` (``MemberIdHasher.hash_many``) a part's member ids are hashed by the thread
+    that built its columns, while the other thread works on the next part. Returns the number of
+    segments and of ISA segments of each file."""
     seen: dict[int, int] = {}
     isa: dict[int, int] = {}
     ready = [threading.Event() for _ in parts]
@@ -427,6 +440,10 @@ def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> tuple[
             # a part that goes on with the file of the part before, inside its transaction
             part.starts_in_tx = bool(prev is not None and prev.files[-1] == part.files[0] and prev.ends_in_tx)
             part.ends_in_tx = part.starts_in_tx if part.last_st_or_se is None else part.last_st_or_se == ST
+            bpr_open = part.starts_in_tx and prev is not None and prev.bpr_open
+            if part.claims_before_st_bpr and not bpr_open:
+                raise _Fallback  # a CLP or LX of a transaction whose BPR has not come (or outside one)
+            part.bpr_open = bpr_open if part.last_st_or_bpr is None else part.last_st_or_bpr == BPR
             arg = ([seen.get(f, 0) for f in part.files], [file_ids[f] for f in part.files])
             for f, n, ni in zip(part.files, part.piece_n_seg.tolist(), part.piece_n_isa.tolist(), strict=True):
                 seen[f] = seen.get(f, 0) + n
@@ -437,6 +454,8 @@ def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> tuple[
         finally:
             ready[i].set()
         part.columns(arg)
+        if hash_many is not None:
+            part.member_column(hash_many)
 
     if n_threads == 1 or len(parts) == 1:
         for i in range(len(parts)):
@@ -457,9 +476,10 @@ def _pipeline(parts: list[_Part], file_ids: list[str], n_threads: int) -> tuple[
 
 @dataclass(frozen=True, slots=True)
 class _Prep:
-    c: bytes  # the text the tokenizer splits (CR/LF handled), ending with a terminator
+    c: bytes  # the text the tokenizer splits (CR/LF handled), ending with a terminator (+ newline)
     d: Delimiters
     data: bytes  # as given (for the block check of a file with several ISA)
+    newline: str = ""  # "\n": newlines were left in c (the split drops those right after terminators)
 
 
 def _prepare(data: Any, file_name: str) -> _Prep | None:
@@ -478,20 +498,28 @@ def _prepare(data: Any, file_name: str) -> _Prep | None:
         return None
     term = d.segment.encode()
     c = data
+    newline = ""
     if term == b"\n":
         if b"\r" in c:
             c = c.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    else:
-        if b"\n" in c:
-            c = c.replace(b"\n", b"")
-        if b"\r" in c:
-            c = c.replace(b"\r", b"")
+    elif b"\r" in c:
+        c = c.replace(b"\n", b"").replace(b"\r", b"")
+    elif c.find(b"\n", 0, _HEAD) >= 0 and c.find(term + b"\n", 0, _HEAD) >= 0:
+        # the usual layout, a newline after each terminator: left in (no copy of the file); the
+        # split drops the newlines that follow a terminator, and a part holding any other
+        # newline removes them all as the tokenizer does (_Part.split)
+        newline = "\n"
+    elif b"\n" in c:
+        c = c.replace(b"\n", b"")
     # blanks the tokenizer would strip (spaces around segments are checked after the split)
     if any(b in c for b in _RARE_BLANK_BYTES) or (b"\xef" in c and b"\xef\xbb\xbf" in c):
         return None
-    if not c.endswith(term):
+    end = len(c)
+    while newline and end and c[end - 1] == 10:  # (c.rstrip would copy the file)
+        end -= 1
+    if c[max(end - len(term), 0) : end] != term:
         c += term
-    return _Prep(c, d, data)
+    return _Prep(c, d, data, newline)
 
 
 # separators of an ISA with the usual fixed-width elements (ISA06/08 of 15 characters ...)
@@ -568,6 +596,13 @@ def _take(arr: pa.Array, idx: np.ndarray, valid: np.ndarray | None = None) -> pa
     return arr.take(_np_array(idx, pa.int64(), valid))
 
 
+def _repeat(value: str, n: int) -> pa.Array:
+    """A string array of n times ``value`` (built from its buffers)."""
+    b = value.encode()
+    offsets = np.arange(0, (n + 1) * len(b), len(b), dtype=np.int32) if b else np.zeros(n + 1, np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(b * n))
+
+
 def _null_if_empty(a: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
 
@@ -625,21 +660,23 @@ def _group_join(n: int, groups: np.ndarray, values: pa.Array, sep: str = ";") ->
     return _take(combined, *_scatter(n, groups[starts], rows))
 
 
-# byte classes of a number: 1 digit, 2 point, 3 minus, 0 anything else
-_NUMBER_BYTES = np.zeros(256, np.uint8)
-_NUMBER_BYTES[48:58] = 1
-_NUMBER_BYTES[46] = 2
-_NUMBER_BYTES[45] = 3
+# the bytes a number may hold: digits, point, minus
+_NUMBER_BYTES = np.zeros(256, np.bool_)
+_NUMBER_BYTES[48:58] = True
+_NUMBER_BYTES[46] = True
+_NUMBER_BYTES[45] = True
 
 
 def _decimals(s: pa.Array, typ: pa.DataType) -> pa.Array:
     """Strings -> ``typ``; _Fallback unless every non-null value is what ``values._number``
     accepts (``parse_money`` for scale 2, ``parse_quantity`` for 3).
 
-    numpy checks the characters: digits, at most one point, a minus only in front. Arrow's
-    cast refuses the rest of what ``_number`` refuses ("-", ".", more significant integer
-    digits than the precision leaves, non-zero digits beyond the scale) and keeps trailing
-    zeros beyond the scale exact (12.340 -> 12.34)."""
+    numpy checks the characters of the whole column: digits, points and minus signs only (the
+    cast would accept more: an exponent, a plus sign, blanks). Arrow's cast, value by value,
+    refuses the rest of what ``_number`` refuses (a second point, a minus not in front, "-",
+    ".", more significant integer digits than the precision leaves, non-zero digits beyond the
+    scale) and keeps trailing zeros beyond the scale exact (12.340 -> 12.34): the tests compare
+    both on every such case and with hypothesis."""
     n = len(s)
     if n == s.null_count:
         return pa.nulls(n, typ)
@@ -647,19 +684,9 @@ def _decimals(s: pa.Array, typ: pa.DataType) -> pa.Array:
     data = s.buffers()[2]
     if data is None:
         raise _Fallback  # only empty strings
-    cls = _NUMBER_BYTES[np.frombuffer(data, dtype=np.uint8)[offs[0] : offs[-1]]]
-    if not cls.all():
+    if not _NUMBER_BYTES[np.frombuffer(data, dtype=np.uint8)[offs[0] : offs[-1]]].all():
         raise _Fallback
-    special = np.flatnonzero(cls > 1)
-    if len(special):
-        at = special + offs[0]
-        value = np.searchsorted(offs, at, side="right") - 1
-        minus = cls[special] == 3
-        if (offs[value[minus]] != at[minus]).any():
-            raise _Fallback  # a minus inside a number
-        dots = value[~minus]
-        if len(dots) > 1 and (np.diff(dots) == 0).any():
-            raise _Fallback  # two points
+    # a minus not in front and a second point are refused by the cast (per value): no check here
     try:
         return pc.cast(s, typ)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -677,7 +704,55 @@ def _quantity(s: pa.Array) -> pa.Array:
     return _decimals(s, QUANTITY)
 
 
-_EPOCH_MONTH = np.datetime64("1970-01", "M")
+_U64 = np.uint64
+_month_table: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _months() -> tuple[np.ndarray, np.ndarray]:
+    """Per month of the years 0001-9999 ((year - 1) * 12 + month - 1): its first day (days since
+    1970-01-01) and its number of days."""
+    global _month_table
+    if _month_table is None:
+        first = np.arange(np.datetime64("0001-01", "M"), np.datetime64("10000-01", "M") + 1).astype("datetime64[D]")
+        days = (first - np.datetime64("1970-01-01", "D")).astype(np.int64)
+        _month_table = (days[:-1], np.diff(days))
+    return _month_table
+
+
+def _ccyymmdd(v8: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of the 8 bytes at each start, which must be CCYYMMDD digits forming
+    a calendar date of the years 0001-9999 (no 30 February); else _Fallback.
+
+    The 8 bytes of a date are read as one little-endian 64-bit number: a check of all eight
+    digits and their value (SWAR: pairs, then quads, then all eight) in a few operations on
+    whole columns; the day number from a table of months."""
+    o = starts.astype(np.intp)
+    raw = np.empty((len(o), 8), np.uint8)
+    for i in range(8):
+        raw[:, i] = v8[o + i]
+    x = raw.view("<u8").ravel()
+    d = x - _U64(0x3030303030303030)
+    high = _U64(0xF0F0F0F0F0F0F0F0)
+    if ((x & high) != _U64(0x3030303030303030)).any() or ((d + _U64(0x0606060606060606)) & high).any():
+        raise _Fallback  # a byte that is not a digit
+    # the first byte is the lowest: each step joins neighbours, the left one times 10^k
+    v = d * _U64(10) + (d >> _U64(8))
+    v &= _U64(0x00FF00FF00FF00FF)
+    v = v * _U64(100) + (v >> _U64(16))
+    v &= _U64(0x0000FFFF0000FFFF)
+    v = v * _U64(10000) + (v >> _U64(32))
+    v = (v & _U64(0xFFFFFFFF)).astype(np.int64)  # CCYYMMDD as a number
+    ym = v // 100
+    dd = v - ym * 100
+    y = ym // 100
+    m = ym - y * 100
+    if ((y < 1) | (m < 1) | (m > 12) | (dd < 1)).any():
+        raise _Fallback
+    first, length = _months()
+    k = (y - 1) * 12 + (m - 1)
+    if (dd > length[k]).any():
+        raise _Fallback  # 30 February
+    return first[k] + (dd - 1)
 
 
 def _cents_str(c: int) -> str:
@@ -722,10 +797,18 @@ class _Part:
     """Pieces of text (each a whole file or a run of whole transactions of one file), split
     and turned into columns together."""
 
-    def __init__(self, pieces: list[bytes], files: list[int], d: Delimiters):
+    def __init__(self, pieces: list[bytes], files: list[int], d: Delimiters, newline: bool = False):
         self.pieces = pieces
         self.files = files  # batch file index of each piece (distinct within a part)
         self.d = d
+        self.newline = newline  # some pieces may hold newlines after terminators
+
+    def member_column(self, hash_many: Callable[[list], list]) -> None:
+        """The member_id_hash column of the part's claims."""
+        member: list[str | None] = [None] * self.n_claims
+        for c_, h in zip(self.member_claims, hash_many(self.member_values), strict=True):
+            member[c_] = h
+        self.claim_cols[17] = pa.array(member, pa.string())
 
     # -- phase 1 ---------------------------------------------------------------------------
     def split(self) -> None:
@@ -734,7 +817,7 @@ class _Part:
         buf = self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
         if len(buf) >= _MAX_PART_BYTES:
             raise _Fallback
-        self.buf = buf
+        n_nl = buf.count(b"\n") if self.newline else 0
         u8 = np.frombuffer(buf, dtype=np.uint8)
         is_term = u8 == term_b
         sep = u8 == el_b
@@ -744,11 +827,32 @@ class _Part:
         n_el = len(pos)
         termflag = is_term[pos]
         del is_term
-        vals = buf.translate(None, (d.element + d.segment).encode())
+        nl_before = None  # per element: newlines (each right after a terminator) before its end
+        if n_nl:
+            t_el = np.flatnonzero(termflag)
+            nxt = pos[t_el] + 1
+            nl = np.zeros(len(t_el), bool)
+            inside = nxt < len(buf)
+            nl[inside] = u8[nxt[inside]] == 10
+            if int(nl.sum()) != n_nl:
+                # a newline elsewhere (a wrapped file): removed everywhere, as by the tokenizer
+                self.pieces = [p.replace(b"\n", b"") for p in self.pieces]
+                self.newline = False
+                return self.split()
+            nl_before = np.zeros(n_el + 1, np.int32)
+            nl_before[t_el + 1] = nl
+            np.cumsum(nl_before, out=nl_before)
+            delete = (d.element + d.segment + "\n").encode()
+        else:
+            delete = (d.element + d.segment).encode()
+        self.buf = buf
+        vals = buf.translate(None, delete)
         offs = np.empty(n_el + 1, np.int32)
         offs[0] = 0
         offs[1:] = pos
         offs[1:] -= np.arange(n_el, dtype=np.int32)
+        if nl_before is not None:
+            offs[1:] -= nl_before[:-1]
         del pos
         elen = np.diff(offs)
         self.offs, self.elen = offs, elen
@@ -762,12 +866,17 @@ class _Part:
         first[1:] = tidx[:-1] + 1
         start = offs[first] + first  # byte of the segment in buf
         end = offs[tidx + 1] + tidx  # its terminator
+        if nl_before is not None:
+            start += nl_before[first]
+            end += nl_before[tidx]
         nz = end > start
         # a segment starting or ending with a space: the tokenizer would strip it
         if (u8[start[nz]] == 32).any() or (u8[end[nz] - 1] == 32).any():
             raise _Fallback
         if not nz.all():
             first, tidx, start, end = first[nz], tidx[nz], start[nz], end[nz]
+        if len(start) and int((end - start).max()) > MAX_SEGMENT_LENGTH:
+            raise _Fallback  # the tokenizer refuses it (a length in bytes >= in characters)
         self.first, self.nel = first, tidx - first + 1
         self.seg_start, self.seg_end = start, end
         S = self.S = len(first)
@@ -794,6 +903,15 @@ class _Part:
         st_se = np.flatnonzero((ty == ST) | (ty == SE))
         self.last_st_or_se = int(ty[st_se[-1]]) if len(st_se) else None
         self.starts_in_tx = self.ends_in_tx = False
+        # the BPR comes before the transaction's first CLP / LX (PLB: checked in the header loop)
+        st_bpr = np.flatnonzero((ty == ST) | (ty == BPR))
+        claims = np.flatnonzero((ty == CLP) | (ty == LX))
+        before = np.searchsorted(st_bpr, claims) - 1  # the last ST or BPR before each
+        if (ty[st_bpr[before[before >= 0]]] == ST).any():
+            raise _Fallback  # a CLP or LX between ST and BPR: the row parser's error
+        self.claims_before_st_bpr = bool(len(claims) and before[0] < 0)
+        self.last_st_or_bpr = int(ty[st_bpr[-1]]) if len(st_bpr) else None
+        self.bpr_open = False
 
     # -- phase 2 ---------------------------------------------------------------------------
     def columns(self, arg: tuple[list[int], list[str]]) -> None:
@@ -843,9 +961,16 @@ class _Part:
         line_row = np.where(line_open, (np.cumsum(is_svc) - 1)[plb], -1)
         st_rank = np.cumsum(is_st) - 1
 
+        at_of: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
         def eidx(sg: np.ndarray, k: Any) -> tuple[np.ndarray, np.ndarray]:
-            ok = nel[sg] > k
-            return np.where(ok, first[sg] + k, 0), ok
+            # first[sg] and nel[sg] once per segment selection (the entry keeps sg alive: its
+            # id cannot be reused by another array while the cache holds it)
+            c = at_of.get(id(sg))
+            if c is None or c[0] is not sg:
+                c = at_of[id(sg)] = (sg, first[sg], nel[sg])
+            ok = c[2] > k
+            return np.where(ok, c[1] + k, 0), ok
 
         def has(sg: np.ndarray, k: Any) -> np.ndarray:
             j, ok = eidx(sg, k)
@@ -879,23 +1004,11 @@ class _Part:
             j, ok = eidx(sg, k)
             if not (ok.all() and (elen[j] == 8).all()):
                 raise _Fallback
-            dg = v8[offs[j].astype(np.int64)[:, None] + np.arange(8)].astype(np.int64) - 48
-            if ((dg < 0) | (dg > 9)).any():
-                raise _Fallback
-            y = dg[:, 0] * 1000 + dg[:, 1] * 100 + dg[:, 2] * 10 + dg[:, 3]
-            m = dg[:, 4] * 10 + dg[:, 5]
-            dd = dg[:, 6] * 10 + dg[:, 7]
-            if ((y < 1) | (m < 1) | (m > 12) | (dd < 1) | (dd > 31)).any():
-                raise _Fallback
-            months = (y - 1970) * 12 + (m - 1)
-            days = (_EPOCH_MONTH + months).astype("datetime64[D]") + (dd - 1)
-            if not ((days.astype("datetime64[M]") - _EPOCH_MONTH).astype(np.int64) == months).all():
-                raise _Fallback  # 30 February
-            return _np_array(days.astype(np.int64), pa.date32())
+            return _np_array(_ccyymmdd(v8, offs[j]), pa.date32())
 
         def file_col(sg: np.ndarray) -> pa.Array:
             if n_pieces == 1:
-                return pa.repeat(pa.scalar(file_ids[0]), len(sg))
+                return _repeat(file_ids[0], len(sg))
             return fid_arr.take(_np_array(piece[sg], pa.int64()))
 
         def ids_of(sg: np.ndarray) -> pa.Array:
@@ -1020,7 +1133,8 @@ class _Part:
         if not (nel[segs] >= 3).all():
             raise _Fallback
         f = _last_of_group(g)
-        lcn = _null_if_empty(_take(elements, *_scatter(n_sv, g[f], first[segs[f]] + 2)))
+        lcn_idx, lcn_ok = _scatter(n_sv, g[f], first[segs[f]] + 2)
+        lcn = _take(elements, lcn_idx, lcn_ok & (elen[lcn_idx] > 0))  # an empty REF02: None
         segs, g = line_segs(AMT, b"B6")
         if not (nel[segs] >= 3).all():
             raise _Fallback
@@ -1210,7 +1324,8 @@ def _fast(
     n_files = len(preps)
     el = d.element
     parts = _make_parts(preps, d)
-    seen, n_isa = _pipeline(parts, file_ids, n_threads)
+    many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
+    seen, n_isa = _pipeline(parts, file_ids, n_threads, many)
     for f in np.flatnonzero(np.asarray(n_isa) > 1).tolist():  # several ISA: the tokenizer's block check
         if not _one_block(preps[f].data, d, names[f]):
             raise _Fallback
@@ -1286,6 +1401,8 @@ def _fast(
                     if n1 == "PR" and len(e) > 2 and e[1] == "2U":
                         ref_2u = e[2] or None
                 elif t_ == PLB:
+                    if st_bpr is None:
+                        raise _Fallback  # a PLB before the BPR: the row parser's error
                     n = len(e)
                     if n > 15:
                         raise _Fallback
@@ -1356,20 +1473,17 @@ def _fast(
     if cur_f != n_files - 1:
         raise _Fallback
 
-    # ---- member ids: hashed once per distinct value ------------------------------------------
-    many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
+    # ---- member ids: hashed once per distinct value (by hash_many: in the pipeline) ----------
     cache: dict[Any, str | None] = {}
     for part in parts:
-        member: list[str | None] = [None] * part.n_claims
         if many is not None:
-            for c_, h in zip(part.member_claims, many(part.member_values), strict=True):
-                member[c_] = h
-        else:
-            for c_, v in zip(part.member_claims, part.member_values, strict=True):
-                h = cache.get(v, _MISSING)
-                if h is _MISSING:
-                    h = cache[v] = hasher(v)
-                member[c_] = h
+            continue
+        member: list[str | None] = [None] * part.n_claims
+        for c_, v in zip(part.member_claims, part.member_values, strict=True):
+            h = cache.get(v, _MISSING)
+            if h is _MISSING:
+                h = cache[v] = hasher(v)
+            member[c_] = h
         part.claim_cols[17] = pa.array(member, pa.string())
 
     # ---- tables -----------------------------------------------------------------------------

@@ -361,6 +361,8 @@ def _parse_835(
                         if t == "SE":
                             env.se(i + 1, e)  # raises: SE without ST
                         raise Misplaced(f"a {t} only inside a transaction (after ST)")
+                    if st_bpr is None and t != "SE":
+                        raise Misplaced(bpr_first(t))
                     # close the open line and claim
                     if line is not None:
                         if line_charge - line_cas != line_paid:
@@ -554,6 +556,14 @@ def _parse_835(
         "provider_adjustments": rows_to_columns(PLB_COLUMNS, plb_rows),
     }
     return ParsedFile(KIND_835, tables, len(segs), findings), bad_values, env
+
+
+def bpr_first(seg_id: str) -> str:
+    """What is expected when a claim (CLP), its LX header or a PLB comes before the BPR."""
+    return (
+        f"a BPR segment before this {seg_id}: in an 835 transaction the BPR (payment amount) comes right after ST, "
+        "before the claims and provider adjustments"
+    )
 
 
 def _svc_finding(seg_no: int, charge: Decimal, cas: Decimal, paid: Decimal) -> Finding:

@@ -20,11 +20,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from transforms.errors import InputFileError
+from transforms.x12.segments import segment_location
 
 #: Characters stripped around segments (blanks, CR/LF, BOM, NUL padding, DOS end-of-file).
 BLANKS = " \t\r\n\x0b\x0c\ufeff\x00\x1a"
 _strip = operator.methodcaller("strip", BLANKS)
 _ISA_MAX_LEN = 200  # an ISA is 106 characters; unpadded ones are shorter
+
+#: The longest segment accepted, in characters (after the blanks around it are stripped). Real
+#: 835/837 segments are a few dozen to a few hundred characters: the longest element of these
+#: guides is 264 characters (MSG01) and a segment has at most a few dozen elements, so even an
+#: unusual segment stays under 10 KiB. 64 KiB leaves ample room for padded or oddly written files
+#: while a file whose terminator is lost (everything after it one segment) or a crafted
+#: multi-megabyte segment is refused before any element of it is read. Error code
+#: ``segment_too_long``; the whole file is quarantined.
+MAX_SEGMENT_LENGTH = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,9 +241,27 @@ def _needs_strip(text: str, term: str) -> bool:
 _RARE_BLANKS = tuple(c for c in BLANKS if c not in " \r\n")
 
 
+def check_segment_lengths(segments: list[str], blocks: list[Block], file_name: str) -> None:
+    """InputFileError ``segment_too_long`` naming the first segment longer than
+    :data:`MAX_SEGMENT_LENGTH`."""
+    if not segments or max(map(len, segments)) <= MAX_SEGMENT_LENGTH:
+        return
+    i = next(i for i, s in enumerate(segments) if len(s) > MAX_SEGMENT_LENGTH)
+    el = next(b.delimiters.element for b in blocks if b.start <= i < b.end)
+    seg_id = segments[i][:4].split(el, 1)[0]
+    raise InputFileError(
+        file_name,
+        segment_location(i + 1, seg_id),
+        f"a segment of at most {MAX_SEGMENT_LENGTH:,} characters (this one has {len(segments[i]):,}; "
+        "real segments have a few hundred at most: a lost segment terminator?)",
+        code="segment_too_long",
+    )
+
+
 def tokenize(data: bytes | str, file_name: str) -> Tokens:
     """Segments and delimiters of an X12 file. Raises InputFileError (``empty_file``,
-    ``not_x12``, ``malformed_isa``, ``truncated``) when the file cannot be split."""
+    ``not_x12``, ``malformed_isa``, ``truncated``, ``segment_too_long``) when the file cannot be
+    split."""
     text, bom = decode(data)
     n = len(text)
     start = 0
@@ -266,11 +294,14 @@ def tokenize(data: bytes | str, file_name: str) -> Tokens:
             segs = _split(text[a:b], dl)
             blocks.append(Block(len(segments), len(segments) + len(segs), dl))
             segments.extend(segs)
+        check_segment_lengths(segments, blocks, file_name)
         return Tokens(segments, blocks, True, bom, crlf)
     if head[:2] in ("ST", "GS"):
         d = _detect_no_envelope(text, start, file_name)
         segments = _split(text[start:], d)
-        return Tokens(segments, [Block(0, len(segments), d)], False, bom, crlf)
+        blocks = [Block(0, len(segments), d)]
+        check_segment_lengths(segments, blocks, file_name)
+        return Tokens(segments, blocks, False, bom, crlf)
     raise InputFileError(
         file_name, None, "an X12 file (starting with ISA, GS or ST)", code="not_x12"
     )

@@ -5,6 +5,8 @@
 -- Matching: CLP01 = the billed claim id; when CLP01 matches no billed claim, the REF*6R line
 -- control numbers of its lines (= the billed lines' REF*6R), then the payer claim number (CLP07)
 -- of an earlier adjudication that did match. match_method says which; unmatched ones are kept.
+-- (An 837 replacement's REF*F8 names the CLP07 of the claim it replaces: stg_claim_submissions
+-- uses it to link the two claims into one family; it gives no further remittance match.)
 -- incremental: remit_claim_id
 WITH by_line AS (
     SELECT l.remit_claim_id, min(b.claim_id) AS claim_id

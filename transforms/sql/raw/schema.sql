@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS raw.claims (
     claim_id            VARCHAR NOT NULL,    -- CLM01
     claim_type          VARCHAR NOT NULL,    -- professional | institutional
     frequency_code      VARCHAR NOT NULL,    -- CLM05-3: 1, 7, 8
-    original_claim_id   VARCHAR,             -- claim replaced/voided (CSV) or REF*F8 (837)
+    original_claim_id   VARCHAR,             -- claim_id of the claim replaced/voided (CSV; 837: none, see below)
     submission_date     DATE,                -- BHT04
     service_from        DATE,
     service_to          DATE,
@@ -101,8 +101,17 @@ CREATE TABLE IF NOT EXISTS raw.claims (
     prior_auth_number   VARCHAR,
     principal_diagnosis VARCHAR,
     diagnosis_codes     VARCHAR,             -- ';' separated
-    member_id_hash      VARCHAR
+    member_id_hash      VARCHAR,
+    -- REF*F8 (837) on a replacement (7) or void (8): the payer's claim number (CLP07) of the
+    -- adjudication of the claim it replaces; stg_claim_submissions resolves it to a claim_id
+    original_payer_claim_number VARCHAR
 );
+-- warehouses created before original_payer_claim_number existed: the column, and the REF*F8 of
+-- 837 claims loaded then (kept in original_claim_id) moved to it (no row matches afterwards)
+ALTER TABLE raw.claims ADD COLUMN IF NOT EXISTS original_payer_claim_number VARCHAR;
+UPDATE raw.claims
+SET original_payer_claim_number = original_claim_id, original_claim_id = NULL
+WHERE source_format IN ('837P', '837I') AND original_claim_id IS NOT NULL AND original_payer_claim_number IS NULL;
 
 CREATE TABLE IF NOT EXISTS raw.claim_lines (
     file_id          VARCHAR NOT NULL,
