@@ -154,3 +154,20 @@ def test_an_unfinished_plan_is_followed_by_a_full_rebuild(tmp_path: Path):
     assert plan.mode == "full" and "did not build every model" in plan.reason
     con.close()
     assert _differences(db, tmp_path, settings) == {}
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2, 3, 4), (4, 3, 2, 1, 0), (1, 2, 4, 0, 3)])
+def test_837_replacements_in_any_order_equal_full_rebuild(tmp_path: Path, order: tuple[int, ...]):
+    """837 replacements name their original by the payer's claim number (REF*F8 = CLP07): the
+    link is made or changed by whichever of the bill and the remittance arrives later."""
+    from tests.test_replacement_837 import story_files
+
+    files = list(story_files().items())
+    batches = []
+    for i, k in enumerate(order):
+        folder = tmp_path / "batches" / f"b{i}"
+        folder.mkdir(parents=True)
+        (folder / files[k][0]).write_text(files[k][1])
+        batches.append(folder)
+    plans = _run_batches(batches, tmp_path, Settings(as_of_date=dt.date(2026, 3, 29)), full_share=1.0)
+    assert [p.mode for p in plans[1:]] == ["incremental"] * 4, [p.reason for p in plans]

@@ -72,12 +72,9 @@ def remit(date: str, payer: str, claims: list[tuple[str, str, str, str, str, lis
     return _envelope("HP", "005010X221A1", body, ctl)
 
 
-@pytest.fixture(scope="module")
-def con(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("f8")
-    landing = tmp / "landing"
-    landing.mkdir()
-    files = {
+def story_files() -> dict[str, str]:
+    """The files of the story in the module docstring, by name, in the order they arrive."""
+    return {
         "bill1.837": bill("20260302", [("A1", "100", "1", None), ("E1", "60", "1", None), ("F1", "40", "1", None),
                                        ("B1", "30", "1", None)], 1),
         "remit1.835": remit("20260309", "PAYER1", [
@@ -89,6 +86,14 @@ def con(tmp_path_factory):
                                        ("F1R1", "40", "7", "ICN-F"), ("B1V", "30", "8", "ICN-NONE")], 4),
         "remit3.835": remit("20260323", "PAYER1", [("A1R1", "1", "100", "80", "ICN-A2", ["CAS*CO*45*20"])], 5),
     }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("f8")
+    landing = tmp / "landing"
+    landing.mkdir()
+    files = story_files()
     for name, text in files.items():
         (landing / name).write_text(text)
     c = load_and_build(landing, tmp / "w.duckdb", dt.date(2026, 3, 29))

@@ -213,9 +213,12 @@ def make_plan(
         n_claims = n_remits = None
         if mode == "incremental":
             n_claims, n_remits = _compute_scope(con)
-            total = con.execute("SELECT count(DISTINCT claim_id) FROM raw.claims").fetchone()[0]
-            if total and n_claims > (FULL_SHARE if full_share is None else full_share) * total:
-                mode, reason = "full", f"the new files touch {n_claims:,} of {total:,} claims (a rebuild is cheaper)"
+            total, billed = con.execute(
+                "SELECT count(DISTINCT claim_id), count(DISTINCT claim_id) FILTER "
+                "(WHERE claim_id IN (SELECT claim_id FROM audit.scope_claims)) FROM raw.claims"
+            ).fetchone()
+            if total and billed > (FULL_SHARE if full_share is None else full_share) * total:
+                mode, reason = "full", f"the new files touch {billed:,} of {total:,} claims (a rebuild is cheaper)"
         if mode != "incremental":
             for target in SCOPE_TABLES.values():
                 con.execute(f"DELETE FROM {target}")
