@@ -161,7 +161,9 @@ def _pareto(con, week_start: dt.date) -> tuple[go.Figure, list[dict]]:
                     customdata=[[r["claims"], r["category"]] for r in data], hovertemplate="%{y:.0%}<extra>cumulative</extra>")
     fig.update_layout(
         title="Initial denials by root cause<br><sup>last 13 weeks, denied dollars and cumulative share; click a bar for its claims</sup>",
-        yaxis=dict(title="Denied dollars", tickprefix="$", tickformat=",.0f"),
+        xaxis=dict(tickangle=-30),
+        legend=dict(orientation="h", y=-0.5, x=0),  # below the slanted category names
+        yaxis=dict(title=dict(text="Denied dollars", standoff=8), tickprefix="$", tickformat=",.0f"),
         yaxis2=dict(overlaying="y", side="right", tickformat=".0%", range=[0, 1.05], showgrid=False),
         height=420,
     )
