@@ -29,6 +29,10 @@ class MemberIdHasher:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in k))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in k))
 
+    def __reduce__(self):
+        # hash objects do not pickle: another process (fast835's second process) rebuilds them
+        return (MemberIdHasher, (self._key,))
+
     def __call__(self, member_id: str | None) -> str | None:
         if member_id is None:
             return None

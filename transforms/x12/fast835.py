@@ -211,10 +211,10 @@ def parse_835_files(
     """Parse many 835 files ``(data, file_name, file_id)`` into one :class:`Batch835`; small
     files are vectorised together, a large file is cut in parts, on ``threads`` threads.
 
-    ``processes=2``: the second half of the files (by size) is parsed in a forked process at the
+    ``processes=2``: the second half of the files (by size) is parsed in another process (forkserver) at the
     same time (POSIX only; much of the work on many small files is Python, which threads
     cannot share). The result is the same."""
-    if processes > 1 and len(items) > 1 and "fork" in mp.get_all_start_methods():
+    if processes > 1 and len(items) > 1 and "forkserver" in mp.get_all_start_methods():
         total = sum(len(x[0]) for x in items)
         if total >= _PROCESS_MIN_BYTES:
             return _two_processes(items, hash_member_id)
@@ -288,7 +288,10 @@ def parse_835_files(
 def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId) -> Batch835:
     acc = np.cumsum([len(x[0]) for x in items])
     k = min(max(int(np.searchsorted(acc, acc[-1] / 2)) + 1, 1), len(items) - 1)
-    ctx = mp.get_context("fork")
+    # forkserver, not fork: a fork of a process with other threads (DuckDB's, Arrow's) can copy a
+    # lock some thread holds, and the child then waits on it forever (seen in a test run); the
+    # forkserver forks from a clean process that has none. The items are sent to the child.
+    ctx = mp.get_context("forkserver")
     recv, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(items[k:], hasher, send), daemon=True)
     child.start()
@@ -316,7 +319,7 @@ def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId
 
 
 def _child(items, hasher, send) -> None:
-    """In the forked process: parse, send the tables (Arrow IPC) and the results (pickle)."""
+    """In the second process: parse, send the tables (Arrow IPC) and the results (pickle)."""
     try:
         batch = parse_835_files(items, hasher, threads=1)
         sink = pa.BufferOutputStream()
