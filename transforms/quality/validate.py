@@ -11,8 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from decimal import Decimal
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms.quality.suites import Suite
 
@@ -36,8 +40,14 @@ class ExpectationOutcome:
 def _gx_context():
     """One ephemeral GX context per process (nothing is written to disk)."""
     import great_expectations as gx  # slow import: only when validating
+
+    # GX fingerprints every pandas batch it is given (an md5 of pandas' hash of every row, for its
+    # batch markers, which nothing here reads) unless the frame uses more memory than this module
+    # constant: at a million rows the fingerprint took longer than the validation itself.
+    import great_expectations.execution_engine.pandas_execution_engine as pandas_engine
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    pandas_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return gx, context
@@ -54,6 +64,68 @@ def _resolve(value, today: dt.date):
     return value
 
 
+def _frame(tbl: pa.Table, suite: Suite) -> tuple[pd.DataFrame, dict[str, int], set[str]]:
+    """The DataFrame GX validates, in types its pandas engine compares with whole-column operations.
+
+    GX falls back to a Python call per value for any column that is not int, float or
+    datetime64[ns] (ExpectColumnValuesToBeBetween), and pandas' object columns of ``Decimal`` and
+    ``str`` cost a Python object per value to make: at a million rows these were most of the time
+    of a suite. So: dates become datetime64[ns] (the bounds of their expectations pd.Timestamp);
+    amounts (DECIMAL(p, s), p <= 18) become exact integers of their smallest unit (cents; the
+    bounds of their expectations are scaled alike, so each comparison is the same comparison);
+    everything else stays Arrow-backed (pd.ArrowDtype: strings compare and match regexes in
+    Arrow). Returns the frame, the scale of each amount column and the date columns.
+    """
+    arrays, names, scales, datetimes = [], [], {}, set()
+    columns = tbl.columns
+    try:  # all or none: a pair expectation compares two date columns
+        as_ns = {  # 1677-2262
+            i: pc.cast(c, pa.timestamp("ns")) for i, c in enumerate(columns) if pa.types.is_date(c.type) or pa.types.is_timestamp(c.type)
+        }
+    except pa.ArrowInvalid:
+        as_ns = {}  # a date outside that range: the dates stay dates (GX compares them one by one)
+    for i, (name, col) in enumerate(zip(tbl.column_names, columns, strict=True)):
+        typ = col.type
+        if pa.types.is_decimal(typ) and typ.precision <= 18 and _integral_bounds(suite, name, typ.scale):
+            cents = pc.cast(pc.multiply(col, pa.scalar(10**typ.scale, pa.int64())), pa.int64())
+            # a column with nulls becomes float64 in pandas: exact below 2**53 of its unit
+            if col.null_count == 0 or (pc.max(pc.abs(cents)).as_py() or 0) < 2**53:
+                col, scales[name] = cents, typ.scale
+        elif i in as_ns:
+            col = as_ns[i]
+            datetimes.add(name)
+        arrays.append(col)
+        names.append(name)
+    numpy_backed = scales.keys() | datetimes
+    frame = pa.Table.from_arrays(arrays, names=names)
+    df = frame.to_pandas(types_mapper=lambda t: None if pa.types.is_integer(t) or pa.types.is_timestamp(t) else pd.ArrowDtype(t))
+    for name in set(names) - numpy_backed:
+        if not isinstance(df[name].dtype, pd.ArrowDtype):
+            df[name] = frame.column(name).to_pandas(types_mapper=pd.ArrowDtype)
+    return df, scales, datetimes
+
+
+def _scaled(value, scale: int):
+    """A bound of an amount column in the column's smallest unit (exact: Decimal arithmetic)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    return int(Decimal(str(value)).scaleb(scale))
+
+
+def _integral_bounds(suite: Suite, column: str, scale: int) -> bool:
+    """Every numeric bound on the column is a whole number of its smallest unit (so comparing
+    integers of that unit is the same comparison); else the column is validated as decimals."""
+    for e in suite.expectations:
+        if e.kwargs.get("column") == column and e.gx_type == "ExpectColumnValuesToBeBetween":
+            for k in ("min_value", "max_value"):
+                v = e.kwargs.get(k)
+                if v is not None and not isinstance(v, bool) and isinstance(v, int | float | Decimal):
+                    scaled = Decimal(str(v)).scaleb(scale)
+                    if scaled != scaled.to_integral_value():
+                        return False
+    return True
+
+
 def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, where: str | None = None) -> list[ExpectationOutcome]:
     """Validate the suite's table (only its rows matching ``where``, an SQL condition, if given)."""
     gx, context = _gx_context()
@@ -64,8 +136,8 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, where: str | None = 
     } | {c for e in suite.expectations for c in e.kwargs.get("column_list", [])}
     cols.discard(None)
     select = ", ".join(f'"{c}"' for c in sorted(cols)) or "*"
-    df = con.execute(f"SELECT {select} FROM {suite.table}" + (f" WHERE {where}" if where else "")).arrow()
-    df = (df.read_all() if hasattr(df, "read_all") else df).to_pandas()
+    tbl = con.execute(f"SELECT {select} FROM {suite.table}" + (f" WHERE {where}" if where else "")).arrow()
+    df, scales, datetimes = _frame(tbl.read_all() if hasattr(tbl, "read_all") else tbl, suite)
 
     name = f"warehouse_{suite.name}"
     if name in context.data_sources.all():
@@ -78,6 +150,11 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, where: str | None = 
     for i, e in enumerate(suite.expectations):
         cls = getattr(gxe, e.gx_type)
         kwargs = {k: _resolve(v, today) for k, v in e.kwargs.items()}
+        col = e.kwargs.get("column")
+        if e.gx_type == "ExpectColumnValuesToBeBetween" and col in scales:
+            kwargs = {k: _scaled(v, scales[col]) if k in ("min_value", "max_value") else v for k, v in kwargs.items()}
+        elif col in datetimes:
+            kwargs = {k: pd.Timestamp(v) if isinstance(v, dt.date) else v for k, v in kwargs.items()}
         gx_suite.add_expectation(
             cls(**kwargs, severity="critical" if e.severity == "error" else "warning", description=e.description,
                 meta={"denials_index": i})
@@ -85,6 +162,7 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, where: str | None = 
     batch = batch_def.get_batch(batch_parameters={"dataframe": df})
     # BASIC would carry sample values; SUMMARY is trimmed below to counts only
     result = batch.validate(gx_suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
+    context.data_sources.delete(name)  # lets the frame go
 
     # GX does not keep the suite's order in its results: match them by the index kept in meta
     by_index = {int(r.expectation_config.meta["denials_index"]): r for r in result.results}
