@@ -145,7 +145,7 @@ def _pareto(con, week_start: dt.date) -> tuple[go.Figure, list[dict]]:
                   any_value(owner) AS owner
            FROM marts.mart_denials_by_category
            WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK
-           GROUP BY category ORDER BY dollars DESC""",
+           GROUP BY category ORDER BY dollars DESC, category""",
         [week_start, week_start],
     )
     total = sum(float(r["dollars"]) for r in data) or 1.0
@@ -222,7 +222,7 @@ def _alerts(con, iso_week: str) -> tuple[str, list[dict]]:
         """SELECT * FROM marts.mart_trend_alerts
            WHERE start_week <= ? AND (ongoing OR last_week >= ? OR start_week >= strftime(
                  (SELECT week_start FROM intermediate.int_calendar_weeks WHERE iso_week = ?) - INTERVAL 12 WEEK, '%G-W%V'))
-           ORDER BY ongoing DESC, dollars_at_stake DESC""",
+           ORDER BY ongoing DESC, dollars_at_stake DESC, scope, subject, category, start_week""",
         [iso_week, iso_week, iso_week],
     )
     if not data:
@@ -246,7 +246,8 @@ def _heatmap(con, week_start: dt.date) -> go.Figure:
         [week_start, week_start],
     )
     payers = sorted({r["payer_name"] for r in data})
-    cats = sorted({r["category"] for r in data}, key=lambda c: -sum(float(r["dollars"]) for r in data if r["category"] == c))
+    # by denied dollars (exact sums), ties by code: the same page from the same data, whatever the row order
+    cats = sorted({r["category"] for r in data}, key=lambda c: (-sum(r["dollars"] for r in data if r["category"] == c), c))
     cell = {(r["payer_name"], r["category"]): r for r in data}
     z = [[float(cell[(p, c)]["dollars"]) if (p, c) in cell else 0.0 for c in cats] for p in payers]
     text = [[f"{cell[(p, c)]['claims']}" if (p, c) in cell else "" for c in cats] for p in payers]
@@ -276,24 +277,58 @@ DRILL_COLUMNS = [
 ]
 
 
-def _drill(con, week_start: dt.date, w26: tuple[str, str], w13: tuple[str, str]) -> str:
+class DrillRows:
+    """The drill-down rows of each week, as JSON made by DuckDB (one array per row, in
+    DRILL_COLUMNS order, then the claim's number), made once and shared by every page that shows
+    the week: a page shows 26 weeks, so building the pages row by row in Python redid each week's
+    rows 26 times (at a million claims, most of the reports' time).
+
+    A row's last element numbers its claim (remit_claim_id) so that a page can count claims
+    without carrying an id it does not show; the numbers are the same on every page of one build.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, every_week: bool = False):
+        self.con = con
+        self.weeks: dict[dt.date, str] = {}
+        if every_week:  # one query for all the pages of a build
+            span = con.execute("SELECT min(week_start), max(week_start) FROM marts.mart_denied_claims").fetchone()
+            if span[0] is not None:
+                self._fetch(*span)
+
+    def window(self, week_start: dt.date) -> str:
+        """The rows of the 26 weeks to ``week_start``, newest week first: a JSON array's items."""
+        wanted = [week_start - dt.timedelta(weeks=k) for k in range(26)]
+        missing = [w for w in wanted if w not in self.weeks]
+        if missing:
+            self._fetch(min(missing), max(missing))
+        return ",".join(self.weeks[w] for w in wanted if self.weeks[w])
+
+    def _fetch(self, first: dt.date, last: dt.date) -> None:
+        items = ", ".join(k if f == "text" else f"{k}::DOUBLE" for k, _, f in DRILL_COLUMNS)  # amounts as numbers
+        found = self.con.execute(
+            f"""WITH r AS (
+                    SELECT week_start, iso_week, claim_id, payer_name, department, category, reasons, remarks,
+                           CASE WHEN is_full_denial THEN 'full' ELSE 'partial' END AS denial, owner, denied_amount,
+                           dense_rank() OVER (ORDER BY remit_claim_id) - 1 AS n
+                    FROM marts.mart_denied_claims)
+                SELECT week_start, string_agg(json_array({items}, n)::VARCHAR, ','
+                                              ORDER BY denied_amount DESC, claim_id, category)
+                FROM r WHERE week_start BETWEEN ? AND ? GROUP BY week_start""",
+            [first, last],
+        ).fetchall()
+        got = {w: html.script_safe(j) for w, j in found}
+        w = first
+        while w <= last:
+            self.weeks[w] = got.get(w, "")
+            w += dt.timedelta(weeks=1)
+
+
+def _drill(con, week_start: dt.date, w26: tuple[str, str], w13: tuple[str, str], drill_rows: DrillRows | None = None) -> str:
     """The claims behind the denial charts: initial denials of the trend's 26 weeks (the widest
     window), one row per claim and root cause (marts.mart_denied_claims)."""
-    data = rows(
-        con,
-        """SELECT iso_week, claim_id, remit_claim_id, payer_name, department, category, reasons, remarks,
-                  CASE WHEN is_full_denial THEN 'full' ELSE 'partial' END AS denial, owner, denied_amount
-           FROM marts.mart_denied_claims
-           WHERE week_start <= ? AND week_start > ? - INTERVAL 26 WEEK
-           ORDER BY week_start DESC, denied_amount DESC, claim_id, category""",
-        [week_start, week_start],
-    )
-    ids: dict[str, int] = {}
-    for r in data:  # claims are counted by an opaque number, not by an id carried into the page
-        r["n"] = ids.setdefault(r["remit_claim_id"], len(ids))
     window13 = {"from": w13[0], "to": w13[1]}
     return html.drill_table(
-        data, DRILL_COLUMNS, "table-claims", key="n",
+        (drill_rows or DrillRows(con)).window(week_start), DRILL_COLUMNS, "table-claims", key="n",
         scope=f"Initial denials {w26[0]} to {w26[1]}",
         charts={"chart-denial-trend": {"kind": "trend", "source": "denial-trend", "all": ALL_PAYERS},
                 "chart-pareto": {"kind": "category", "source": "root-causes", **window13},
@@ -301,7 +336,8 @@ def _drill(con, week_start: dt.date, w26: tuple[str, str], w13: tuple[str, str])
     )
 
 
-def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, week: str | None = None) -> Path:
+def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, week: str | None = None,
+                           drill_rows: DrillRows | None = None) -> Path:
     output_dir = Path(output_dir)
     w = pick_week(con, week)
     ws = w["week_start"]
@@ -320,7 +356,7 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
         """SELECT group_code || '-' || carc AS reason, category, sum(claims_denied) AS claims, sum(denied_amount) AS dollars
            FROM marts.mart_denials_by_carc
            WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK
-           GROUP BY ALL ORDER BY dollars DESC LIMIT 15""",
+           GROUP BY ALL ORDER BY dollars DESC, reason, category LIMIT 15""",
         [ws, ws],
     )
     rate_cols = [("numerator", "Denied", "int"), ("denominator", "Adjudicated", "int"), ("value", "Initial denial rate", "pct")]
@@ -354,7 +390,7 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
          "lead": "Initial denials of the last 26 weeks, one row per claim and root cause. Click a point of the denial rate "
          "trend, a root-cause bar, a payer and root-cause cell, or a row of the root-cause, reason-code or department table "
          "to see its claims here; Export CSV writes the rows shown by the filter.",
-         "body": _drill(con, ws, w26, window)},
+         "body": _drill(con, ws, w26, window, drill_rows)},
         {"id": "ar-aging", "title": "A/R aging", "lead": "How much is waiting, with whom, and for how long.",
          "body": html.figure_html(_aging(con, w["snapshot_date"]), "chart-aging")},
         {"id": "days-in-ar", "title": "Days in A/R",
@@ -389,7 +425,8 @@ def build_all_weeks(con: duckdb.DuckDBPyConnection, output_dir: Path, only: set[
     the other pages as they are), and weekly/index.html linking them all."""
     output_dir = Path(output_dir)
     weeks = available_weeks(con)
-    pages = [build_weekly_dashboard(con, output_dir, w) for w in weeks if only is None or w in only]
+    drill_rows = DrillRows(con, every_week=True)
+    pages = [build_weekly_dashboard(con, output_dir, w, drill_rows) for w in weeks if only is None or w in only]
     index = write_index(con, output_dir)
     latest = output_dir / "weekly" / f"{weeks[-1]}.html" if weeks else None
     return {"weeks": pages, "latest": latest, "index": index}

@@ -81,7 +81,12 @@ def render(template: str, out_path: Path, output_dir: Path, **context) -> Path:
 
 def script_json(value) -> str:
     """JSON safe to put inside a <script> element."""
-    return json.dumps(value, separators=(",", ":"), default=str).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return script_safe(json.dumps(value, separators=(",", ":"), default=str))
+
+
+def script_safe(json_text: str) -> str:
+    """JSON text made safe to put inside a <script> element (no <, > or & left to end it)."""
+    return json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def table(rows: list[dict], columns: list[tuple[str, str, str]], table_id: str, caption: str = "",
@@ -122,11 +127,13 @@ def table(rows: list[dict], columns: list[tuple[str, str, str]], table_id: str, 
     )
 
 
-def drill_table(rows: list[dict], columns: list[tuple[str, str, str]], table_id: str, key: str, scope: str, charts: dict) -> str:
+def drill_table(rows_json: str, columns: list[tuple[str, str, str]], table_id: str, key: str, scope: str, charts: dict) -> str:
     """The claim-level drill-down table: its rows as JSON in the page, drawn by drill.js (at most
-    a few hundred at a time; sort, filter and CSV export work on all of them). ``key`` names the
-    column whose distinct values are counted as claims (not shown); ``scope`` describes the rows
-    when no filter is set; ``charts`` maps a chart's div id to how a click on it filters
+    a few hundred at a time; sort, filter and CSV export work on all of them). ``rows_json``: the
+    rows, the items of a JSON array already safe for a <script> (:func:`script_safe`), each an
+    array of the columns' values (numbers for money, int and pct columns) and last a number
+    identifying its claim, counted by drill.js (not shown; ``key`` names it); ``scope`` describes the rows when no
+    filter is set; ``charts`` maps a chart's div id to how a click on it filters
     ({"kind": "trend" | "category" | "payer-category", "from": week, "to": week})."""
     fmt_kind = {"money": "money", "money2": "money", "int": "int", "pct": "pct"}
     data = {
@@ -134,9 +141,8 @@ def drill_table(rows: list[dict], columns: list[tuple[str, str, str]], table_id:
         "key": key,
         "scope": scope,
         "charts": charts,
-        "rows": [[None if style.is_missing(r.get(k)) else (float(r[k]) if f in fmt_kind else str(r[k])) for k, _, f in columns]
-                 + [r[key]] for r in rows],
     }
+    config = script_json(data)[:-1] + ',"rows":[' + rows_json + "]}"
     head = "".join(
         f'<th data-type="{"num" if f in fmt_kind else "text"}">{html.escape(label)}</th>' for _, label, f in columns
     )
@@ -148,5 +154,5 @@ def drill_table(rows: list[dict], columns: list[tuple[str, str, str]], table_id:
         f'aria-label="Filter claims"><button type="button" data-drill-export="{table_id}">Export CSV</button></div>'
         f'<div class="table-wrap"><table id="{table_id}" class="data drill-table"><thead><tr>{head}</tr></thead><tbody></tbody></table></div>'
         f'<p class="muted drill-more"></p>'
-        f'<script type="application/json" id="{table_id}-data">{script_json(data)}</script>'
+        f'<script type="application/json" id="{table_id}-data">{config}</script>'
     )
