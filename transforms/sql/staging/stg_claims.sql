@@ -27,6 +27,12 @@ family AS (
     SELECT claim_id, min(family_id) AS claim_family_id, max(depth) AS resubmission_depth
     FROM chain
     GROUP BY claim_id
+),
+-- NPI check digit: Luhn over '80840' || the first 9 digits (CMS NPI standard), once per NPI
+npis AS (
+    SELECT npi, npi_ok(npi) AS ok
+    FROM (SELECT billing_npi AS npi FROM latest UNION SELECT rendering_npi FROM latest)
+    WHERE npi IS NOT NULL
 )
 SELECT
     l.* EXCLUDE (submission_seq),
@@ -35,8 +41,9 @@ SELECT
     coalesce(fa.claim_family_id, l.claim_id) AS claim_family_id,
     coalesce(fa.resubmission_depth, 0) AS resubmission_depth,
     l.frequency_code = '8' AS is_void,
-    -- NPI check digit: Luhn over '80840' || the first 9 digits (CMS NPI standard)
-    (l.billing_npi IS NULL OR npi_ok(l.billing_npi)) AND (l.rendering_npi IS NULL OR npi_ok(l.rendering_npi)) AS npi_check_digit_ok
+    (l.billing_npi IS NULL OR nb.ok) AND (l.rendering_npi IS NULL OR nr.ok) AS npi_check_digit_ok
 FROM latest AS l
 JOIN firsts AS f USING (claim_id)
 LEFT JOIN family AS fa USING (claim_id)
+LEFT JOIN npis AS nb ON nb.npi = l.billing_npi
+LEFT JOIN npis AS nr ON nr.npi = l.rendering_npi
