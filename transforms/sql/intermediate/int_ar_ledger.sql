@@ -112,13 +112,18 @@ replaced_balance AS (
         r.file_id,
         r.source_row
     FROM replacements AS r
+),
+-- the events of a claim after another claim id first replaced it are dropped (the earliest such
+-- replacement: an event after it is after at least one; one join instead of a NOT EXISTS per event)
+first_replaced AS (
+    SELECT target_claim_id, min(submission_date) AS replaced_date
+    FROM replacements
+    WHERE replacing_claim_id <> target_claim_id
+    GROUP BY target_claim_id
 )
 SELECT b.claim_id, b.event_date, b.event_type, b.amount, b.file_id, b.source_row
 FROM base AS b
-WHERE NOT EXISTS (
-    SELECT 1 FROM replacements AS r
-    WHERE r.target_claim_id = b.claim_id AND r.replacing_claim_id <> r.target_claim_id
-      AND b.event_date > r.submission_date
-)
+LEFT JOIN first_replaced AS f ON f.target_claim_id = b.claim_id
+WHERE f.replaced_date IS NULL OR b.event_date IS NULL OR b.event_date <= f.replaced_date
 UNION ALL
 SELECT claim_id, event_date, 'replaced', amount, file_id, source_row FROM replaced_balance WHERE amount <> 0
