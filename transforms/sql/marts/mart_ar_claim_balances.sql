@@ -39,6 +39,6 @@ SELECT
     END AS aging_bucket
 FROM running AS r
 JOIN intermediate.int_calendar_weeks AS s
-  ON s.snapshot_date >= r.valid_from AND (r.valid_to IS NULL OR s.snapshot_date < r.valid_to)
+  ON s.snapshot_date >= r.valid_from AND s.snapshot_date < coalesce(r.valid_to, DATE '9999-12-31')  -- two inequalities: an IEJoin
 JOIN staging.stg_claims AS c USING (claim_id)
 WHERE r.balance <> 0
