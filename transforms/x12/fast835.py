@@ -32,14 +32,17 @@ the row parser gives; the fast path only decides how quickly.
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing as mp
 import os
 import pickle
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from multiprocessing import reduction
 from typing import Any
 
 import numpy as np
@@ -117,7 +120,10 @@ _RARE_BLANK_BYTES = (b"\t", b"\x0b", b"\x0c", b"\x00", b"\x1a")
 _MAX_PART_BYTES = 1 << 30  # int32 offsets of the element array
 _BATCH_BYTES = 64 << 20  # files vectorised together (memory)
 _CHUNK_BYTES = 2 << 20  # a large file is split and gathered in parts of about this size
-_PROCESS_MIN_BYTES = 2 << 20  # below this, a second process is not worth its start
+_PROCESS_MIN_BYTES = 2 << 20  # below this, a second process is not worth its start (many files)
+_PROCESS_MIN_FILE_BYTES = 8 << 20  # one file: below this, a second process is not worth its start
+_PARENT_SHARE = 0.5  # of one file's bytes parsed by the calling process, the rest by the second one
+_CHILD_TIMEOUT_S = 60.0  # (+ 1 s per MB) the second process is given up after this: its parts parsed here
 _HEAD = 4096
 _MISSING: Any = object()
 
@@ -131,19 +137,32 @@ class _Fallback(Exception):
 
 
 def parse_835_arrow(
-    data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId, *, threads: int | None = None
+    data: bytes,
+    file_name: str,
+    file_id: str,
+    hash_member_id: HashMemberId,
+    *,
+    threads: int | None = None,
+    processes: int | None = None,
 ) -> ParsedFile:
     """Like ``parse_835`` but the tables are ``pyarrow.Table`` (schemas: :data:`SCHEMAS`).
     Raises the same InputFileError as ``parse_835``. ``threads``: 1 or 2 (default: 2 when the
-    machine has two cores or more)."""
-    out = parse_835_files([(data, file_name, file_id)], hash_member_id, threads=threads).parsed(0)
+    machine has two cores or more). ``processes``: 2 parses the last parts of a large file in a
+    second process (:func:`parse_835_files`); default: :func:`auto_processes`."""
+    out = parse_835_files([(data, file_name, file_id)], hash_member_id, threads=threads, processes=processes).parsed(0)
     if isinstance(out, InputFileError):
         raise out
     return out
 
 
 def try_parse_835_arrow(
-    data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId, *, threads: int | None = None
+    data: bytes,
+    file_name: str,
+    file_id: str,
+    hash_member_id: HashMemberId,
+    *,
+    threads: int | None = None,
+    processes: int | None = None,
 ) -> ParsedFile | None:
     """The fast path alone: the ParsedFile when it reads the file as an 835, else None (the
     file is something else, has an unusual shape or an error: the row parsers decide)."""
@@ -155,7 +174,9 @@ def try_parse_835_arrow(
     if i >= 0 and prep.c[i + len(mark) : i + len(mark) + 4] != b"835" + mark[-1:]:
         return None  # the first transaction is not an 835
     try:
-        tables, files = _fast([prep], prep.d, [file_name], [file_id], hash_member_id, _n_threads(threads))
+        tables, files = _fast(
+            [prep], prep.d, [file_name], [file_id], hash_member_id, _n_threads(threads), _n_processes(processes)
+        )
     except _Fallback:
         return None
     rows_read, findings, _ = files[0]
@@ -206,15 +227,17 @@ def parse_835_files(
     hash_member_id: HashMemberId,
     *,
     threads: int | None = None,
-    processes: int = 1,
+    processes: int | None = 1,
 ) -> Batch835:
     """Parse many 835 files ``(data, file_name, file_id)`` into one :class:`Batch835`; small
     files are vectorised together, a large file is cut in parts, on ``threads`` threads.
 
-    ``processes=2``: the second half of the files (by size) is parsed in another process (forkserver) at the
-    same time (POSIX only; much of the work on many small files is Python, which threads
-    cannot share). The result is the same."""
-    if processes > 1 and len(items) > 1 and "forkserver" in mp.get_all_start_methods():
+    ``processes=2`` (POSIX only; None: :func:`auto_processes`): a second process (forkserver)
+    parses at the same time, for many files the second half of the files (by size; much of the
+    work on many small files is Python, which threads cannot share), for a single file of at
+    least 8 MB its last parts. The result is the same."""
+    n_processes = _n_processes(processes)
+    if n_processes > 1 and len(items) > 1:
         total = sum(len(x[0]) for x in items)
         if total >= _PROCESS_MIN_BYTES:
             return _two_processes(items, hash_member_id)
@@ -244,8 +267,9 @@ def parse_835_files(
     def run(ks: list[int], d: Delimiters) -> None:
         try:
             tables, files = _fast(
-                [preps[k] for k in ks], d, [items[k][1] for k in ks], [items[k][2] for k in ks], hash_member_id, n_threads
-            )
+                [preps[k] for k in ks], d, [items[k][1] for k in ks], [items[k][2] for k in ks], hash_member_id, n_threads,
+                n_processes if len(items) == 1 else 1,
+            )  # fmt: skip
         except _Fallback:
             if len(ks) == 1:
                 row_path(ks[0])
@@ -288,10 +312,8 @@ def parse_835_files(
 def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId) -> Batch835:
     acc = np.cumsum([len(x[0]) for x in items])
     k = min(max(int(np.searchsorted(acc, acc[-1] / 2)) + 1, 1), len(items) - 1)
-    # forkserver, not fork: a fork of a process with other threads (DuckDB's, Arrow's) can copy a
-    # lock some thread holds, and the child then waits on it forever (seen in a test run); the
-    # forkserver forks from a clean process that has none. The items are sent to the child.
-    ctx = mp.get_context("forkserver")
+    # forkserver, not fork (see _forkserver); the items are sent to the child
+    ctx = _forkserver()
     recv, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(items[k:], hasher, send), daemon=True)
     child.start()
@@ -364,6 +386,18 @@ def _n_threads(threads: int | None) -> int:
     return max(1, min(2, threads))
 
 
+def auto_processes() -> int:
+    """How many processes the parse uses when not told: 1 for now (see docs/performance.md)."""
+    return 1
+
+
+def _n_processes(processes: int | None) -> int:
+    n = auto_processes() if processes is None else max(1, min(2, processes))
+    if n > 1 and "forkserver" not in mp.get_all_start_methods():
+        return 1
+    return n
+
+
 def _row_path(data: bytes, file_name: str, file_id: str, hasher: HashMemberId) -> ParsedFile | InputFileError:
     try:
         parsed, _, _ = parse_835_tokens(tokenize(data, file_name), file_name, file_id, hasher)
@@ -416,16 +450,40 @@ def _make_parts(preps: list[_Prep], d: Delimiters) -> list[_Part]:
     return parts
 
 
+@dataclass
+class _Carry:
+    """What the parts before a part hand on to it (computed in order, after each part's split):
+    the segments and ISA seen so far per file (segment numbers go on from there), the file of the
+    last piece, whether that part ended inside a transaction (ST without its SE yet) and whether
+    the last ST or BPR it held was a BPR."""
+
+    seen: dict[int, int]
+    isa: dict[int, int]
+    last_file: int = -1
+    ends_in_tx: bool = False
+    bpr_open: bool = False
+
+    def handed_on(self) -> tuple:
+        """What a part that goes on after these parts reads of them (not the ISA counts)."""
+        return self.last_file, self.ends_in_tx, self.bpr_open
+
+
 def _pipeline(
-    parts: list[_Part], file_ids: list[str], n_threads: int, hash_many: Callable[[list], list] | None = None
-) -> tuple[list[int], list[int]]:
+    parts: list[_Part],
+    file_ids: list[str],
+    n_threads: int,
+    hash_many: Callable[[list], list] | None = None,
+    carry: _Carry | None = None,
+) -> _Carry:
     """Split every part and build its columns, on ``n_threads`` threads, parts in order: a
     part's segment numbers go on from the same file's earlier parts, known once those are split.
     With ``hash_many`` (``MemberIdHasher.hash_many``) a part's member ids are hashed by the thread
-    that built its columns, while the other thread works on the next part. Returns the number of
-    segments and of ISA segments of each file."""
-    seen: dict[int, int] = {}
-    isa: dict[int, int] = {}
+    that built its columns, while the other thread works on the next part. ``carry``: the state
+    left by parts parsed before these (another process parses the first parts of a file while
+    this one parses the rest). Returns the state after the last part."""
+    start = carry or _Carry({}, {})
+    seen = dict(start.seen)
+    isa = dict(start.isa)
     ready = [threading.Event() for _ in parts]
     failed: list[BaseException] = []
 
@@ -439,11 +497,15 @@ def _pipeline(
                     ready[i - 1].wait()
             if failed:
                 raise _Fallback
-            prev = parts[i - 1] if i else None
+            if i:
+                prev = parts[i - 1]
+                last_file, prev_in_tx, prev_bpr = prev.files[-1], prev.ends_in_tx, prev.bpr_open
+            else:
+                last_file, prev_in_tx, prev_bpr = start.handed_on()
             # a part that goes on with the file of the part before, inside its transaction
-            part.starts_in_tx = bool(prev is not None and prev.files[-1] == part.files[0] and prev.ends_in_tx)
+            part.starts_in_tx = bool(last_file == part.files[0] and prev_in_tx)
             part.ends_in_tx = part.starts_in_tx if part.last_st_or_se is None else part.last_st_or_se == ST
-            bpr_open = part.starts_in_tx and prev is not None and prev.bpr_open
+            bpr_open = part.starts_in_tx and prev_bpr
             if part.claims_before_st_bpr and not bpr_open:
                 raise _Fallback  # a CLP or LX of a transaction whose BPR has not come (or outside one)
             part.bpr_open = bpr_open if part.last_st_or_bpr is None else part.last_st_or_bpr == BPR
@@ -459,8 +521,9 @@ def _pipeline(
         part.columns(arg)
         if hash_many is not None:
             part.member_column(hash_many)
+        part.slim()
 
-    if n_threads == 1 or len(parts) == 1:
+    if n_threads == 1 or len(parts) <= 1:
         for i in range(len(parts)):
             task(i)
     else:
@@ -469,8 +532,230 @@ def _pipeline(
         for e in errors:
             if e is not None:
                 raise e
-    n = range(len(file_ids))
-    return [seen.get(f, 0) for f in n], [isa.get(f, 0) for f in n]
+    if not parts:
+        return _Carry(seen, isa, *start.handed_on())
+    last = parts[-1]
+    return _Carry(seen, isa, last.files[-1], last.ends_in_tx, last.bpr_open)
+
+
+# ---------------------------------------------------------------------------------------------
+# one large file on two processes
+#
+# Threads barely help (the GIL is handed over between many short numpy and Arrow calls), so a
+# second process parses the last parts of the file. A part's columns depend on what the parts
+# before it hand on (_Carry: segment numbers, an open transaction, an open BPR), which is known
+# only once those are split. The second process starts at once with a guess of that state read
+# from the bytes of the first parts (terminators counted, the last ST / SE / BPR found); when the
+# first parts have been split here, the guess is compared with the real state. Equal: the second
+# process ran exactly what this one would have run, and its parts are taken as they are. Not
+# equal (an empty segment, a wrapped line ...) or the second process failed: its parts are parsed
+# here after all, from the real state. Either way the result is the one-process result.
+
+
+def _pipeline_two_processes(
+    parts: list[_Part], prep: _Prep, file_ids: list[str], hasher: HashMemberId, hash_many: Callable[[list], list]
+) -> _Carry:
+    """``_pipeline(parts, file_ids, 1, hash_many)`` with the last parts (about half the bytes)
+    parsed by a second process at the same time. ``parts`` (all of one file) is updated in place:
+    its last parts are replaced by the second process's parsed parts.
+
+    The text goes to the child and the parsed parts (68 MB of Arrow buffers for 25 MB of text)
+    come back through files in memory that are mapped, not through the pipe (a copy into the
+    pipe, 64 KB reads and two copies out of it: 0.05-0.2 s for 25 MB of a file); the pipe
+    carries only the outcome."""
+    sizes = np.cumsum([sum(len(c) for c in part.pieces) for part in parts])
+    k = min(max(int(np.searchsorted(sizes, sizes[-1] * _PARENT_SHARE)) + 1, 1), len(parts) - 1)
+    mine, theirs = parts[:k], parts[k:]
+    guess = _guess_carry(mine, prep)
+    fds: list[int] = []
+    try:
+        ctx = _forkserver()
+        fds += [_memory_file(), _memory_file()]
+        with open(fds[0], "wb", closefd=False) as f:
+            for part in theirs:
+                for c in part.pieces:
+                    f.write(c)
+        layout = [([len(c) for c in part.pieces], part.files, part.newline) for part in theirs]
+        recv, send = ctx.Pipe(duplex=False)
+        args = (layout, _Fd(fds[0]), _Fd(fds[1]), prep.d, file_ids, hasher, guess, send)
+        child = ctx.Process(target=_parts_child, args=args, daemon=True)
+        child.start()
+    except Exception:  # noqa: BLE001 - no second process (a daemonic caller, the hasher does not pickle ...)
+        for fd in fds:
+            os.close(fd)
+        return _pipeline(parts, file_ids, 1, hash_many)
+    send.close()
+    got: tuple | None = None
+    try:
+        out = _pipeline(mine, file_ids, 1, hash_many)
+        try:
+            # (a child that hangs, which should not happen, is not waited for forever)
+            if not recv.poll(_CHILD_TIMEOUT_S + sizes[-1] / 1e6):
+                raise TimeoutError
+            kind, _ = recv.recv()
+            got = (kind, *_load(fds[1])) if kind == "ok" else (kind, None, None)
+        except Exception:  # noqa: BLE001 - the child died or left something unreadable: parsed here
+            got = None
+    finally:
+        recv.close()
+        if got is None:
+            child.kill()  # (this process failed, or the child did: it is not waited for)
+        child.join()
+        for fd in fds:
+            os.close(fd)
+    exact = guess.handed_on() == out.handed_on() and guess.seen == {f: out.seen.get(f, 0) for f in guess.seen}
+    if exact and got is not None:
+        kind, their_parts, after = got
+        if kind == "fallback":
+            raise _Fallback  # the same parts from the same state fail here as well
+        if kind == "ok":
+            parts[k:] = their_parts
+            isa = dict(out.isa)
+            for f, n in after.isa.items():
+                isa[f] = isa.get(f, 0) + n
+            return _Carry({**out.seen, **after.seen}, isa, *after.handed_on())
+    return _pipeline(theirs, file_ids, 1, hash_many, out)
+
+
+def _guess_carry(parts: list[_Part], prep: _Prep) -> _Carry:
+    """The state ``parts`` (the first parts of the one file of ``prep``) will hand on, read from
+    their bytes without splitting them: a segment per terminator; inside a transaction when the
+    last ST or SE is an ST; a BPR open when the last ST or BPR is a BPR. A guess: checked against
+    the real state (``_pipeline_two_processes``)."""
+    d = prep.d
+    term = ord(d.segment)
+    pieces = [c for part in parts for c in part.pieces]
+    n = sum(int(np.count_nonzero(np.frombuffer(c, np.uint8) == term)) for c in pieces)
+    after = d.segment + prep.newline  # a segment begins after these (or at a piece's start)
+
+    def last_of(a: str, b: str) -> str | None:
+        """Which of the segment ids a and b comes last in the pieces (None: neither)."""
+        for c in reversed(pieces):
+            best, which = -1, None
+            for sid in (a, b):
+                head = (sid + d.element).encode()
+                i = c.rfind(after.encode() + head)
+                pos = i + len(after) if i >= 0 else 0 if c.startswith(head) else -1
+                if pos > best:
+                    best, which = pos, sid
+            if which is not None:
+                return which
+        return None
+
+    file = parts[-1].files[-1]
+    return _Carry({file: n}, {}, file, last_of("ST", "SE") == "ST", last_of("ST", "BPR") == "BPR")
+
+
+def _parts_child(layout, text: _Fd, result: _Fd, d, file_ids, hasher, carry: _Carry, send) -> None:
+    """In the second process: the parts of ``layout`` (lengths of the pieces, files, newline of
+    each; the pieces' text in the file ``text``) parsed from the state ``carry``. Writes the
+    slimmed parts and the state after them to the file ``result`` and sends ("ok", None); or
+    sends ("fallback", None) when the fast path gives up on them, ("error", the exception's name)
+    on anything else (not its message: it might quote a value)."""
+    try:
+        try:
+            with mmap.mmap(text.fd, 0, access=mmap.ACCESS_READ) as mm:
+                parts = []
+                pos = 0
+                for lengths, files, newline in layout:
+                    pieces = []
+                    for n in lengths:
+                        pieces.append(mm[pos : pos + n])
+                        pos += n
+                    parts.append(_Part(pieces, files, d, newline))
+            out = _pipeline(parts, file_ids, 1, hasher.hash_many, carry)
+            _dump(result.fd, (parts, out))
+            msg: tuple = ("ok", None)
+        except _Fallback:
+            msg = ("fallback", None)
+        except Exception as e:  # noqa: BLE001 - the calling process parses these parts itself
+            msg = ("error", type(e).__name__)
+        send.send(msg)
+    finally:
+        send.close()
+        os.close(text.fd)
+        os.close(result.fd)
+
+
+class _Fd:
+    """A file descriptor handed to the second process: duplicated into it as it starts (as
+    multiprocessing does for a Connection)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def __reduce__(self):
+        return _fd_in_child, (reduction.DupFd(self.fd),)
+
+
+def _fd_in_child(dup) -> _Fd:
+    return _Fd(dup.detach())
+
+
+def _memory_file() -> int:
+    """A file in memory without a name (memfd; elsewhere a temporary file unlinked at once):
+    nothing is left behind, whatever happens to either process."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("fast835", os.MFD_CLOEXEC)
+    fd, path = tempfile.mkstemp(prefix="fast835-")
+    os.unlink(path)
+    return fd
+
+
+def _dump(fd: int, obj: Any) -> None:
+    """``obj`` pickled into the file ``fd``, its large buffers (Arrow, numpy) out of band: each
+    written as it is at an offset aligned to 64 bytes, not copied into the pickle."""
+    bufs: list[pickle.PickleBuffer] = []
+    meta = pickle.dumps(obj, protocol=5, buffer_callback=bufs.append)
+    raws = [b.raw() for b in bufs]
+    head = pickle.dumps((len(meta), [r.nbytes for r in raws]), protocol=5)
+    with open(fd, "wb", closefd=False) as f:
+        f.write(len(head).to_bytes(8, "little"))
+        f.write(head)
+        f.write(meta)
+        pos = 8 + len(head) + len(meta)
+        for r in raws:
+            pad = -pos % 64
+            f.write(b"\0" * pad)
+            f.write(r)
+            pos += pad + r.nbytes
+
+
+def _load(fd: int) -> Any:
+    """What ``_dump`` wrote, its buffers zero-copy slices of the file mapped into memory (the
+    mapping lives as long as an array uses it)."""
+    size = os.fstat(fd).st_size
+    whole = pa.py_buffer(mmap.mmap(fd, size, access=mmap.ACCESS_READ))
+    n = int.from_bytes(whole.slice(0, 8).to_pybytes(), "little")
+    meta_len, sizes = pickle.loads(whole.slice(8, n))  # noqa: S301 (our own child's)
+    pos = 8 + n
+    meta = whole.slice(pos, meta_len)
+    pos += meta_len
+    bufs = []
+    for m in sizes:
+        pos += -pos % 64
+        bufs.append(whole.slice(pos, m))
+        pos += m
+    return pickle.loads(meta, buffers=bufs)  # noqa: S301 (our own child's)
+
+
+_forkserver_ctx: Any = None
+
+
+def _forkserver() -> Any:
+    """The forkserver context, with this module and pandas imported in the server once: a child
+    forked from it starts with numpy, pyarrow and the parser loaded (0.4 s otherwise) and with
+    pandas, which pyarrow imports on the first ``pa.array`` of a process (0.8-0.9 s otherwise:
+    a child without it took three times as long as the parent for the same parts).
+    Forkserver, not fork: a fork of a process with other threads (DuckDB's, Arrow's) can copy a
+    lock some thread holds, and the child then waits on it forever (seen in a test run)."""
+    global _forkserver_ctx
+    with _pool_lock:
+        if _forkserver_ctx is None:
+            ctx = mp.get_context("forkserver")
+            ctx.set_forkserver_preload([__name__, "pandas"])
+            _forkserver_ctx = ctx
+    return _forkserver_ctx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -812,6 +1097,7 @@ class _Part:
         for c_, h in zip(self.member_claims, hash_many(self.member_values), strict=True):
             member[c_] = h
         self.claim_cols[17] = pa.array(member, pa.string())
+        del self.member_values, self.member_claims  # (member ids: not kept, not sent anywhere)
 
     # -- phase 1 ---------------------------------------------------------------------------
     def split(self) -> None:
@@ -1274,17 +1560,16 @@ class _Part:
         # of the REF outside claims only REF*2U is read (the payer id after N1*PR)
         header = header[(ty[header] != REF) | (code1(header) == _code_of(b"2U"))]
         ctl = np.union1d(np.flatnonzero(is_env | is_se | is_(BPR, PLB)), header)
-        self.ctl = list(
-            zip(
-                ctl.tolist(),
-                self.seg_start[ctl].tolist(),
-                self.seg_end[ctl].tolist(),
-                ty[ctl].tolist(),
-                piece[ctl].tolist(),
-                seg_no[ctl].tolist(),
-                strict=True,
+        # (the segment's bytes, code, piece, segment number): the bytes, not positions in buf,
+        # so that the part can be sent from another process without its text
+        buf = self.buf
+        self.ctl = [
+            (buf[a:b], t, p, no)
+            for a, b, t, p, no in zip(
+                self.seg_start[ctl].tolist(), self.seg_end[ctl].tolist(), ty[ctl].tolist(), piece[ctl].tolist(),
+                seg_no[ctl].tolist(), strict=True,
             )
-        )
+        ]  # fmt: skip
 
         # ---- tables without what the Python loop and the hasher add ------------------------
         self.claim_cols = [
@@ -1314,21 +1599,42 @@ class _Part:
         # the big arrays are not needed any more
         del self.elements, self.offs, self.elen, self.v8
 
+    def slim(self) -> None:
+        """Drop the text and the per-segment arrays once the columns are built: what is left is
+        what ``_fast`` reads (columns, tables, findings, control segments, counts) and what the
+        next part reads (``files``, ``ends_in_tx``, ``bpr_open``), small enough to send from
+        another process."""
+        for name in ("pieces", "buf", "first", "nel", "seg_start", "seg_end", "ty", "seg_piece", "seg_no",
+                     "piece_first_seg"):  # fmt: skip
+            self.__dict__.pop(name, None)
+
 
 # ---------------------------------------------------------------------------------------------
 # a batch: split in parts, columns, then the envelope loop, hashing and the tables per file
 
 
 def _fast(
-    preps: list[_Prep], d: Delimiters, names: list[str], file_ids: list[str], hasher: HashMemberId, n_threads: int
+    preps: list[_Prep],
+    d: Delimiters,
+    names: list[str],
+    file_ids: list[str],
+    hasher: HashMemberId,
+    n_threads: int,
+    processes: int = 1,
 ) -> tuple[dict[str, pa.Table], list[tuple[int, list[Finding], dict[str, int]]]]:
     """The batch's tables (rows grouped by file, files in order) and, per file, (segments,
-    findings, rows per table); _Fallback when the batch is not for the fast path."""
+    findings, rows per table); _Fallback when the batch is not for the fast path.
+    ``processes=2``: the last parts of a single large file in a second process."""
     n_files = len(preps)
     el = d.element
     parts = _make_parts(preps, d)
     many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
-    seen, n_isa = _pipeline(parts, file_ids, n_threads, many)
+    if processes > 1 and n_files == 1 and many is not None and len(parts) > 1 and len(preps[0].c) >= _PROCESS_MIN_FILE_BYTES:
+        out = _pipeline_two_processes(parts, preps[0], file_ids, hasher, many)
+    else:
+        out = _pipeline(parts, file_ids, n_threads, many)
+    seen = [out.seen.get(f, 0) for f in range(n_files)]
+    n_isa = [out.isa.get(f, 0) for f in range(n_files)]
     for f in np.flatnonzero(np.asarray(n_isa) > 1).tolist():  # several ISA: the tokenizer's block check
         if not _one_block(preps[f].data, d, names[f]):
             raise _Fallback
@@ -1365,8 +1671,7 @@ def _fast(
     st_i = -1
     try:
         for part in parts:
-            buf = part.buf
-            for _i, a_, b_, t_, p_, no in part.ctl:
+            for seg, t_, p_, no in part.ctl:
                 f_ = part.files[p_]
                 if f_ != cur_f:
                     if env is not None:
@@ -1374,7 +1679,7 @@ def _fast(
                     cur_f = f_
                     env_f = []
                     env = Envelope(names[f_], env_f)
-                e = buf[a_:b_].decode("utf-8").split(el)
+                e = seg.decode("utf-8").split(el)
                 nf = len(env_f)
                 if t_ == BPR:
                     if len(e) < 17:
