@@ -296,3 +296,54 @@ def test_batch_with_one_file(two):
         assert two_.tables[name].equals(one.tables[name]), name
     assert one.results == two_.results
     assert two == ["child"]
+
+
+# --- the second process is kept between files ---------------------------------------------------
+
+
+def test_second_process_is_kept_and_replaced_when_gone(two):
+    data = make_835(300_000, seed=17)
+    ref, _ = reference(data, "t.835")
+    check(ref, None, parse(data)[0], None)
+    pid = fast835._worker.proc.pid
+    check(ref, None, parse(data)[0], None)
+    assert fast835._worker.proc.pid == pid  # the same process for the next file
+    fast835._worker.proc.kill()  # gone: the next file finds out and starts another
+    fast835._worker.proc.join()
+    check(ref, None, parse(data)[0], None)
+    assert fast835._worker.proc.pid != pid
+    assert two == ["child", "child", "child"]
+
+
+def test_second_process_exits_when_idle(two, monkeypatch):
+    import time
+
+    if fast835._worker is not None:
+        fast835._worker.close()
+        fast835._worker = None
+    monkeypatch.setattr(fast835, "_WORKER_IDLE_S", 0.5)
+    data = make_835(300_000, seed=18)
+    ref, _ = reference(data, "t.835")
+    check(ref, None, parse(data)[0], None)
+    proc = fast835._worker.proc
+    deadline = time.monotonic() + 20
+    while proc.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not proc.is_alive()
+    check(ref, None, parse(data)[0], None)
+    assert two == ["child", "child"]
+    fast835._worker.close()  # (the next tests start one with the usual idle time)
+    fast835._worker = None
+
+
+def test_concurrent_files_share_the_second_process(two):
+    """Two threads parse large files at once: one has the second process, the other parses in
+    its own process; both results are exact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    datas = [make_835(300_000, seed=s) for s in (61, 62, 63, 64)]
+    refs = [reference(d, "c.835")[0] for d in datas]
+    with ThreadPoolExecutor(2) as ex:
+        outs = list(ex.map(lambda d: parse(d, "c.835")[0], datas))
+    for ref, got in zip(refs, outs, strict=True):
+        check(ref, None, got, None)

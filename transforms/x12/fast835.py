@@ -123,7 +123,8 @@ _CHUNK_BYTES = 2 << 20  # a large file is split and gathered in parts of about t
 _PROCESS_MIN_BYTES = 2 << 20  # below this, a second process is not worth its start (many files)
 _PROCESS_MIN_FILE_BYTES = 8 << 20  # one file: below this, a second process is not worth its start
 _PARENT_SHARE = 0.5  # of one file's bytes parsed by the calling process, the rest by the second one
-_CHILD_TIMEOUT_S = 60.0  # (+ 1 s per MB) the second process is given up after this: its parts parsed here
+_WORKER_TIMEOUT_S = 60.0  # (+ 1 s per MB) the second process is given up after this: its parts parsed here
+_WORKER_IDLE_S = 30.0  # the second process exits after this long without work
 _HEAD = 4096
 _MISSING: Any = object()
 
@@ -550,59 +551,56 @@ def _pipeline(
 # process ran exactly what this one would have run, and its parts are taken as they are. Not
 # equal (an empty segment, a wrapped line ...) or the second process failed: its parts are parsed
 # here after all, from the real state. Either way the result is the one-process result.
+#
+# The second process is kept between files (_Worker): a fresh process pays for its memory on its
+# first parts (about 10,000 page faults, 0.05-0.1 s on this machine), which made two processes
+# slower than one below about 24 MB. The text goes to it and the parsed parts (68 MB of Arrow
+# buffers for 25 MB of text) come back as files in memory (memfd) whose descriptors are passed
+# over a socket; the results are mapped, not copied (through the pipe: a copy in, 64 KB reads
+# and two copies out, 0.05-0.2 s for half of a 50 MB file).
 
 
 def _pipeline_two_processes(
     parts: list[_Part], prep: _Prep, file_ids: list[str], hasher: HashMemberId, hash_many: Callable[[list], list]
 ) -> _Carry:
     """``_pipeline(parts, file_ids, 1, hash_many)`` with the last parts (about half the bytes)
-    parsed by a second process at the same time. ``parts`` (all of one file) is updated in place:
-    its last parts are replaced by the second process's parsed parts.
-
-    The text goes to the child and the parsed parts (68 MB of Arrow buffers for 25 MB of text)
-    come back through files in memory that are mapped, not through the pipe (a copy into the
-    pipe, 64 KB reads and two copies out of it: 0.05-0.2 s for 25 MB of a file); the pipe
-    carries only the outcome."""
-    sizes = np.cumsum([sum(len(c) for c in part.pieces) for part in parts])
-    k = min(max(int(np.searchsorted(sizes, sizes[-1] * _PARENT_SHARE)) + 1, 1), len(parts) - 1)
-    mine, theirs = parts[:k], parts[k:]
-    guess = _guess_carry(mine, prep)
-    fds: list[int] = []
+    parsed by the second process at the same time. ``parts`` (all of one file) is updated in
+    place: its last parts are replaced by the second process's parsed parts."""
+    global _worker
+    if not _worker_lock.acquire(blocking=False):
+        return _pipeline(parts, file_ids, 1, hash_many)  # another thread's file has the second process
     try:
-        ctx = _forkserver()
-        fds += [_memory_file(), _memory_file()]
-        with open(fds[0], "wb", closefd=False) as f:
-            for part in theirs:
-                for c in part.pieces:
-                    f.write(c)
+        sizes = np.cumsum([sum(len(c) for c in part.pieces) for part in parts])
+        k = min(max(int(np.searchsorted(sizes, sizes[-1] * _PARENT_SHARE)) + 1, 1), len(parts) - 1)
+        mine, theirs = parts[:k], parts[k:]
+        guess = _guess_carry(mine, prep)
         layout = [([len(c) for c in part.pieces], part.files, part.newline) for part in theirs]
-        recv, send = ctx.Pipe(duplex=False)
-        args = (layout, _Fd(fds[0]), _Fd(fds[1]), prep.d, file_ids, hasher, guess, send)
-        child = ctx.Process(target=_parts_child, args=args, daemon=True)
-        child.start()
-    except Exception:  # noqa: BLE001 - no second process (a daemonic caller, the hasher does not pickle ...)
-        for fd in fds:
-            os.close(fd)
-        return _pipeline(parts, file_ids, 1, hash_many)
-    send.close()
-    got: tuple | None = None
-    try:
-        out = _pipeline(mine, file_ids, 1, hash_many)
         try:
-            # (a child that hangs, which should not happen, is not waited for forever)
-            if not recv.poll(_CHILD_TIMEOUT_S + sizes[-1] / 1e6):
-                raise TimeoutError
-            kind, _ = recv.recv()
-            got = (kind, *_load(fds[1])) if kind == "ok" else (kind, None, None)
-        except Exception:  # noqa: BLE001 - the child died or left something unreadable: parsed here
-            got = None
+            job = pickle.dumps((layout, prep.d, file_ids, hasher, guess), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - the hasher does not pickle: no second process
+            return _pipeline(parts, file_ids, 1, hash_many)
+        try:
+            if _worker is None or not _worker.usable():
+                if _worker is not None:
+                    _worker.close()
+                _worker = None
+                _worker = _Worker()
+            _worker.send(job, theirs)
+        except Exception:  # noqa: BLE001 - no second process (a daemonic caller, no memfd ...)
+            if _worker is not None:
+                _worker.close()  # (it may have got half a job)
+                _worker = None
+            return _pipeline(parts, file_ids, 1, hash_many)
+        got = None
+        try:
+            out = _pipeline(mine, file_ids, 1, hash_many)
+            got = _worker.receive(_WORKER_TIMEOUT_S + sizes[-1] / 1e6)
+        finally:
+            if got is None:  # this process failed, or the second one did: it is not waited for
+                _worker.close()
+                _worker = None
     finally:
-        recv.close()
-        if got is None:
-            child.kill()  # (this process failed, or the child did: it is not waited for)
-        child.join()
-        for fd in fds:
-            os.close(fd)
+        _worker_lock.release()
     exact = guess.handed_on() == out.handed_on() and guess.seen == {f: out.seen.get(f, 0) for f in guess.seen}
     if exact and got is not None:
         kind, their_parts, after = got
@@ -646,50 +644,115 @@ def _guess_carry(parts: list[_Part], prep: _Prep) -> _Carry:
     return _Carry({file: n}, {}, file, last_of("ST", "SE") == "ST", last_of("ST", "BPR") == "BPR")
 
 
-def _parts_child(layout, text: _Fd, result: _Fd, d, file_ids, hasher, carry: _Carry, send) -> None:
-    """In the second process: the parts of ``layout`` (lengths of the pieces, files, newline of
-    each; the pieces' text in the file ``text``) parsed from the state ``carry``. Writes the
-    slimmed parts and the state after them to the file ``result`` and sends ("ok", None); or
-    sends ("fallback", None) when the fast path gives up on them, ("error", the exception's name)
-    on anything else (not its message: it might quote a value)."""
-    try:
+class _Worker:
+    """The second process, started from the forkserver on first use and kept for the next files,
+    one file at a time (``_worker_lock``). It exits when it has had nothing to do for
+    ``_WORKER_IDLE_S`` (its memory goes back) or when this process closes its end."""
+
+    def __init__(self) -> None:
+        ctx = _forkserver()
+        self.conn, theirs = ctx.Pipe(duplex=True)  # a socket pair: file descriptors can go through it
+        self.pid = os.getpid()
+        self.proc = ctx.Process(target=_worker_main, args=(theirs, _WORKER_IDLE_S), daemon=True)
         try:
-            with mmap.mmap(text.fd, 0, access=mmap.ACCESS_READ) as mm:
-                parts = []
-                pos = 0
-                for lengths, files, newline in layout:
-                    pieces = []
-                    for n in lengths:
-                        pieces.append(mm[pos : pos + n])
-                        pos += n
-                    parts.append(_Part(pieces, files, d, newline))
-            out = _pipeline(parts, file_ids, 1, hasher.hash_many, carry)
-            _dump(result.fd, (parts, out))
-            msg: tuple = ("ok", None)
-        except _Fallback:
-            msg = ("fallback", None)
-        except Exception as e:  # noqa: BLE001 - the calling process parses these parts itself
-            msg = ("error", type(e).__name__)
-        send.send(msg)
+            self.proc.start()
+        finally:
+            theirs.close()
+
+    def usable(self) -> bool:
+        # (a copy of this object in a fork of this process is not: the process is not its child)
+        return self.pid == os.getpid() and self.proc.is_alive()
+
+    def send(self, job: bytes, parts: list[_Part]) -> None:
+        """A job (pickled: ``_parse_theirs``'s arguments but the text) and the text of its parts
+        in a memory file."""
+        fd = _memory_file()
+        try:
+            with open(fd, "wb", closefd=False) as f:
+                for part in parts:
+                    for c in part.pieces:
+                        f.write(c)
+            self.conn.send_bytes(job)
+            reduction.send_handle(self.conn, fd, self.proc.pid)
+        finally:
+            os.close(fd)
+
+    def receive(self, timeout: float) -> tuple | None:
+        """(kind, parts, state after them) as ``_parse_theirs`` gives them; None when the second
+        process died, hung or sent something unreadable (its parts are then parsed here)."""
+        try:
+            if not self.conn.poll(timeout):
+                return None
+            kind, _ = self.conn.recv()
+            if kind != "ok":
+                return kind, None, None
+            fd = reduction.recv_handle(self.conn)
+            try:
+                return (kind, *_load(fd))
+            finally:
+                os.close(fd)
+        except Exception:  # noqa: BLE001 - (EOFError when it died)
+            return None
+
+    def close(self) -> None:
+        self.conn.close()
+        if self.pid == os.getpid():
+            self.proc.kill()
+            self.proc.join()
+
+
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()
+
+
+def _worker_main(conn, idle_s: float) -> None:
+    """The second process: parses what comes (``_parse_theirs``) until the calling process
+    closes its end or nothing comes for ``idle_s`` seconds."""
+    try:
+        while conn.poll(idle_s):
+            job = pickle.loads(conn.recv_bytes())  # noqa: S301 (from the process that started this one)
+            text = reduction.recv_handle(conn)
+            kind, info, result = _parse_theirs(text, *job)
+            conn.send((kind, info))
+            if result is not None:
+                reduction.send_handle(conn, result, os.getppid())
+                os.close(result)
+    except (EOFError, OSError):
+        pass  # the calling process has gone
     finally:
-        send.close()
-        os.close(text.fd)
-        os.close(result.fd)
+        conn.close()
 
 
-class _Fd:
-    """A file descriptor handed to the second process: duplicated into it as it starts (as
-    multiprocessing does for a Connection)."""
-
-    def __init__(self, fd: int):
-        self.fd = fd
-
-    def __reduce__(self):
-        return _fd_in_child, (reduction.DupFd(self.fd),)
-
-
-def _fd_in_child(dup) -> _Fd:
-    return _Fd(dup.detach())
+def _parse_theirs(text: int, layout, d, file_ids, hasher, carry: _Carry) -> tuple[str, str | None, int | None]:
+    """In the second process: the parts of ``layout`` (lengths of the pieces, files, newline of
+    each; the pieces' text in the memory file ``text``, closed here) parsed from the state
+    ``carry``. Returns ("ok", None, a memory file holding the slimmed parts and the state after
+    them), ("fallback", None, None) when the fast path gives up on them, or ("error", the
+    exception's name, None) on anything else (not its message: it might quote a value)."""
+    try:
+        with mmap.mmap(text, 0, access=mmap.ACCESS_READ) as mm:
+            parts = []
+            pos = 0
+            for lengths, files, newline in layout:
+                pieces = []
+                for n in lengths:
+                    pieces.append(mm[pos : pos + n])
+                    pos += n
+                parts.append(_Part(pieces, files, d, newline))
+        out = _pipeline(parts, file_ids, 1, hasher.hash_many, carry)
+        result = _memory_file()
+        try:
+            _dump(result, (parts, out))
+        except BaseException:
+            os.close(result)
+            raise
+        return "ok", None, result
+    except _Fallback:
+        return "fallback", None, None
+    except Exception as e:  # noqa: BLE001 - the calling process parses these parts itself
+        return "error", type(e).__name__, None
+    finally:
+        os.close(text)
 
 
 def _memory_file() -> int:
@@ -727,7 +790,7 @@ def _load(fd: int) -> Any:
     size = os.fstat(fd).st_size
     whole = pa.py_buffer(mmap.mmap(fd, size, access=mmap.ACCESS_READ))
     n = int.from_bytes(whole.slice(0, 8).to_pybytes(), "little")
-    meta_len, sizes = pickle.loads(whole.slice(8, n))  # noqa: S301 (our own child's)
+    meta_len, sizes = pickle.loads(whole.slice(8, n))  # noqa: S301 (our own second process's)
     pos = 8 + n
     meta = whole.slice(pos, meta_len)
     pos += meta_len
@@ -736,7 +799,7 @@ def _load(fd: int) -> Any:
         pos += -pos % 64
         bufs.append(whole.slice(pos, m))
         pos += m
-    return pickle.loads(meta, buffers=bufs)  # noqa: S301 (our own child's)
+    return pickle.loads(meta, buffers=bufs)  # noqa: S301 (our own second process's)
 
 
 _forkserver_ctx: Any = None
