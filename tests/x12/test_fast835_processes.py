@@ -347,3 +347,27 @@ def test_concurrent_files_share_the_second_process(two):
         outs = list(ex.map(lambda d: parse(d, "c.835")[0], datas))
     for ref, got in zip(refs, outs, strict=True):
         check(ref, None, got, None)
+
+
+@pytest.mark.skipif(fast835._cores() < 2, reason="one core: processes=None stays in one process")
+def test_automatic_choice_starts_the_second_process_in_the_background(two):
+    """``processes=None`` (the loader's way): the first large file starts the second process
+    without waiting for it and is parsed in this process; the next ones use it."""
+    import time
+
+    if fast835._worker is not None:
+        fast835._worker.close()
+        fast835._worker = None
+    data = make_835(300_000, seed=19)
+    ref, _ = reference(data, "t.835")
+    check(ref, None, parse(data, processes=None)[0], None)
+    assert two == []  # parsed here
+    deadline = time.monotonic() + 60
+    while not (fast835._worker is not None and fast835._worker.usable()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    while fast835._worker_lock.locked() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check(ref, None, parse(data, processes=None)[0], None)
+    assert two == ["child"]
+    check(ref, None, parse(data, processes=1)[0], None)
+    assert two == ["child"]  # processes=1: one process, whatever runs

@@ -17,9 +17,12 @@ from it (``take``) followed by a column-wise check and cast:
 
 Only the few envelope and header segments (ISA, GS, ST, BPR, TRN, N1, REF outside claims, PLB,
 SE, GE, IEA) go through a Python loop, with the same code and the same ``Envelope`` as the row
-parser. With ``threads=2`` a large file is cut in two at a transaction boundary and both
-halves are split and gathered at the same time (numpy and Arrow release the GIL); a batch of
-small files is cut in two halves of files.
+parser. A large file is cut in parts of about 2 MB (before an ST or a CLP), split and gathered
+in order on 1 or 2 threads (numpy and Arrow release the GIL, but hand it over often); with two
+processes, a second process (kept between files) parses the last parts of a large file at the
+same time, from a guessed state that is checked (see "one large file on two processes"). Many
+small files are vectorised together; with two processes, the second half of them is parsed in
+another process.
 
 Exactness: the fast path handles the common shape of a file and checks its preconditions as it
 goes (one interchange block, no blanks around segments, UTF-8, every segment where it may be,
@@ -148,8 +151,8 @@ def parse_835_arrow(
 ) -> ParsedFile:
     """Like ``parse_835`` but the tables are ``pyarrow.Table`` (schemas: :data:`SCHEMAS`).
     Raises the same InputFileError as ``parse_835``. ``threads``: 1 or 2 (default: 2 when the
-    machine has two cores or more). ``processes``: 2 parses the last parts of a large file in a
-    second process (:func:`parse_835_files`); default: :func:`auto_processes`."""
+    machine has two cores or more). ``processes``: 1, 2 or None, as in :func:`parse_835_files`
+    (None: a second process for a large file when the machine has two cores)."""
     out = parse_835_files([(data, file_name, file_id)], hash_member_id, threads=threads, processes=processes).parsed(0)
     if isinstance(out, InputFileError):
         raise out
@@ -233,12 +236,16 @@ def parse_835_files(
     """Parse many 835 files ``(data, file_name, file_id)`` into one :class:`Batch835`; small
     files are vectorised together, a large file is cut in parts, on ``threads`` threads.
 
-    ``processes=2`` (POSIX only; None: :func:`auto_processes`): a second process (forkserver)
-    parses at the same time, for many files the second half of the files (by size; much of the
-    work on many small files is Python, which threads cannot share), for a single file of at
-    least 8 MB its last parts. The result is the same."""
+    ``processes=2`` (POSIX only): a second process (forkserver) parses at the same time: for many
+    files the second half of the files (by size; much of the work on many small files is Python,
+    which threads cannot share), for a single file of at least ``_PROCESS_MIN_FILE_BYTES`` its
+    last parts (that second process is started on first use and kept for the next files).
+    ``processes=None``, for a single file: the same when the machine has two cores, except that
+    the second process is not waited for: the first large file starts it in the background
+    (about 1.7 s: a Python with numpy, pyarrow and pandas) and is parsed in this process; the
+    next ones use it. The result is the same either way."""
     n_processes = _n_processes(processes)
-    if n_processes > 1 and len(items) > 1:
+    if n_processes == 2 and len(items) > 1:
         total = sum(len(x[0]) for x in items)
         if total >= _PROCESS_MIN_BYTES:
             return _two_processes(items, hash_member_id)
@@ -387,16 +394,21 @@ def _n_threads(threads: int | None) -> int:
     return max(1, min(2, threads))
 
 
-def auto_processes() -> int:
-    """How many processes the parse uses when not told: 1 for now (see docs/performance.md)."""
-    return 1
+_AUTO = 0  # processes=None: a second process for a large single file when the machine has two cores
 
 
 def _n_processes(processes: int | None) -> int:
-    n = auto_processes() if processes is None else max(1, min(2, processes))
-    if n > 1 and "forkserver" not in mp.get_all_start_methods():
+    """1, 2 or _AUTO; 1 where there is no forkserver (not POSIX)."""
+    if "forkserver" not in mp.get_all_start_methods():
         return 1
-    return n
+    return _AUTO if processes is None else max(1, min(2, processes))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _row_path(data: bytes, file_name: str, file_id: str, hasher: HashMemberId) -> ParsedFile | InputFileError:
@@ -703,6 +715,30 @@ class _Worker:
 
 _worker: _Worker | None = None
 _worker_lock = threading.Lock()
+_worker_auto_failed = False
+
+
+def _start_worker_soon() -> None:
+    """Start the second process in a thread, without waiting for it (``processes=None``). Once
+    only if it cannot be started (a daemonic process may not have children)."""
+    global _worker_auto_failed
+    if _worker_auto_failed or not _worker_lock.acquire(blocking=False):
+        return
+
+    def start() -> None:
+        global _worker, _worker_auto_failed
+        try:
+            if _worker is not None and not _worker.usable():
+                _worker.close()
+                _worker = None
+            if _worker is None:
+                _worker = _Worker()
+        except Exception:  # noqa: BLE001 - one process then
+            _worker_auto_failed = True
+        finally:
+            _worker_lock.release()
+
+    threading.Thread(target=start, name="x12-835-second-process", daemon=True).start()
 
 
 def _worker_main(conn, idle_s: float) -> None:
@@ -1687,12 +1723,16 @@ def _fast(
 ) -> tuple[dict[str, pa.Table], list[tuple[int, list[Finding], dict[str, int]]]]:
     """The batch's tables (rows grouped by file, files in order) and, per file, (segments,
     findings, rows per table); _Fallback when the batch is not for the fast path.
-    ``processes=2``: the last parts of a single large file in a second process."""
+    ``processes``: 1, 2 or _AUTO (:func:`parse_835_files`)."""
     n_files = len(preps)
     el = d.element
     parts = _make_parts(preps, d)
     many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
-    if processes > 1 and n_files == 1 and many is not None and len(parts) > 1 and len(preps[0].c) >= _PROCESS_MIN_FILE_BYTES:
+    large = n_files == 1 and many is not None and len(parts) > 1 and len(preps[0].c) >= _PROCESS_MIN_FILE_BYTES
+    if large and processes == _AUTO and _cores() >= 2 and not (_worker is not None and _worker.usable()):
+        _start_worker_soon()  # for the next large files; this one here
+        out = _pipeline(parts, file_ids, n_threads, many)
+    elif large and (processes == 2 or (processes == _AUTO and _cores() >= 2)):
         out = _pipeline_two_processes(parts, preps[0], file_ids, hasher, many)
     else:
         out = _pipeline(parts, file_ids, n_threads, many)
