@@ -10,7 +10,7 @@ the same bytes go through:
   file with ``parse_835_arrow``, the small files with ``parse_835_files`` (one table per raw
   table for the whole batch); ``--threads`` (2), and for a single file 1 thread as well. Both
   with ``processes=2`` too: for a single file the second process parses the last parts of the
-  file (files of at least 8 MB; below, one process), for the small files the second half of
+  file (files of at least 4 MB; below, one process), for the small files the second half of
   the files. For the small files also ``parse_835_batch`` (a ParsedFile per file, as the
   loader takes them today);
 * ``ours, row parser``: ``parse_835`` (the row-by-row parser, dict of lists with ``Decimal`` /
