@@ -248,7 +248,7 @@ def parse_835_files(
     if n_processes == 2 and len(items) > 1:
         total = sum(len(x[0]) for x in items)
         if total >= _PROCESS_MIN_BYTES:
-            return _two_processes(items, hash_member_id)
+            return _two_processes(items, hash_member_id, _n_threads(threads))
     n_threads = _n_threads(threads)
     results: list[FileRows | InputFileError | None] = [None] * len(items)
     collected: dict[str, list[pa.Table]] = {name: [] for name in _TABLES}
@@ -317,26 +317,28 @@ def parse_835_files(
     return Batch835(tables, results)  # type: ignore[arg-type]
 
 
-def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId) -> Batch835:
+def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId, n_threads: int) -> Batch835:
+    """The first half of the files (by size) here and the second half in the second process
+    (``_Worker``) at the same time; the same result as one process. All here when the second
+    process is busy with another thread's file or cannot be used."""
     acc = np.cumsum([len(x[0]) for x in items])
     k = min(max(int(np.searchsorted(acc, acc[-1] / 2)) + 1, 1), len(items) - 1)
-    # forkserver, not fork (see _forkserver); the items are sent to the child
-    ctx = _forkserver()
-    recv, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(items[k:], hasher, send), daemon=True)
-    child.start()
-    send.close()
-    first = parse_835_files(items[:k], hasher, threads=1)
-    second = None
+    first_items, second_items = list(items[:k]), list(items[k:])
+    texts = [x[0] for x in second_items]
+    layout = [(len(x[0]), x[1], x[2]) for x in second_items]
+    if not all(isinstance(t, bytes) for t in texts) or not _job_start(("files", layout, hasher), texts):
+        return parse_835_files(items, hasher, threads=n_threads)
     try:
-        second = _unpack(recv.recv_bytes())
-    except (EOFError, OSError):
-        second = None
-    finally:
-        recv.close()
-        child.join()
-    if second is None:  # the child failed: its half here
-        second = parse_835_files(items[k:], hasher, threads=1)
+        first = parse_835_files(first_items, hasher, threads=1)
+    except BaseException:
+        _job_end(None)
+        raise
+    got = _job_end(_WORKER_TIMEOUT_S + acc[-1] / 1e6)
+    if got is not None and got[0] == "ok":
+        tables, results = got[1]
+        second = Batch835(tables, [InputFileError(*r) if kind == "error" else r for kind, r in results])
+    else:  # the second process failed: its half here
+        second = parse_835_files(second_items, hasher, threads=1)
     tables = {name: pa.concat_tables([first.tables[name], second.tables[name]]) for name in _TABLES}
     shifted: list[FileRows | InputFileError] = []
     for r in second.results:
@@ -346,37 +348,6 @@ def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId
             })  # fmt: skip
         shifted.append(r)
     return Batch835(tables, first.results + shifted)
-
-
-def _child(items, hasher, send) -> None:
-    """In the second process: parse, send the tables (Arrow IPC) and the results (pickle)."""
-    try:
-        batch = parse_835_files(items, hasher, threads=1)
-        sink = pa.BufferOutputStream()
-        for name in _TABLES:
-            with pa.ipc.new_stream(sink, SCHEMAS[name]) as w:
-                w.write_table(batch.tables[name])
-        results = [
-            ("error", (r.file_name, r.location, r.expected, r.code)) if isinstance(r, InputFileError) else ("ok", r)
-            for r in batch.results
-        ]
-        meta = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
-        buf = sink.getvalue()
-        send.send_bytes(len(meta).to_bytes(8, "little") + meta + buf.to_pybytes())
-    finally:
-        send.close()
-
-
-def _unpack(data: bytes) -> Batch835:
-    n = int.from_bytes(data[:8], "little")
-    results = [
-        InputFileError(*x) if kind == "error" else x for kind, x in pickle.loads(data[8 : 8 + n])  # noqa: S301 (our child)
-    ]
-    reader = pa.BufferReader(pa.py_buffer(data)[8 + n :])
-    tables = {}
-    for name in _TABLES:
-        tables[name] = pa.ipc.open_stream(reader).read_all()
-    return Batch835(tables, results)
 
 
 def to_arrow(parsed: ParsedFile) -> ParsedFile:
@@ -573,52 +544,33 @@ def _pipeline(
 
 
 def _pipeline_two_processes(
-    parts: list[_Part], prep: _Prep, file_ids: list[str], hasher: HashMemberId, hash_many: Callable[[list], list]
+    parts: list[_Part], prep: _Prep, file_ids: list[str], hasher: HashMemberId, hash_many: Callable[[list], list],
+    n_threads: int,
 ) -> _Carry:
-    """``_pipeline(parts, file_ids, 1, hash_many)`` with the last parts (about half the bytes)
-    parsed by the second process at the same time. ``parts`` (all of one file) is updated in
-    place: its last parts are replaced by the second process's parsed parts."""
-    global _worker
-    if not _worker_lock.acquire(blocking=False):
-        return _pipeline(parts, file_ids, 1, hash_many)  # another thread's file has the second process
+    """``_pipeline(parts, file_ids, n_threads, hash_many)`` with the last parts (about half the
+    bytes) parsed by the second process at the same time (the first ones here on one thread).
+    ``parts`` (all of one file) is updated in place: its last parts are replaced by the second
+    process's parsed parts."""
+    sizes = np.cumsum([sum(len(c) for c in part.pieces) for part in parts])
+    k = min(max(int(np.searchsorted(sizes, sizes[-1] * _PARENT_SHARE)) + 1, 1), len(parts) - 1)
+    mine, theirs = parts[:k], parts[k:]
+    guess = _guess_carry(mine, prep)
+    layout = [([len(c) for c in part.pieces], part.files, part.newline) for part in theirs]
+    if not _job_start(("parts", layout, prep.d, file_ids, hasher, guess), [c for part in theirs for c in part.pieces]):
+        return _pipeline(parts, file_ids, n_threads, hash_many)
     try:
-        sizes = np.cumsum([sum(len(c) for c in part.pieces) for part in parts])
-        k = min(max(int(np.searchsorted(sizes, sizes[-1] * _PARENT_SHARE)) + 1, 1), len(parts) - 1)
-        mine, theirs = parts[:k], parts[k:]
-        guess = _guess_carry(mine, prep)
-        layout = [([len(c) for c in part.pieces], part.files, part.newline) for part in theirs]
-        try:
-            job = pickle.dumps((layout, prep.d, file_ids, hasher, guess), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - the hasher does not pickle: no second process
-            return _pipeline(parts, file_ids, 1, hash_many)
-        try:
-            if _worker is None or not _worker.usable():
-                if _worker is not None:
-                    _worker.close()
-                _worker = None
-                _worker = _Worker()
-            _worker.send(job, theirs)
-        except Exception:  # noqa: BLE001 - no second process (a daemonic caller, no memfd ...)
-            if _worker is not None:
-                _worker.close()  # (it may have got half a job)
-                _worker = None
-            return _pipeline(parts, file_ids, 1, hash_many)
-        got = None
-        try:
-            out = _pipeline(mine, file_ids, 1, hash_many)
-            got = _worker.receive(_WORKER_TIMEOUT_S + sizes[-1] / 1e6)
-        finally:
-            if got is None:  # this process failed, or the second one did: it is not waited for
-                _worker.close()
-                _worker = None
-    finally:
-        _worker_lock.release()
+        out = _pipeline(mine, file_ids, 1, hash_many)
+    except BaseException:
+        _job_end(None)
+        raise
+    got = _job_end(_WORKER_TIMEOUT_S + sizes[-1] / 1e6)
     exact = guess.handed_on() == out.handed_on() and guess.seen == {f: out.seen.get(f, 0) for f in guess.seen}
     if exact and got is not None:
-        kind, their_parts, after = got
+        kind, payload = got
         if kind == "fallback":
             raise _Fallback  # the same parts from the same state fail here as well
         if kind == "ok":
+            their_parts, after = payload
             parts[k:] = their_parts
             isa = dict(out.isa)
             for f, n in after.isa.items():
@@ -675,32 +627,31 @@ class _Worker:
         # (a copy of this object in a fork of this process is not: the process is not its child)
         return self.pid == os.getpid() and self.proc.is_alive()
 
-    def send(self, job: bytes, parts: list[_Part]) -> None:
-        """A job (pickled: ``_parse_theirs``'s arguments but the text) and the text of its parts
+    def send(self, job: bytes, texts: list[bytes]) -> None:
+        """A job (pickled: a function of ``_JOBS`` and its arguments but the text) and its text,
         in a memory file."""
         fd = _memory_file()
         try:
             with open(fd, "wb", closefd=False) as f:
-                for part in parts:
-                    for c in part.pieces:
-                        f.write(c)
+                for c in texts:
+                    f.write(c)
             self.conn.send_bytes(job)
             reduction.send_handle(self.conn, fd, self.proc.pid)
         finally:
             os.close(fd)
 
     def receive(self, timeout: float) -> tuple | None:
-        """(kind, parts, state after them) as ``_parse_theirs`` gives them; None when the second
-        process died, hung or sent something unreadable (its parts are then parsed here)."""
+        """(kind, what the job returned: read from its memory file for "ok", else None); None
+        when the second process died, hung or sent something unreadable."""
         try:
             if not self.conn.poll(timeout):
                 return None
             kind, _ = self.conn.recv()
             if kind != "ok":
-                return kind, None, None
+                return kind, None
             fd = reduction.recv_handle(self.conn)
             try:
-                return (kind, *_load(fd))
+                return kind, _load(fd)
             finally:
                 os.close(fd)
         except Exception:  # noqa: BLE001 - (EOFError when it died)
@@ -716,6 +667,51 @@ class _Worker:
 _worker: _Worker | None = None
 _worker_lock = threading.Lock()
 _worker_auto_failed = False
+
+
+def _job_start(job: tuple, texts: list[bytes]) -> bool:
+    """Give ``job`` and its text to the second process (started if needed). True: it has it,
+    and this thread holds the second process until ``_job_end``. False: parse here (it is busy
+    with another thread's file, the hasher does not pickle, it cannot be started ...)."""
+    global _worker
+    try:
+        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - the hasher does not pickle
+        return False
+    if not _worker_lock.acquire(blocking=False):
+        return False
+    try:
+        if _worker is None or not _worker.usable():
+            if _worker is not None:
+                _worker.close()
+            _worker = None
+            _worker = _Worker()
+        _worker.send(data, texts)
+        return True
+    except Exception:  # noqa: BLE001 - no second process (a daemonic caller, no memfd ...)
+        if _worker is not None:
+            _worker.close()  # (it may have half a job)
+            _worker = None
+        _worker_lock.release()
+        return False
+
+
+def _job_end(timeout: float | None) -> tuple | None:
+    """The outcome of the job given by ``_job_start``: (kind, what it returned) or None (the
+    second process failed or hung: stopped, another is started next time). ``timeout`` None:
+    this thread failed, the job is abandoned (the second process is stopped). Lets the second
+    process go."""
+    global _worker
+    got = None
+    try:
+        if timeout is not None and _worker is not None:
+            got = _worker.receive(timeout)
+    finally:
+        if got is None and _worker is not None:
+            _worker.close()
+            _worker = None
+        _worker_lock.release()
+    return got
 
 
 def _start_worker_soon() -> None:
@@ -742,13 +738,13 @@ def _start_worker_soon() -> None:
 
 
 def _worker_main(conn, idle_s: float) -> None:
-    """The second process: parses what comes (``_parse_theirs``) until the calling process
+    """The second process: runs the jobs that come (``_JOBS``) until the calling process
     closes its end or nothing comes for ``idle_s`` seconds."""
     try:
         while conn.poll(idle_s):
             job = pickle.loads(conn.recv_bytes())  # noqa: S301 (from the process that started this one)
             text = reduction.recv_handle(conn)
-            kind, info, result = _parse_theirs(text, *job)
+            kind, info, result = _JOBS[job[0]](text, *job[1:])
             conn.send((kind, info))
             if result is not None:
                 reduction.send_handle(conn, result, os.getppid())
@@ -759,7 +755,7 @@ def _worker_main(conn, idle_s: float) -> None:
         conn.close()
 
 
-def _parse_theirs(text: int, layout, d, file_ids, hasher, carry: _Carry) -> tuple[str, str | None, int | None]:
+def _parse_parts(text: int, layout, d, file_ids, hasher, carry: _Carry) -> tuple[str, str | None, int | None]:
     """In the second process: the parts of ``layout`` (lengths of the pieces, files, newline of
     each; the pieces' text in the memory file ``text``, closed here) parsed from the state
     ``carry``. Returns ("ok", None, a memory file holding the slimmed parts and the state after
@@ -776,19 +772,51 @@ def _parse_theirs(text: int, layout, d, file_ids, hasher, carry: _Carry) -> tupl
                     pos += n
                 parts.append(_Part(pieces, files, d, newline))
         out = _pipeline(parts, file_ids, 1, hasher.hash_many, carry)
-        result = _memory_file()
-        try:
-            _dump(result, (parts, out))
-        except BaseException:
-            os.close(result)
-            raise
-        return "ok", None, result
+        return "ok", None, _dumped((parts, out))
     except _Fallback:
         return "fallback", None, None
     except Exception as e:  # noqa: BLE001 - the calling process parses these parts itself
         return "error", type(e).__name__, None
     finally:
         os.close(text)
+
+
+def _parse_files(text: int, layout, hasher) -> tuple[str, str | None, int | None]:
+    """In the second process: the files of ``layout`` (length, name, file id of each; their
+    bytes in the memory file ``text``, closed here) parsed as ``parse_835_files`` does. Returns
+    ("ok", None, a memory file holding the tables and per file its FileRows or its error) or
+    ("error", the exception's name, None)."""
+    try:
+        with mmap.mmap(text, 0, access=mmap.ACCESS_READ) as mm:
+            items = []
+            pos = 0
+            for n, name, file_id in layout:
+                items.append((mm[pos : pos + n], name, file_id))
+                pos += n
+        batch = parse_835_files(items, hasher, threads=1)
+        results = [
+            ("error", (r.file_name, r.location, r.expected, r.code)) if isinstance(r, InputFileError) else ("ok", r)
+            for r in batch.results
+        ]
+        return "ok", None, _dumped((batch.tables, results))
+    except Exception as e:  # noqa: BLE001 - the calling process parses these files itself
+        return "error", type(e).__name__, None
+    finally:
+        os.close(text)
+
+
+_JOBS = {"parts": _parse_parts, "files": _parse_files}
+
+
+def _dumped(obj: Any) -> int:
+    """A new memory file holding ``obj`` (``_dump``)."""
+    fd = _memory_file()
+    try:
+        _dump(fd, obj)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _memory_file() -> int:
@@ -1733,7 +1761,7 @@ def _fast(
         _start_worker_soon()  # for the next large files; this one here
         out = _pipeline(parts, file_ids, n_threads, many)
     elif large and (processes == 2 or (processes == _AUTO and _cores() >= 2)):
-        out = _pipeline_two_processes(parts, preps[0], file_ids, hasher, many)
+        out = _pipeline_two_processes(parts, preps[0], file_ids, hasher, many, n_threads)
     else:
         out = _pipeline(parts, file_ids, n_threads, many)
     seen = [out.seen.get(f, 0) for f in range(n_files)]
