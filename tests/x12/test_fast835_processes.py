@@ -371,3 +371,50 @@ def test_automatic_choice_starts_the_second_process_in_the_background(two):
     assert two == ["child"]
     check(ref, None, parse(data, processes=1)[0], None)
     assert two == ["child"]  # processes=1: one process, whatever runs
+
+
+# --- many files: the second half in the same second process ----------------------------------
+
+
+def _batch_items():
+    items = [(make_835(1, seed=s, claims_per_st=(1, 5)), f"r{s}.835", f"{s:016x}") for s in range(30)]
+    items[3] = (b"not x12", "junk.txt", "j" * 16)
+    items[25] = (items[25][0].replace(b"~\nCLP*", b"~\nCLP**", 1), "bad.835", "b" * 16)
+    return items
+
+
+def _same_batches(one, two_):
+    for name in one.tables:
+        assert two_.tables[name].equals(one.tables[name]), name
+    for a, b in zip(one.results, two_.results, strict=True):
+        if isinstance(a, InputFileError):
+            assert (b.file_name, b.location, b.expected, b.code) == (a.file_name, a.location, a.expected, a.code)
+        else:
+            assert a == b
+
+
+@pytest.mark.parametrize("how", [None, "raise", "exit"])
+def test_batch_in_two_processes(monkeypatch, how):
+    """The second half of the files in the second process; when it fails (an exception, or it
+    dies), that half is parsed here: the same batch either way."""
+    from x12support import hasher
+
+    monkeypatch.setattr(fast835, "_PROCESS_MIN_BYTES", 0)
+    items = _batch_items()
+    h = hasher() if how is None else _FailsInChild(hasher()._key, os.getpid(), how)
+    one = parse_835_files(items, HASH, threads=1)
+    _same_batches(one, parse_835_files(items, h, processes=2))
+    assert isinstance(one.results[25], InputFileError)
+    _same_batches(one, parse_835_files(items, HASH, processes=2))  # (after a failure: another second process)
+
+
+def test_concurrent_batches(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(fast835, "_PROCESS_MIN_BYTES", 0)
+    items = _batch_items()
+    one = parse_835_files(items, HASH, threads=1)
+    with ThreadPoolExecutor(3) as ex:
+        outs = list(ex.map(lambda _: parse_835_files(items, HASH, processes=2), range(3)))
+    for b in outs:
+        _same_batches(one, b)
