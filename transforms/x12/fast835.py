@@ -322,7 +322,7 @@ def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId
     (``_Worker``) at the same time; the same result as one process. All here when the second
     process is busy with another thread's file or cannot be used."""
     acc = np.cumsum([len(x[0]) for x in items])
-    k = min(max(int(np.searchsorted(acc, acc[-1] / 2)) + 1, 1), len(items) - 1)
+    k = _cut(acc)
     first_items, second_items = list(items[:k]), list(items[k:])
     texts = [x[0] for x in second_items]
     layout = [(len(x[0]), x[1], x[2]) for x in second_items]
@@ -552,7 +552,7 @@ def _pipeline_two_processes(
     ``parts`` (all of one file) is updated in place: its last parts are replaced by the second
     process's parsed parts."""
     sizes = np.cumsum([sum(len(c) for c in part.pieces) for part in parts])
-    k = min(max(int(np.searchsorted(sizes, sizes[-1] * _PARENT_SHARE)) + 1, 1), len(parts) - 1)
+    k = _cut(sizes)
     mine, theirs = parts[:k], parts[k:]
     guess = _guess_carry(mine, prep)
     layout = [([len(c) for c in part.pieces], part.files, part.newline) for part in theirs]
@@ -577,6 +577,14 @@ def _pipeline_two_processes(
                 isa[f] = isa.get(f, 0) + n
             return _Carry({**out.seen, **after.seen}, isa, *after.handed_on())
     return _pipeline(theirs, file_ids, 1, hash_many, out)
+
+
+def _cut(sizes: np.ndarray) -> int:
+    """How many of the pieces (``sizes``: their running total of bytes, at least two) this
+    process takes: the boundary nearest to ``_PARENT_SHARE`` of the bytes, one piece at least
+    on each side."""
+    k = int(np.argmin(np.abs(sizes[:-1] - sizes[-1] * _PARENT_SHARE))) + 1
+    return min(max(k, 1), len(sizes) - 1)
 
 
 def _guess_carry(parts: list[_Part], prep: _Prep) -> _Carry:
