@@ -18,9 +18,7 @@ from transforms.ingest.phi import MemberIdHasher
 from transforms.x12 import fast835
 from transforms.x12.fast835 import parse_835_arrow, parse_835_files
 
-pytestmark = pytest.mark.skipif(
-    "forkserver" not in __import__("multiprocessing").get_all_start_methods(), reason="needs the forkserver"
-)
+pytestmark = pytest.mark.skipif(fast835._n_processes(2) != 2, reason="POSIX only")
 
 
 @pytest.fixture
@@ -309,7 +307,7 @@ def test_second_process_is_kept_and_replaced_when_gone(two):
     check(ref, None, parse(data)[0], None)
     assert fast835._worker.proc.pid == pid  # the same process for the next file
     fast835._worker.proc.kill()  # gone: the next file finds out and starts another
-    fast835._worker.proc.join()
+    fast835._worker.proc.wait()
     check(ref, None, parse(data)[0], None)
     assert fast835._worker.proc.pid != pid
     assert two == ["child", "child", "child"]
@@ -327,9 +325,9 @@ def test_second_process_exits_when_idle(two, monkeypatch):
     check(ref, None, parse(data)[0], None)
     proc = fast835._worker.proc
     deadline = time.monotonic() + 20
-    while proc.is_alive() and time.monotonic() < deadline:
+    while proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not proc.is_alive()
+    assert proc.poll() is not None
     check(ref, None, parse(data)[0], None)
     assert two == ["child", "child"]
     fast835._worker.close()  # (the next tests start one with the usual idle time)
@@ -363,7 +361,7 @@ def test_automatic_choice_starts_the_second_process_in_the_background(two):
     check(ref, None, parse(data, processes=None)[0], None)
     assert two == []  # parsed here
     deadline = time.monotonic() + 60
-    while not (fast835._worker is not None and fast835._worker.usable()) and time.monotonic() < deadline:
+    while not (fast835._worker is not None and fast835._worker.is_ready()) and time.monotonic() < deadline:
         time.sleep(0.05)
     while fast835._worker_lock.locked() and time.monotonic() < deadline:
         time.sleep(0.05)

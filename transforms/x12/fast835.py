@@ -35,10 +35,13 @@ the row parser gives; the fast path only decides how quickly.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
-import multiprocessing as mp
 import os
 import pickle
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -46,6 +49,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from multiprocessing import reduction
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -236,14 +241,14 @@ def parse_835_files(
     """Parse many 835 files ``(data, file_name, file_id)`` into one :class:`Batch835`; small
     files are vectorised together, a large file is cut in parts, on ``threads`` threads.
 
-    ``processes=2`` (POSIX only): a second process (forkserver) parses at the same time: for many
-    files the second half of the files (by size; much of the work on many small files is Python,
-    which threads cannot share), for a single file of at least ``_PROCESS_MIN_FILE_BYTES`` its
-    last parts (that second process is started on first use and kept for the next files).
+    ``processes=2`` (POSIX only): a second process parses at the same time: for many files the
+    second half of the files (by size; much of the work on many small files is Python, which
+    threads cannot share), for a single file of at least ``_PROCESS_MIN_FILE_BYTES`` its last
+    parts. That process is started on first use and kept for the next calls (``_Worker``).
     ``processes=None``, for a single file: the same when the machine has two cores, except that
-    the second process is not waited for: the first large file starts it in the background
-    (about 1.7 s: a Python with numpy, pyarrow and pandas) and is parsed in this process; the
-    next ones use it. The result is the same either way."""
+    the second process is not waited for: the first large file starts it (about 1.4 s: a Python
+    with numpy, pyarrow and pandas) and is parsed in this process; the next ones use it once it
+    is ready. The result is the same either way."""
     n_processes = _n_processes(processes)
     if n_processes == 2 and len(items) > 1:
         total = sum(len(x[0]) for x in items)
@@ -369,8 +374,8 @@ _AUTO = 0  # processes=None: a second process for a large single file when the m
 
 
 def _n_processes(processes: int | None) -> int:
-    """1, 2 or _AUTO; 1 where there is no forkserver (not POSIX)."""
-    if "forkserver" not in mp.get_all_start_methods():
+    """1, 2 or _AUTO; 1 where descriptors cannot be passed between processes (not POSIX)."""
+    if not (hasattr(socket, "AF_UNIX") and hasattr(socket.socket, "sendmsg") and hasattr(os, "fork")):
         return 1
     return _AUTO if processes is None else max(1, min(2, processes))
 
@@ -617,23 +622,52 @@ def _guess_carry(parts: list[_Part], prep: _Prep) -> _Carry:
 
 
 class _Worker:
-    """The second process, started from the forkserver on first use and kept for the next files,
-    one file at a time (``_worker_lock``). It exits when it has had nothing to do for
-    ``_WORKER_IDLE_S`` (its memory goes back) or when this process closes its end."""
+    """The second process, started on first use and kept for the next files, one file at a time
+    (``_worker_lock``). It exits when it has had nothing to do for ``_WORKER_IDLE_S`` (its memory
+    goes back) or when this process closes its end (or ends).
+
+    A new Python (``subprocess``, fork and exec), not a multiprocessing child: a fork of this
+    process could copy a lock another thread holds (DuckDB's, Arrow's: a forked child once waited
+    on one forever in a test), and multiprocessing's spawn and forkserver children import the
+    caller's ``__main__`` script again, which runs it a second time when it has no ``if __name__
+    == "__main__"`` guard: not acceptable for a default. Its start (Python, numpy, pyarrow,
+    pandas: about 1.4 s) is paid once; the caller does not wait for it before parsing its part."""
 
     def __init__(self) -> None:
-        ctx = _forkserver()
-        self.conn, theirs = ctx.Pipe(duplex=True)  # a socket pair: file descriptors can go through it
-        self.pid = os.getpid()
-        self.proc = ctx.Process(target=_worker_main, args=(theirs, _WORKER_IDLE_S), daemon=True)
+        ours, theirs = socket.socketpair()  # file descriptors can go through it
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[2])  # the folder holding transforms/: this code
+        env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH")) if x)
+        code = "import sys; from transforms.x12.fast835 import _worker_main; _worker_main(int(sys.argv[1]))"
         try:
-            self.proc.start()
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", code, str(theirs.fileno())], pass_fds=(theirs.fileno(),), env=env,
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()
+        self.conn = Connection(ours.detach())
+        self.pid = os.getpid()
+        self.ready = False  # it has said it is ready (imports done)
+        # (sys.path: for the classes of what it unpickles, such as the hasher's)
+        self.conn.send((list(sys.path), _WORKER_IDLE_S))
 
     def usable(self) -> bool:
         # (a copy of this object in a fork of this process is not: the process is not its child)
-        return self.pid == os.getpid() and self.proc.is_alive()
+        return self.pid == os.getpid() and self.proc.poll() is None
+
+    def is_ready(self) -> bool:
+        """Started and done with its imports (without waiting)."""
+        if not self.ready and self.usable():
+            try:
+                if self.conn.poll(0):
+                    self.ready = self.conn.recv() == "ready"
+            except (EOFError, OSError):
+                return False
+        return self.ready and self.usable()
 
     def send(self, job: bytes, texts: list[bytes]) -> None:
         """A job (pickled: a function of ``_JOBS`` and its arguments but the text) and its text,
@@ -652,6 +686,10 @@ class _Worker:
         """(kind, what the job returned: read from its memory file for "ok", else None); None
         when the second process died, hung or sent something unreadable."""
         try:
+            if not self.ready:
+                if not self.conn.poll(timeout) or self.conn.recv() != "ready":
+                    return None
+                self.ready = True
             if not self.conn.poll(timeout):
                 return None
             kind, _ = self.conn.recv()
@@ -669,7 +707,7 @@ class _Worker:
         self.conn.close()
         if self.pid == os.getpid():
             self.proc.kill()
-            self.proc.join()
+            self.proc.wait()
 
 
 _worker: _Worker | None = None
@@ -723,32 +761,37 @@ def _job_end(timeout: float | None) -> tuple | None:
 
 
 def _start_worker_soon() -> None:
-    """Start the second process in a thread, without waiting for it (``processes=None``). Once
-    only if it cannot be started (a daemonic process may not have children)."""
-    global _worker_auto_failed
+    """Start the second process without waiting for it (``processes=None``: the file at hand is
+    parsed here; the next large ones use it once it is ready). Once only if it cannot be
+    started."""
+    global _worker, _worker_auto_failed
     if _worker_auto_failed or not _worker_lock.acquire(blocking=False):
         return
-
-    def start() -> None:
-        global _worker, _worker_auto_failed
-        try:
-            if _worker is not None and not _worker.usable():
-                _worker.close()
-                _worker = None
-            if _worker is None:
-                _worker = _Worker()
-        except Exception:  # noqa: BLE001 - one process then
-            _worker_auto_failed = True
-        finally:
-            _worker_lock.release()
-
-    threading.Thread(target=start, name="x12-835-second-process", daemon=True).start()
-
-
-def _worker_main(conn, idle_s: float) -> None:
-    """The second process: runs the jobs that come (``_JOBS``) until the calling process
-    closes its end or nothing comes for ``idle_s`` seconds."""
     try:
+        if _worker is not None and not _worker.usable():
+            _worker.close()
+            _worker = None
+        if _worker is None:
+            _worker = _Worker()
+    except Exception:  # noqa: BLE001 - one process then
+        _worker_auto_failed = True
+    finally:
+        _worker_lock.release()
+
+
+def _worker_main(fd: int) -> None:
+    """The second process (``python -c``, see _Worker): takes sys.path and its idle time from
+    the calling process, imports pandas (pyarrow imports it on the first ``pa.array``: 0.8 s),
+    says it is ready, then runs the jobs that come (``_JOBS``) until the calling process closes
+    its end or nothing comes for the idle time. Nothing is printed, whatever happens (a message
+    might quote a value): the calling process parses what was not done."""
+    conn = Connection(fd)
+    try:
+        path, idle_s = conn.recv()
+        sys.path[:] = path
+        with contextlib.suppress(ImportError):
+            import pandas  # noqa: F401
+        conn.send("ready")
         while conn.poll(idle_s):
             job = pickle.loads(conn.recv_bytes())  # noqa: S301 (from the process that started this one)
             text = reduction.recv_handle(conn)
@@ -757,8 +800,8 @@ def _worker_main(conn, idle_s: float) -> None:
             if result is not None:
                 reduction.send_handle(conn, result, os.getppid())
                 os.close(result)
-    except (EOFError, OSError):
-        pass  # the calling process has gone
+    except BaseException:  # noqa: BLE001 - (EOFError: the calling process has gone)
+        pass
     finally:
         conn.close()
 
@@ -872,25 +915,6 @@ def _load(fd: int) -> Any:
         bufs.append(whole.slice(pos, m))
         pos += m
     return pickle.loads(meta, buffers=bufs)  # noqa: S301 (our own second process's)
-
-
-_forkserver_ctx: Any = None
-
-
-def _forkserver() -> Any:
-    """The forkserver context, with this module and pandas imported in the server once: a child
-    forked from it starts with numpy, pyarrow and the parser loaded (0.4 s otherwise) and with
-    pandas, which pyarrow imports on the first ``pa.array`` of a process (0.8-0.9 s otherwise:
-    a child without it took three times as long as the parent for the same parts).
-    Forkserver, not fork: a fork of a process with other threads (DuckDB's, Arrow's) can copy a
-    lock some thread holds, and the child then waits on it forever (seen in a test run)."""
-    global _forkserver_ctx
-    with _pool_lock:
-        if _forkserver_ctx is None:
-            ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload([__name__, "pandas"])
-            _forkserver_ctx = ctx
-    return _forkserver_ctx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1765,7 +1789,7 @@ def _fast(
     parts = _make_parts(preps, d)
     many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
     large = n_files == 1 and many is not None and len(parts) > 1 and len(preps[0].c) >= _PROCESS_MIN_FILE_BYTES
-    if large and processes == _AUTO and _cores() >= 2 and not (_worker is not None and _worker.usable()):
+    if large and processes == _AUTO and _cores() >= 2 and not (_worker is not None and _worker.is_ready()):
         _start_worker_soon()  # for the next large files; this one here
         out = _pipeline(parts, file_ids, n_threads, many)
     elif large and (processes == 2 or (processes == _AUTO and _cores() >= 2)):
