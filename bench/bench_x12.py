@@ -21,8 +21,8 @@ the same bytes go through:
   ``read_text`` (one row per file) for reference.
 
 Times are wall-clock seconds including reading the files, after one warm-up parse of a tiny
-file (imports excluded) and one with two processes (which starts the forkserver and the second
-process, kept between files: their start is timed and printed apart, like the imports). ``ours``
+file (imports excluded) and one with two processes (which starts the second process, a Python
+kept between files: its start is timed and printed apart, like the imports). ``ours``
 and DuckDB: median of ``--repeats`` runs (the first run is shown too); edi-835-parser and the
 row parser: one run (they take longer). When edi-835-parser
 would take too long on an input (its time on the smaller file, scaled, exceeds
@@ -107,8 +107,8 @@ def ours_single(path: Path, threads: int, processes: int = 1) -> int:
 
 
 def start_second_process(path: Path) -> float:
-    """Seconds to start the forkserver and the second process (a parse of ``path`` with two
-    processes, whatever its size), which later parses reuse."""
+    """Seconds of a parse of ``path`` with two processes (whatever its size) that starts the
+    second process, which later parses reuse."""
     from transforms.x12 import fast835
 
     old = fast835._PROCESS_MIN_FILE_BYTES
@@ -309,7 +309,7 @@ def _report(args, results, singles, load0, elapsed, linearity, t_second) -> None
     )
     pr(f"load average at start: {load0} (other processes on the machine slow every number alike)")
     pr(f"ours: fast835, threads={args.threads}, median of {args.repeats} runs (first run in brackets)")
-    pr(f"warm-up: the forkserver and the second process started in {t_second:.2f} s (the second process is kept between files)")
+    pr(f"warm-up: a first parse with 2 processes, starting the second one, took {t_second:.2f} s (it is kept between files)")
     pr()
     hdr = f"{'input':<20} {'size MB':>8}  {'parser':<34} {'seconds':>16} {'MB/s':>8} {'claims/s':>10} {'claims':>8}"
     pr(hdr)
