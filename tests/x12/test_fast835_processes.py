@@ -18,7 +18,7 @@ from transforms.ingest.phi import MemberIdHasher
 from transforms.x12 import fast835
 from transforms.x12.fast835 import parse_835_arrow, parse_835_files
 
-pytestmark = pytest.mark.skipif(fast835._n_processes(2) != 2, reason="POSIX only")
+pytestmark = pytest.mark.skipif(fast835._n_processes(2) != 2, reason="Linux only (memfd)")
 
 
 @pytest.fixture

@@ -42,7 +42,6 @@ import pickle
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -241,7 +240,7 @@ def parse_835_files(
     """Parse many 835 files ``(data, file_name, file_id)`` into one :class:`Batch835`; small
     files are vectorised together, a large file is cut in parts, on ``threads`` threads.
 
-    ``processes=2`` (POSIX only): a second process parses at the same time: for many files the
+    ``processes=2`` (Linux only): a second process parses at the same time: for many files the
     second half of the files (by size; much of the work on many small files is Python, which
     threads cannot share), for a single file of at least ``_PROCESS_MIN_FILE_BYTES`` its last
     parts. That process is started on first use and kept for the next calls (``_Worker``).
@@ -374,8 +373,9 @@ _AUTO = 0  # processes=None: a second process for a large single file when the m
 
 
 def _n_processes(processes: int | None) -> int:
-    """1, 2 or _AUTO; 1 where descriptors cannot be passed between processes (not POSIX)."""
-    if not (hasattr(socket, "AF_UNIX") and hasattr(socket.socket, "sendmsg") and hasattr(os, "fork")):
+    """1, 2 or _AUTO; 1 without files in memory (memfd: Linux; the text of a file holds PHI and
+    is not written to a temporary file) or descriptors passed between processes."""
+    if not (hasattr(os, "memfd_create") and hasattr(socket, "AF_UNIX") and hasattr(socket.socket, "sendmsg")):
         return 1
     return _AUTO if processes is None else max(1, min(2, processes))
 
@@ -537,15 +537,16 @@ def _pipeline(
 # from the bytes of the first parts (terminators counted, the last ST / SE / BPR found); when the
 # first parts have been split here, the guess is compared with the real state. Equal: the second
 # process ran exactly what this one would have run, and its parts are taken as they are. Not
-# equal (an empty segment, a wrapped line ...) or the second process failed: its parts are parsed
-# here after all, from the real state. Either way the result is the one-process result.
+# equal (an empty segment ``~~`` in the first parts, say) or the second process failed: its parts
+# are parsed here after all, from the real state. Either way the result is the one-process result.
 #
 # The second process is kept between files (_Worker): a fresh process pays for its memory on its
 # first parts (about 10,000 page faults, 0.05-0.1 s on this machine), which made two processes
 # slower than one below about 24 MB. The text goes to it and the parsed parts (68 MB of Arrow
-# buffers for 25 MB of text) come back as files in memory (memfd) whose descriptors are passed
-# over a socket; the results are mapped, not copied (through the pipe: a copy in, 64 KB reads
-# and two copies out, 0.05-0.2 s for half of a 50 MB file).
+# buffers for 25 MB of text) come back as files in memory (memfd: the text holds PHI, nothing
+# goes to disk) whose descriptors are passed over a socket; the results are mapped, not copied
+# (through a pipe: a copy in, 64 KB reads and two copies out, 0.05-0.2 s for half of a 50 MB
+# file).
 
 
 def _pipeline_two_processes(
@@ -734,7 +735,7 @@ def _job_start(job: tuple, texts: list[bytes]) -> bool:
             _worker = _Worker()
         _worker.send(data, texts)
         return True
-    except Exception:  # noqa: BLE001 - no second process (a daemonic caller, no memfd ...)
+    except Exception:  # noqa: BLE001 - no second process (it cannot be started ...)
         if _worker is not None:
             _worker.close()  # (it may have half a job)
             _worker = None
@@ -871,13 +872,9 @@ def _dumped(obj: Any) -> int:
 
 
 def _memory_file() -> int:
-    """A file in memory without a name (memfd; elsewhere a temporary file unlinked at once):
-    nothing is left behind, whatever happens to either process."""
-    if hasattr(os, "memfd_create"):
-        return os.memfd_create("fast835", os.MFD_CLOEXEC)
-    fd, path = tempfile.mkstemp(prefix="fast835-")
-    os.unlink(path)
-    return fd
+    """A file in memory without a name (memfd): nothing on disk, nothing left behind, whatever
+    happens to either process."""
+    return os.memfd_create("fast835", os.MFD_CLOEXEC)
 
 
 def _dump(fd: int, obj: Any) -> None:
