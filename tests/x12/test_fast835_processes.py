@@ -416,3 +416,29 @@ def test_concurrent_batches(monkeypatch):
         outs = list(ex.map(lambda _: parse_835_files(items, HASH, processes=2), range(3)))
     for b in outs:
         _same_batches(one, b)
+
+
+@pytest.mark.skipif(fast835._cores() < 2, reason="one core: processes=None stays in one process")
+def test_automatic_choice_after_the_second_process_went_idle(two, monkeypatch):
+    """A second process that was ready and exited when idle (its "ready" never read) is started
+    again by the next large file, not taken for one that cannot start."""
+    import time
+
+    if fast835._worker is not None:
+        fast835._worker.close()
+        fast835._worker = None
+    monkeypatch.setattr(fast835, "_WORKER_IDLE_S", 0.3)
+    monkeypatch.setattr(fast835, "_worker_auto_failed", False)
+    data = make_835(300_000, seed=20)
+    ref, _ = reference(data, "t.835")
+    check(ref, None, parse(data, processes=None)[0], None)  # starts it
+    proc = fast835._worker.proc
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:  # ready, then idle, then gone
+        time.sleep(0.1)
+    assert proc.poll() is not None
+    check(ref, None, parse(data, processes=None)[0], None)  # starts another
+    assert not fast835._worker_auto_failed
+    assert fast835._worker.proc.pid != proc.pid
+    fast835._worker.close()
+    fast835._worker = None

@@ -661,13 +661,16 @@ class _Worker:
         return self.pid == os.getpid() and self.proc.poll() is None
 
     def is_ready(self) -> bool:
-        """Started and done with its imports (without waiting)."""
-        if not self.ready and self.usable():
+        """Running and done with its imports (without waiting). Reads its "ready" even when it
+        has exited since (after its idle time)."""
+        if self.pid != os.getpid():
+            return False
+        if not self.ready:
             try:
                 if self.conn.poll(0):
                     self.ready = self.conn.recv() == "ready"
             except (EOFError, OSError):
-                return False
+                pass
         return self.ready and self.usable()
 
     def send(self, job: bytes, texts: list[bytes]) -> None:
@@ -761,17 +764,31 @@ def _job_end(timeout: float | None) -> tuple | None:
     return got
 
 
+def _worker_ready() -> bool:
+    """The second process is running and done with its imports, without waiting (False while
+    another thread's file has it: only the thread holding ``_worker_lock`` reads its socket)."""
+    if _worker is None or not _worker_lock.acquire(blocking=False):
+        return False
+    try:
+        return _worker is not None and _worker.is_ready()
+    finally:
+        _worker_lock.release()
+
+
 def _start_worker_soon() -> None:
     """Start the second process without waiting for it (``processes=None``: the file at hand is
-    parsed here; the next large ones use it once it is ready). Once only if it cannot be
-    started."""
+    parsed here; the next large ones use it once it is ready). Not again once it could not be
+    started or died before it was ready."""
     global _worker, _worker_auto_failed
     if _worker_auto_failed or not _worker_lock.acquire(blocking=False):
         return
     try:
-        if _worker is not None and not _worker.usable():
+        if _worker is not None and not _worker.is_ready() and not _worker.usable():
+            _worker_auto_failed = not _worker.ready  # it died before it was ever ready
             _worker.close()
             _worker = None
+            if _worker_auto_failed:
+                return
         if _worker is None:
             _worker = _Worker()
     except Exception:  # noqa: BLE001 - one process then
@@ -1786,7 +1803,7 @@ def _fast(
     parts = _make_parts(preps, d)
     many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
     large = n_files == 1 and many is not None and len(parts) > 1 and len(preps[0].c) >= _PROCESS_MIN_FILE_BYTES
-    if large and processes == _AUTO and _cores() >= 2 and not (_worker is not None and _worker.is_ready()):
+    if large and processes == _AUTO and _cores() >= 2 and not _worker_ready():
         _start_worker_soon()  # for the next large files; this one here
         out = _pipeline(parts, file_ids, n_threads, many)
     elif large and (processes == 2 or (processes == _AUTO and _cores() >= 2)):
