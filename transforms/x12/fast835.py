@@ -17,9 +17,12 @@ from it (``take``) followed by a column-wise check and cast:
 
 Only the few envelope and header segments (ISA, GS, ST, BPR, TRN, N1, REF outside claims, PLB,
 SE, GE, IEA) go through a Python loop, with the same code and the same ``Envelope`` as the row
-parser. With ``threads=2`` a large file is cut in two at a transaction boundary and both
-halves are split and gathered at the same time (numpy and Arrow release the GIL); a batch of
-small files is cut in two halves of files.
+parser. A large file is cut in parts of about 2 MB (before an ST or a CLP), split and gathered
+in order on 1 or 2 threads (numpy and Arrow release the GIL, but hand it over often); with two
+processes, a second process (kept between files) parses the last parts of a large file at the
+same time, from a guessed state that is checked (see "one large file on two processes"). Many
+small files are vectorised together; with two processes, the second half of them is parsed in
+another process.
 
 Exactness: the fast path handles the common shape of a file and checks its preconditions as it
 goes (one interchange block, no blanks around segments, UTF-8, every segment where it may be,
@@ -32,14 +35,21 @@ the row parser gives; the fast path only decides how quickly.
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import contextlib
+import mmap
 import os
 import pickle
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from multiprocessing import reduction
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -117,7 +127,11 @@ _RARE_BLANK_BYTES = (b"\t", b"\x0b", b"\x0c", b"\x00", b"\x1a")
 _MAX_PART_BYTES = 1 << 30  # int32 offsets of the element array
 _BATCH_BYTES = 64 << 20  # files vectorised together (memory)
 _CHUNK_BYTES = 2 << 20  # a large file is split and gathered in parts of about this size
-_PROCESS_MIN_BYTES = 2 << 20  # below this, a second process is not worth its start
+_PROCESS_MIN_BYTES = 2 << 20  # below this, a second process is not worth its start (many files)
+_PROCESS_MIN_FILE_BYTES = 4_000_000  # one file: below this (one 2 MB part), no second process
+_PARENT_SHARE = 0.5  # of one file's bytes parsed by the calling process, the rest by the second one
+_WORKER_TIMEOUT_S = 60.0  # (+ 1 s per MB) the second process is given up after this: its parts parsed here
+_WORKER_IDLE_S = 30.0  # the second process exits after this long without work
 _HEAD = 4096
 _MISSING: Any = object()
 
@@ -131,19 +145,32 @@ class _Fallback(Exception):
 
 
 def parse_835_arrow(
-    data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId, *, threads: int | None = None
+    data: bytes,
+    file_name: str,
+    file_id: str,
+    hash_member_id: HashMemberId,
+    *,
+    threads: int | None = None,
+    processes: int | None = None,
 ) -> ParsedFile:
     """Like ``parse_835`` but the tables are ``pyarrow.Table`` (schemas: :data:`SCHEMAS`).
     Raises the same InputFileError as ``parse_835``. ``threads``: 1 or 2 (default: 2 when the
-    machine has two cores or more)."""
-    out = parse_835_files([(data, file_name, file_id)], hash_member_id, threads=threads).parsed(0)
+    machine has two cores or more). ``processes``: 1, 2 or None, as in :func:`parse_835_files`
+    (None: a second process for a large file when the machine has two cores)."""
+    out = parse_835_files([(data, file_name, file_id)], hash_member_id, threads=threads, processes=processes).parsed(0)
     if isinstance(out, InputFileError):
         raise out
     return out
 
 
 def try_parse_835_arrow(
-    data: bytes, file_name: str, file_id: str, hash_member_id: HashMemberId, *, threads: int | None = None
+    data: bytes,
+    file_name: str,
+    file_id: str,
+    hash_member_id: HashMemberId,
+    *,
+    threads: int | None = None,
+    processes: int | None = None,
 ) -> ParsedFile | None:
     """The fast path alone: the ParsedFile when it reads the file as an 835, else None (the
     file is something else, has an unusual shape or an error: the row parsers decide)."""
@@ -155,7 +182,9 @@ def try_parse_835_arrow(
     if i >= 0 and prep.c[i + len(mark) : i + len(mark) + 4] != b"835" + mark[-1:]:
         return None  # the first transaction is not an 835
     try:
-        tables, files = _fast([prep], prep.d, [file_name], [file_id], hash_member_id, _n_threads(threads))
+        tables, files = _fast(
+            [prep], prep.d, [file_name], [file_id], hash_member_id, _n_threads(threads), _n_processes(processes)
+        )
     except _Fallback:
         return None
     rows_read, findings, _ = files[0]
@@ -206,18 +235,24 @@ def parse_835_files(
     hash_member_id: HashMemberId,
     *,
     threads: int | None = None,
-    processes: int = 1,
+    processes: int | None = 1,
 ) -> Batch835:
     """Parse many 835 files ``(data, file_name, file_id)`` into one :class:`Batch835`; small
     files are vectorised together, a large file is cut in parts, on ``threads`` threads.
 
-    ``processes=2``: the second half of the files (by size) is parsed in another process (forkserver) at the
-    same time (POSIX only; much of the work on many small files is Python, which threads
-    cannot share). The result is the same."""
-    if processes > 1 and len(items) > 1 and "forkserver" in mp.get_all_start_methods():
+    ``processes=2`` (Linux only): a second process parses at the same time: for many files the
+    second half of the files (by size; much of the work on many small files is Python, which
+    threads cannot share), for a single file of at least ``_PROCESS_MIN_FILE_BYTES`` its last
+    parts. That process is started on first use and kept for the next calls (``_Worker``).
+    ``processes=None``, for a single file: the same when the machine has two cores, except that
+    the second process is not waited for: the first large file starts it (about 1.4 s: a Python
+    with numpy, pyarrow and pandas) and is parsed in this process; the next ones use it once it
+    is ready. The result is the same either way."""
+    n_processes = _n_processes(processes)
+    if n_processes == 2 and len(items) > 1:
         total = sum(len(x[0]) for x in items)
         if total >= _PROCESS_MIN_BYTES:
-            return _two_processes(items, hash_member_id)
+            return _two_processes(items, hash_member_id, _n_threads(threads))
     n_threads = _n_threads(threads)
     results: list[FileRows | InputFileError | None] = [None] * len(items)
     collected: dict[str, list[pa.Table]] = {name: [] for name in _TABLES}
@@ -244,8 +279,9 @@ def parse_835_files(
     def run(ks: list[int], d: Delimiters) -> None:
         try:
             tables, files = _fast(
-                [preps[k] for k in ks], d, [items[k][1] for k in ks], [items[k][2] for k in ks], hash_member_id, n_threads
-            )
+                [preps[k] for k in ks], d, [items[k][1] for k in ks], [items[k][2] for k in ks], hash_member_id, n_threads,
+                n_processes if len(items) == 1 else 1,
+            )  # fmt: skip
         except _Fallback:
             if len(ks) == 1:
                 row_path(ks[0])
@@ -285,28 +321,28 @@ def parse_835_files(
     return Batch835(tables, results)  # type: ignore[arg-type]
 
 
-def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId) -> Batch835:
+def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId, n_threads: int) -> Batch835:
+    """The first half of the files (by size) here and the second half in the second process
+    (``_Worker``) at the same time; the same result as one process. All here when the second
+    process is busy with another thread's file or cannot be used."""
     acc = np.cumsum([len(x[0]) for x in items])
-    k = min(max(int(np.searchsorted(acc, acc[-1] / 2)) + 1, 1), len(items) - 1)
-    # forkserver, not fork: a fork of a process with other threads (DuckDB's, Arrow's) can copy a
-    # lock some thread holds, and the child then waits on it forever (seen in a test run); the
-    # forkserver forks from a clean process that has none. The items are sent to the child.
-    ctx = mp.get_context("forkserver")
-    recv, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(items[k:], hasher, send), daemon=True)
-    child.start()
-    send.close()
-    first = parse_835_files(items[:k], hasher, threads=1)
-    second = None
+    k = _cut(acc)
+    first_items, second_items = list(items[:k]), list(items[k:])
+    texts = [x[0] for x in second_items]
+    layout = [(len(x[0]), x[1], x[2]) for x in second_items]
+    if not all(isinstance(t, bytes) for t in texts) or not _job_start(("files", layout, hasher), texts):
+        return parse_835_files(items, hasher, threads=n_threads)
     try:
-        second = _unpack(recv.recv_bytes())
-    except (EOFError, OSError):
-        second = None
-    finally:
-        recv.close()
-        child.join()
-    if second is None:  # the child failed: its half here
-        second = parse_835_files(items[k:], hasher, threads=1)
+        first = parse_835_files(first_items, hasher, threads=1)
+    except BaseException:
+        _job_end(None)
+        raise
+    got = _job_end(_WORKER_TIMEOUT_S + acc[-1] / 1e6)
+    if got is not None and got[0] == "ok":
+        tables, results = got[1]
+        second = Batch835(tables, [InputFileError(*r) if kind == "error" else r for kind, r in results])
+    else:  # the second process failed: its half here
+        second = parse_835_files(second_items, hasher, threads=1)
     tables = {name: pa.concat_tables([first.tables[name], second.tables[name]]) for name in _TABLES}
     shifted: list[FileRows | InputFileError] = []
     for r in second.results:
@@ -316,37 +352,6 @@ def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId
             })  # fmt: skip
         shifted.append(r)
     return Batch835(tables, first.results + shifted)
-
-
-def _child(items, hasher, send) -> None:
-    """In the second process: parse, send the tables (Arrow IPC) and the results (pickle)."""
-    try:
-        batch = parse_835_files(items, hasher, threads=1)
-        sink = pa.BufferOutputStream()
-        for name in _TABLES:
-            with pa.ipc.new_stream(sink, SCHEMAS[name]) as w:
-                w.write_table(batch.tables[name])
-        results = [
-            ("error", (r.file_name, r.location, r.expected, r.code)) if isinstance(r, InputFileError) else ("ok", r)
-            for r in batch.results
-        ]
-        meta = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
-        buf = sink.getvalue()
-        send.send_bytes(len(meta).to_bytes(8, "little") + meta + buf.to_pybytes())
-    finally:
-        send.close()
-
-
-def _unpack(data: bytes) -> Batch835:
-    n = int.from_bytes(data[:8], "little")
-    results = [
-        InputFileError(*x) if kind == "error" else x for kind, x in pickle.loads(data[8 : 8 + n])  # noqa: S301 (our child)
-    ]
-    reader = pa.BufferReader(pa.py_buffer(data)[8 + n :])
-    tables = {}
-    for name in _TABLES:
-        tables[name] = pa.ipc.open_stream(reader).read_all()
-    return Batch835(tables, results)
 
 
 def to_arrow(parsed: ParsedFile) -> ParsedFile:
@@ -362,6 +367,24 @@ def _n_threads(threads: int | None) -> int:
     if threads is None:
         return 2 if (os.cpu_count() or 1) >= 2 else 1
     return max(1, min(2, threads))
+
+
+_AUTO = 0  # processes=None: a second process for a large single file when the machine has two cores
+
+
+def _n_processes(processes: int | None) -> int:
+    """1, 2 or _AUTO; 1 without files in memory (memfd: Linux; the text of a file holds PHI and
+    is not written to a temporary file) or descriptors passed between processes."""
+    if not (hasattr(os, "memfd_create") and hasattr(socket, "AF_UNIX") and hasattr(socket.socket, "sendmsg")):
+        return 1
+    return _AUTO if processes is None else max(1, min(2, processes))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _row_path(data: bytes, file_name: str, file_id: str, hasher: HashMemberId) -> ParsedFile | InputFileError:
@@ -416,16 +439,40 @@ def _make_parts(preps: list[_Prep], d: Delimiters) -> list[_Part]:
     return parts
 
 
+@dataclass
+class _Carry:
+    """What the parts before a part hand on to it (computed in order, after each part's split):
+    the segments and ISA seen so far per file (segment numbers go on from there), the file of the
+    last piece, whether that part ended inside a transaction (ST without its SE yet) and whether
+    the last ST or BPR it held was a BPR."""
+
+    seen: dict[int, int]
+    isa: dict[int, int]
+    last_file: int = -1
+    ends_in_tx: bool = False
+    bpr_open: bool = False
+
+    def handed_on(self) -> tuple:
+        """What a part that goes on after these parts reads of them (not the ISA counts)."""
+        return self.last_file, self.ends_in_tx, self.bpr_open
+
+
 def _pipeline(
-    parts: list[_Part], file_ids: list[str], n_threads: int, hash_many: Callable[[list], list] | None = None
-) -> tuple[list[int], list[int]]:
+    parts: list[_Part],
+    file_ids: list[str],
+    n_threads: int,
+    hash_many: Callable[[list], list] | None = None,
+    carry: _Carry | None = None,
+) -> _Carry:
     """Split every part and build its columns, on ``n_threads`` threads, parts in order: a
     part's segment numbers go on from the same file's earlier parts, known once those are split.
     With ``hash_many`` (``MemberIdHasher.hash_many``) a part's member ids are hashed by the thread
-    that built its columns, while the other thread works on the next part. Returns the number of
-    segments and of ISA segments of each file."""
-    seen: dict[int, int] = {}
-    isa: dict[int, int] = {}
+    that built its columns, while the other thread works on the next part. ``carry``: the state
+    left by parts parsed before these (another process parses the first parts of a file while
+    this one parses the rest). Returns the state after the last part."""
+    start = carry or _Carry({}, {})
+    seen = dict(start.seen)
+    isa = dict(start.isa)
     ready = [threading.Event() for _ in parts]
     failed: list[BaseException] = []
 
@@ -439,11 +486,15 @@ def _pipeline(
                     ready[i - 1].wait()
             if failed:
                 raise _Fallback
-            prev = parts[i - 1] if i else None
+            if i:
+                prev = parts[i - 1]
+                last_file, prev_in_tx, prev_bpr = prev.files[-1], prev.ends_in_tx, prev.bpr_open
+            else:
+                last_file, prev_in_tx, prev_bpr = start.handed_on()
             # a part that goes on with the file of the part before, inside its transaction
-            part.starts_in_tx = bool(prev is not None and prev.files[-1] == part.files[0] and prev.ends_in_tx)
+            part.starts_in_tx = bool(last_file == part.files[0] and prev_in_tx)
             part.ends_in_tx = part.starts_in_tx if part.last_st_or_se is None else part.last_st_or_se == ST
-            bpr_open = part.starts_in_tx and prev is not None and prev.bpr_open
+            bpr_open = part.starts_in_tx and prev_bpr
             if part.claims_before_st_bpr and not bpr_open:
                 raise _Fallback  # a CLP or LX of a transaction whose BPR has not come (or outside one)
             part.bpr_open = bpr_open if part.last_st_or_bpr is None else part.last_st_or_bpr == BPR
@@ -459,8 +510,9 @@ def _pipeline(
         part.columns(arg)
         if hash_many is not None:
             part.member_column(hash_many)
+        part.slim()
 
-    if n_threads == 1 or len(parts) == 1:
+    if n_threads == 1 or len(parts) <= 1:
         for i in range(len(parts)):
             task(i)
     else:
@@ -469,8 +521,414 @@ def _pipeline(
         for e in errors:
             if e is not None:
                 raise e
-    n = range(len(file_ids))
-    return [seen.get(f, 0) for f in n], [isa.get(f, 0) for f in n]
+    if not parts:
+        return _Carry(seen, isa, *start.handed_on())
+    last = parts[-1]
+    return _Carry(seen, isa, last.files[-1], last.ends_in_tx, last.bpr_open)
+
+
+# ---------------------------------------------------------------------------------------------
+# one large file on two processes
+#
+# Threads barely help (the GIL is handed over between many short numpy and Arrow calls), so a
+# second process parses the last parts of the file. A part's columns depend on what the parts
+# before it hand on (_Carry: segment numbers, an open transaction, an open BPR), which is known
+# only once those are split. The second process starts at once with a guess of that state read
+# from the bytes of the first parts (terminators counted, the last ST / SE / BPR found); when the
+# first parts have been split here, the guess is compared with the real state. Equal: the second
+# process ran exactly what this one would have run, and its parts are taken as they are. Not
+# equal (an empty segment ``~~`` in the first parts, say) or the second process failed: its parts
+# are parsed here after all, from the real state. Either way the result is the one-process result.
+#
+# The second process is kept between files (_Worker): a fresh process pays for its memory on its
+# first parts (about 10,000 page faults, 0.05-0.1 s on this machine), which made two processes
+# slower than one below about 24 MB. The text goes to it and the parsed parts (68 MB of Arrow
+# buffers for 25 MB of text) come back as files in memory (memfd: the text holds PHI, nothing
+# goes to disk) whose descriptors are passed over a socket; the results are mapped, not copied
+# (through a pipe: a copy in, 64 KB reads and two copies out, 0.05-0.2 s for half of a 50 MB
+# file).
+
+
+def _pipeline_two_processes(
+    parts: list[_Part], prep: _Prep, file_ids: list[str], hasher: HashMemberId, hash_many: Callable[[list], list],
+    n_threads: int,
+) -> _Carry:
+    """``_pipeline(parts, file_ids, n_threads, hash_many)`` with the last parts (about half the
+    bytes) parsed by the second process at the same time (the first ones here on one thread).
+    ``parts`` (all of one file) is updated in place: its last parts are replaced by the second
+    process's parsed parts."""
+    sizes = np.cumsum([sum(len(c) for c in part.pieces) for part in parts])
+    k = _cut(sizes)
+    mine, theirs = parts[:k], parts[k:]
+    guess = _guess_carry(mine, prep)
+    layout = [([len(c) for c in part.pieces], part.files, part.newline) for part in theirs]
+    if not _job_start(("parts", layout, prep.d, file_ids, hasher, guess), [c for part in theirs for c in part.pieces]):
+        return _pipeline(parts, file_ids, n_threads, hash_many)
+    try:
+        out = _pipeline(mine, file_ids, 1, hash_many)
+    except BaseException:
+        _job_end(None)
+        raise
+    got = _job_end(_WORKER_TIMEOUT_S + sizes[-1] / 1e6)
+    exact = guess.handed_on() == out.handed_on() and guess.seen == {f: out.seen.get(f, 0) for f in guess.seen}
+    if exact and got is not None:
+        kind, payload = got
+        if kind == "fallback":
+            raise _Fallback  # the same parts from the same state fail here as well
+        if kind == "ok":
+            their_parts, after = payload
+            parts[k:] = their_parts
+            isa = dict(out.isa)
+            for f, n in after.isa.items():
+                isa[f] = isa.get(f, 0) + n
+            return _Carry({**out.seen, **after.seen}, isa, *after.handed_on())
+    return _pipeline(theirs, file_ids, 1, hash_many, out)
+
+
+def _cut(sizes: np.ndarray) -> int:
+    """How many of the pieces (``sizes``: their running total of bytes, at least two) this
+    process takes: the boundary nearest to ``_PARENT_SHARE`` of the bytes, one piece at least
+    on each side."""
+    k = int(np.argmin(np.abs(sizes[:-1] - sizes[-1] * _PARENT_SHARE))) + 1
+    return min(max(k, 1), len(sizes) - 1)
+
+
+def _guess_carry(parts: list[_Part], prep: _Prep) -> _Carry:
+    """The state ``parts`` (the first parts of the one file of ``prep``) will hand on, read from
+    their bytes without splitting them: a segment per terminator; inside a transaction when the
+    last ST or SE is an ST; a BPR open when the last ST or BPR is a BPR. A guess: checked against
+    the real state (``_pipeline_two_processes``)."""
+    d = prep.d
+    term = ord(d.segment)
+    pieces = [c for part in parts for c in part.pieces]
+    n = sum(int(np.count_nonzero(np.frombuffer(c, np.uint8) == term)) for c in pieces)
+    after = d.segment + prep.newline  # a segment begins after these (or at a piece's start)
+
+    def last_of(a: str, b: str) -> str | None:
+        """Which of the segment ids a and b comes last in the pieces (None: neither)."""
+        for c in reversed(pieces):
+            best, which = -1, None
+            for sid in (a, b):
+                head = (sid + d.element).encode()
+                i = c.rfind(after.encode() + head)
+                pos = i + len(after) if i >= 0 else 0 if c.startswith(head) else -1
+                if pos > best:
+                    best, which = pos, sid
+            if which is not None:
+                return which
+        return None
+
+    file = parts[-1].files[-1]
+    return _Carry({file: n}, {}, file, last_of("ST", "SE") == "ST", last_of("ST", "BPR") == "BPR")
+
+
+class _Worker:
+    """The second process, started on first use and kept for the next files, one file at a time
+    (``_worker_lock``). It exits when it has had nothing to do for ``_WORKER_IDLE_S`` (its memory
+    goes back) or when this process closes its end (or ends).
+
+    A new Python (``subprocess``, fork and exec), not a multiprocessing child: a fork of this
+    process could copy a lock another thread holds (DuckDB's, Arrow's: a forked child once waited
+    on one forever in a test), and multiprocessing's spawn and forkserver children import the
+    caller's ``__main__`` script again, which runs it a second time when it has no ``if __name__
+    == "__main__"`` guard: not acceptable for a default. Its start (Python, numpy, pyarrow,
+    pandas: about 1.4 s) is paid once; the caller does not wait for it before parsing its part."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()  # file descriptors can go through it
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[2])  # the folder holding transforms/: this code
+        env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH")) if x)
+        code = "import sys; from transforms.x12.fast835 import _worker_main; _worker_main(int(sys.argv[1]))"
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", code, str(theirs.fileno())], pass_fds=(theirs.fileno(),), env=env,
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+        self.pid = os.getpid()
+        self.ready = False  # it has said it is ready (imports done)
+        # (sys.path: for the classes of what it unpickles, such as the hasher's)
+        self.conn.send((list(sys.path), _WORKER_IDLE_S))
+
+    def usable(self) -> bool:
+        # (a copy of this object in a fork of this process is not: the process is not its child)
+        return self.pid == os.getpid() and self.proc.poll() is None
+
+    def is_ready(self) -> bool:
+        """Running and done with its imports (without waiting). Reads its "ready" even when it
+        has exited since (after its idle time)."""
+        if self.pid != os.getpid():
+            return False
+        if not self.ready:
+            try:
+                if self.conn.poll(0):
+                    self.ready = self.conn.recv() == "ready"
+            except (EOFError, OSError):
+                pass
+        return self.ready and self.usable()
+
+    def send(self, job: bytes, texts: list[bytes]) -> None:
+        """A job (pickled: a function of ``_JOBS`` and its arguments but the text) and its text,
+        in a memory file."""
+        fd = _memory_file()
+        try:
+            with open(fd, "wb", closefd=False) as f:
+                for c in texts:
+                    f.write(c)
+            self.conn.send_bytes(job)
+            reduction.send_handle(self.conn, fd, self.proc.pid)
+        finally:
+            os.close(fd)
+
+    def receive(self, timeout: float) -> tuple | None:
+        """(kind, what the job returned: read from its memory file for "ok", else None); None
+        when the second process died, hung or sent something unreadable."""
+        try:
+            if not self.ready:
+                if not self.conn.poll(timeout) or self.conn.recv() != "ready":
+                    return None
+                self.ready = True
+            if not self.conn.poll(timeout):
+                return None
+            kind, _ = self.conn.recv()
+            if kind != "ok":
+                return kind, None
+            fd = reduction.recv_handle(self.conn)
+            try:
+                return kind, _load(fd)
+            finally:
+                os.close(fd)
+        except Exception:  # noqa: BLE001 - (EOFError when it died)
+            return None
+
+    def close(self) -> None:
+        self.conn.close()
+        if self.pid == os.getpid():
+            self.proc.kill()
+            self.proc.wait()
+
+
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()
+_worker_auto_failed = False
+
+
+def _job_start(job: tuple, texts: list[bytes]) -> bool:
+    """Give ``job`` and its text to the second process (started if needed). True: it has it,
+    and this thread holds the second process until ``_job_end``. False: parse here (it is busy
+    with another thread's file, the hasher does not pickle, it cannot be started ...)."""
+    global _worker
+    try:
+        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - the hasher does not pickle
+        return False
+    if not _worker_lock.acquire(blocking=False):
+        return False
+    try:
+        if _worker is None or not _worker.usable():
+            if _worker is not None:
+                _worker.close()
+            _worker = None
+            _worker = _Worker()
+        _worker.send(data, texts)
+        return True
+    except Exception:  # noqa: BLE001 - no second process (it cannot be started ...)
+        if _worker is not None:
+            _worker.close()  # (it may have half a job)
+            _worker = None
+        _worker_lock.release()
+        return False
+
+
+def _job_end(timeout: float | None) -> tuple | None:
+    """The outcome of the job given by ``_job_start``: (kind, what it returned) or None (the
+    second process failed or hung: stopped, another is started next time). ``timeout`` None:
+    this thread failed, the job is abandoned (the second process is stopped). Lets the second
+    process go."""
+    global _worker
+    got = None
+    try:
+        if timeout is not None and _worker is not None:
+            got = _worker.receive(timeout)
+    finally:
+        if got is None and _worker is not None:
+            _worker.close()
+            _worker = None
+        _worker_lock.release()
+    return got
+
+
+def _worker_ready() -> bool:
+    """The second process is running and done with its imports, without waiting (False while
+    another thread's file has it: only the thread holding ``_worker_lock`` reads its socket)."""
+    if _worker is None or not _worker_lock.acquire(blocking=False):
+        return False
+    try:
+        return _worker is not None and _worker.is_ready()
+    finally:
+        _worker_lock.release()
+
+
+def _start_worker_soon() -> None:
+    """Start the second process without waiting for it (``processes=None``: the file at hand is
+    parsed here; the next large ones use it once it is ready). Not again once it could not be
+    started or died before it was ready."""
+    global _worker, _worker_auto_failed
+    if _worker_auto_failed or not _worker_lock.acquire(blocking=False):
+        return
+    try:
+        if _worker is not None and not _worker.is_ready() and not _worker.usable():
+            _worker_auto_failed = not _worker.ready  # it died before it was ever ready
+            _worker.close()
+            _worker = None
+            if _worker_auto_failed:
+                return
+        if _worker is None:
+            _worker = _Worker()
+    except Exception:  # noqa: BLE001 - one process then
+        _worker_auto_failed = True
+    finally:
+        _worker_lock.release()
+
+
+def _worker_main(fd: int) -> None:
+    """The second process (``python -c``, see _Worker): takes sys.path and its idle time from
+    the calling process, imports pandas (pyarrow imports it on the first ``pa.array``: 0.8 s),
+    says it is ready, then runs the jobs that come (``_JOBS``) until the calling process closes
+    its end or nothing comes for the idle time. Nothing is printed, whatever happens (a message
+    might quote a value): the calling process parses what was not done."""
+    conn = Connection(fd)
+    try:
+        path, idle_s = conn.recv()
+        sys.path[:] = path
+        with contextlib.suppress(ImportError):
+            import pandas  # noqa: F401
+        conn.send("ready")
+        while conn.poll(idle_s):
+            job = pickle.loads(conn.recv_bytes())  # noqa: S301 (from the process that started this one)
+            text = reduction.recv_handle(conn)
+            kind, info, result = _JOBS[job[0]](text, *job[1:])
+            conn.send((kind, info))
+            if result is not None:
+                reduction.send_handle(conn, result, os.getppid())
+                os.close(result)
+    except BaseException:  # noqa: BLE001 - (EOFError: the calling process has gone)
+        pass
+    finally:
+        conn.close()
+
+
+def _parse_parts(text: int, layout, d, file_ids, hasher, carry: _Carry) -> tuple[str, str | None, int | None]:
+    """In the second process: the parts of ``layout`` (lengths of the pieces, files, newline of
+    each; the pieces' text in the memory file ``text``, closed here) parsed from the state
+    ``carry``. Returns ("ok", None, a memory file holding the slimmed parts and the state after
+    them), ("fallback", None, None) when the fast path gives up on them, or ("error", the
+    exception's name, None) on anything else (not its message: it might quote a value)."""
+    try:
+        with mmap.mmap(text, 0, access=mmap.ACCESS_READ) as mm:
+            parts = []
+            pos = 0
+            for lengths, files, newline in layout:
+                pieces = []
+                for n in lengths:
+                    pieces.append(mm[pos : pos + n])
+                    pos += n
+                parts.append(_Part(pieces, files, d, newline))
+        out = _pipeline(parts, file_ids, 1, hasher.hash_many, carry)
+        return "ok", None, _dumped((parts, out))
+    except _Fallback:
+        return "fallback", None, None
+    except Exception as e:  # noqa: BLE001 - the calling process parses these parts itself
+        return "error", type(e).__name__, None
+    finally:
+        os.close(text)
+
+
+def _parse_files(text: int, layout, hasher) -> tuple[str, str | None, int | None]:
+    """In the second process: the files of ``layout`` (length, name, file id of each; their
+    bytes in the memory file ``text``, closed here) parsed as ``parse_835_files`` does. Returns
+    ("ok", None, a memory file holding the tables and per file its FileRows or its error) or
+    ("error", the exception's name, None)."""
+    try:
+        with mmap.mmap(text, 0, access=mmap.ACCESS_READ) as mm:
+            items = []
+            pos = 0
+            for n, name, file_id in layout:
+                items.append((mm[pos : pos + n], name, file_id))
+                pos += n
+        batch = parse_835_files(items, hasher, threads=1)
+        results = [
+            ("error", (r.file_name, r.location, r.expected, r.code)) if isinstance(r, InputFileError) else ("ok", r)
+            for r in batch.results
+        ]
+        return "ok", None, _dumped((batch.tables, results))
+    except Exception as e:  # noqa: BLE001 - the calling process parses these files itself
+        return "error", type(e).__name__, None
+    finally:
+        os.close(text)
+
+
+_JOBS = {"parts": _parse_parts, "files": _parse_files}
+
+
+def _dumped(obj: Any) -> int:
+    """A new memory file holding ``obj`` (``_dump``)."""
+    fd = _memory_file()
+    try:
+        _dump(fd, obj)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _memory_file() -> int:
+    """A file in memory without a name (memfd): nothing on disk, nothing left behind, whatever
+    happens to either process."""
+    return os.memfd_create("fast835", os.MFD_CLOEXEC)
+
+
+def _dump(fd: int, obj: Any) -> None:
+    """``obj`` pickled into the file ``fd``, its large buffers (Arrow, numpy) out of band: each
+    written as it is at an offset aligned to 64 bytes, not copied into the pickle."""
+    bufs: list[pickle.PickleBuffer] = []
+    meta = pickle.dumps(obj, protocol=5, buffer_callback=bufs.append)
+    raws = [b.raw() for b in bufs]
+    head = pickle.dumps((len(meta), [r.nbytes for r in raws]), protocol=5)
+    with open(fd, "wb", closefd=False) as f:
+        f.write(len(head).to_bytes(8, "little"))
+        f.write(head)
+        f.write(meta)
+        pos = 8 + len(head) + len(meta)
+        for r in raws:
+            pad = -pos % 64
+            f.write(b"\0" * pad)
+            f.write(r)
+            pos += pad + r.nbytes
+
+
+def _load(fd: int) -> Any:
+    """What ``_dump`` wrote, its buffers zero-copy slices of the file mapped into memory (the
+    mapping lives as long as an array uses it)."""
+    size = os.fstat(fd).st_size
+    whole = pa.py_buffer(mmap.mmap(fd, size, access=mmap.ACCESS_READ))
+    n = int.from_bytes(whole.slice(0, 8).to_pybytes(), "little")
+    meta_len, sizes = pickle.loads(whole.slice(8, n))  # noqa: S301 (our own second process's)
+    pos = 8 + n
+    meta = whole.slice(pos, meta_len)
+    pos += meta_len
+    bufs = []
+    for m in sizes:
+        pos += -pos % 64
+        bufs.append(whole.slice(pos, m))
+        pos += m
+    return pickle.loads(meta, buffers=bufs)  # noqa: S301 (our own second process's)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -812,6 +1270,7 @@ class _Part:
         for c_, h in zip(self.member_claims, hash_many(self.member_values), strict=True):
             member[c_] = h
         self.claim_cols[17] = pa.array(member, pa.string())
+        del self.member_values, self.member_claims  # (member ids: not kept, not sent anywhere)
 
     # -- phase 1 ---------------------------------------------------------------------------
     def split(self) -> None:
@@ -1274,17 +1733,16 @@ class _Part:
         # of the REF outside claims only REF*2U is read (the payer id after N1*PR)
         header = header[(ty[header] != REF) | (code1(header) == _code_of(b"2U"))]
         ctl = np.union1d(np.flatnonzero(is_env | is_se | is_(BPR, PLB)), header)
-        self.ctl = list(
-            zip(
-                ctl.tolist(),
-                self.seg_start[ctl].tolist(),
-                self.seg_end[ctl].tolist(),
-                ty[ctl].tolist(),
-                piece[ctl].tolist(),
-                seg_no[ctl].tolist(),
-                strict=True,
+        # (the segment's bytes, code, piece, segment number): the bytes, not positions in buf,
+        # so that the part can be sent from another process without its text
+        buf = self.buf
+        self.ctl = [
+            (buf[a:b], t, p, no)
+            for a, b, t, p, no in zip(
+                self.seg_start[ctl].tolist(), self.seg_end[ctl].tolist(), ty[ctl].tolist(), piece[ctl].tolist(),
+                seg_no[ctl].tolist(), strict=True,
             )
-        )
+        ]  # fmt: skip
 
         # ---- tables without what the Python loop and the hasher add ------------------------
         self.claim_cols = [
@@ -1314,21 +1772,46 @@ class _Part:
         # the big arrays are not needed any more
         del self.elements, self.offs, self.elen, self.v8
 
+    def slim(self) -> None:
+        """Drop the text and the per-segment arrays once the columns are built: what is left is
+        what ``_fast`` reads (columns, tables, findings, control segments, counts) and what the
+        next part reads (``files``, ``ends_in_tx``, ``bpr_open``), small enough to send from
+        another process."""
+        for name in ("pieces", "buf", "first", "nel", "seg_start", "seg_end", "ty", "seg_piece", "seg_no",
+                     "piece_first_seg"):  # fmt: skip
+            self.__dict__.pop(name, None)
+
 
 # ---------------------------------------------------------------------------------------------
 # a batch: split in parts, columns, then the envelope loop, hashing and the tables per file
 
 
 def _fast(
-    preps: list[_Prep], d: Delimiters, names: list[str], file_ids: list[str], hasher: HashMemberId, n_threads: int
+    preps: list[_Prep],
+    d: Delimiters,
+    names: list[str],
+    file_ids: list[str],
+    hasher: HashMemberId,
+    n_threads: int,
+    processes: int = 1,
 ) -> tuple[dict[str, pa.Table], list[tuple[int, list[Finding], dict[str, int]]]]:
     """The batch's tables (rows grouped by file, files in order) and, per file, (segments,
-    findings, rows per table); _Fallback when the batch is not for the fast path."""
+    findings, rows per table); _Fallback when the batch is not for the fast path.
+    ``processes``: 1, 2 or _AUTO (:func:`parse_835_files`)."""
     n_files = len(preps)
     el = d.element
     parts = _make_parts(preps, d)
     many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
-    seen, n_isa = _pipeline(parts, file_ids, n_threads, many)
+    large = n_files == 1 and many is not None and len(parts) > 1 and len(preps[0].c) >= _PROCESS_MIN_FILE_BYTES
+    if large and processes == _AUTO and _cores() >= 2 and not _worker_ready():
+        _start_worker_soon()  # for the next large files; this one here
+        out = _pipeline(parts, file_ids, n_threads, many)
+    elif large and (processes == 2 or (processes == _AUTO and _cores() >= 2)):
+        out = _pipeline_two_processes(parts, preps[0], file_ids, hasher, many, n_threads)
+    else:
+        out = _pipeline(parts, file_ids, n_threads, many)
+    seen = [out.seen.get(f, 0) for f in range(n_files)]
+    n_isa = [out.isa.get(f, 0) for f in range(n_files)]
     for f in np.flatnonzero(np.asarray(n_isa) > 1).tolist():  # several ISA: the tokenizer's block check
         if not _one_block(preps[f].data, d, names[f]):
             raise _Fallback
@@ -1365,8 +1848,7 @@ def _fast(
     st_i = -1
     try:
         for part in parts:
-            buf = part.buf
-            for _i, a_, b_, t_, p_, no in part.ctl:
+            for seg, t_, p_, no in part.ctl:
                 f_ = part.files[p_]
                 if f_ != cur_f:
                     if env is not None:
@@ -1374,7 +1856,7 @@ def _fast(
                     cur_f = f_
                     env_f = []
                     env = Envelope(names[f_], env_f)
-                e = buf[a_:b_].decode("utf-8").split(el)
+                e = seg.decode("utf-8").split(el)
                 nf = len(env_f)
                 if t_ == BPR:
                     if len(e) < 17:
