@@ -405,7 +405,8 @@ def _shape(con: duckdb.DuckDBPyConnection, spec: CsvSpec, rows_sql: str, file_id
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    r = con.execute(sql).arrow()
+    # batches of a row group each: the loader inserts them without regrouping (loader.row_group_batches)
+    r = con.execute(sql).arrow(122_880)
     return r.read_all() if hasattr(r, "read_all") else r
 
 
