@@ -162,8 +162,10 @@ def load_batch(
     return result
 
 
-# rows of a raw table gathered before they are inserted (one INSERT for the rows of many small files)
-FLUSH_ROWS = 1_000_000
+# rows of a raw table gathered before they are inserted: one INSERT for the rows of many small files,
+# and little left to insert once the last file is parsed (at 1M claims, 250k rows: 1.5 s after the
+# last parse; 1M rows: 3 s)
+FLUSH_ROWS = 250_000
 
 
 class _BatchWriter:
@@ -326,8 +328,12 @@ def _to_arrow(table: str, data) -> pa.Table | None:
         return None
     n = arrow.num_rows
     return pa.table({
-        c: arrow.column(c).cast(t) if c in arrow.column_names else pa.nulls(n, t) for c, t in cols.items()
+        c: _as_type(arrow.column(c), t) if c in arrow.column_names else pa.nulls(n, t) for c, t in cols.items()
     })
+
+
+def _as_type(col: pa.ChunkedArray, t: pa.DataType) -> pa.ChunkedArray:
+    return col if col.type == t else col.cast(t)
 
 
 def _insert(con, table: str, data) -> None:
