@@ -272,3 +272,18 @@ def test_a_parser_crash_rolls_back_what_was_already_written(tiny_landing, tmp_pa
     monkeypatch.setattr(loader, "parse_file", real_parse)
     result = loader.load_batch(con, loader.discover(tiny_landing / "remittances"), HASH)
     assert result.count("loaded") == 3 and table_counts(con)["raw.remit_claims"] > 0
+
+
+def test_an_unknown_column_called_rowid_does_not_move_the_lines(tmp_path):
+    header, *rows = CLAIMS_TEXT.splitlines()
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([header + ",rowid"] + [r + ",7" for r in rows]) + "\n")
+    pf = csv_canonical.parse_canonical_csv(path, csv_canonical.SPECS["claims_csv"], "f" * 16, HASH)
+    assert pf.tables["claims"].column("source_row").to_pylist() == list(range(2, 13))
+    assert [f.message for f in pf.findings] == ["columns ignored: rowid"]
+    path.write_text(_claims_with({(4, "total_charge"): "3x"}))
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0] + ",rowid"] + [r + ",7" for r in lines[1:]]) + "\n")
+    with pytest.raises(InputFileError) as e:
+        csv_canonical.parse_canonical_csv(path, csv_canonical.SPECS["claims_csv"], "f" * 16, HASH)
+    assert e.value.location == "line 4, column total_charge"

@@ -236,21 +236,21 @@ def parse_canonical_csv(path: Path, spec: CsvSpec, file_id: str, hash_member_id)
         # One copy of the file, every value of a known column trimmed and empty -> NULL. A table
         # made from read_csv keeps the file's order, so rowid is the record's index: the header is
         # line 1, the first record line 2 (line = rowid + 2). Every column is read (also the
-        # dropped and unknown ones), so a malformed row anywhere stops the file.
+        # dropped and unknown ones), so a malformed row anywhere stops the file. Unknown columns
+        # keep their names, except one called rowid, which would hide DuckDB's rowid.
         values = ", ".join(
-            (f'NULLIF(trim("{i}"), \'\') AS {_q(h)}' if h in known else f'"{i}" AS {_q(h)}') for i, h in enumerate(header)
+            f'NULLIF(trim("{i}"), \'\') AS {_q(h)}' if h in known else f'"{i}" AS {_q(h if h != "rowid" else f"__column_{i}")}'
+            for i, h in enumerate(header)
         )
         try:
-            con.execute(
-                f"""CREATE TABLE src AS
-                SELECT {values} FROM read_csv(?, all_varchar=true, header=true, delim=?, quote='"', escape='"',
-                              strict_mode=true, null_padding=false, auto_detect=false,
-                              columns={{{", ".join(f"'{i}': 'VARCHAR'" for i in range(len(header)))}}},
-                              encoding='utf-8')""",
-                [str(path), delim],
-            )
-        except duckdb.Error as e:  # malformed rows, wrong column count, bad encoding
-            raise InputFileError(name, _duck_location(str(e)), "well-formed CSV rows" + _duck_detail(str(e)), "malformed_csv") from None
+            _read_csv(con, path, delim, len(header), values)
+        except duckdb.ParserException:
+            # a header name that is no SQL name (an empty one): DuckDB's error, after the rows were
+            # read, as when the columns were renamed in a second statement
+            _read_csv(con, path, delim, len(header), "*", name)
+            raise
+        except duckdb.Error as e:
+            raise _malformed(name, e) from None
         cols_present = [c for c in spec.columns if c.name in header]
         n_rows, error = _first_error(con, name, cols_present)
         if error is not None:
@@ -288,6 +288,31 @@ def parse_canonical_csv(path: Path, spec: CsvSpec, file_id: str, hash_member_id)
     # keyed hash of member ids (computed in Python: DuckDB has no HMAC), once per distinct id
     tables = {k: _hash_member_ids(t, hash_member_id) for k, t in tables.items()}
     return ParsedFile(kind=spec.kind, tables=tables, rows_read=n_rows, findings=findings)
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, n_columns: int, values: str, name: str | None = None) -> None:
+    """``CREATE TABLE src AS SELECT {values}`` from the file, every column as text. With ``name``:
+    a malformed row raises the file's InputFileError."""
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE src AS
+            SELECT {values} FROM read_csv(?, all_varchar=true, header=true, delim=?, quote='"', escape='"',
+                          strict_mode=true, null_padding=false, auto_detect=false,
+                          columns={{{", ".join(f"'{i}': 'VARCHAR'" for i in range(n_columns))}}},
+                          encoding='utf-8')""",
+            [str(path), delim],
+        )
+    except duckdb.ParserException:
+        raise
+    except duckdb.Error as e:
+        if name is None:
+            raise
+        raise _malformed(name, e) from None
+
+
+def _malformed(name: str, e: duckdb.Error) -> InputFileError:
+    """Malformed rows, a wrong column count, bad encoding: DuckDB's message without the row it quotes."""
+    return InputFileError(name, _duck_location(str(e)), "well-formed CSV rows" + _duck_detail(str(e)), "malformed_csv")
 
 
 def _checks(cols_present: list[Col]) -> list[tuple[str, str, str, str]]:

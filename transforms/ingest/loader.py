@@ -213,6 +213,7 @@ class _BatchWriter:
             n_pending: dict[str, int] = {}
             manifest, quarantine, findings = [], [], []
             while True:
+                # ("file", FileOutcome, ParsedFile | None), ("commit", counts of files, None) or ("abort", None, None)
                 what, out, pf = self._queue.get()
                 if what != "file":
                     break
