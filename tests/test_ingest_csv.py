@@ -160,3 +160,130 @@ def test_member_id_hash_is_keyed():
     assert MemberIdHasher(b"k" * 32)("ZZM0001") != MemberIdHasher(b"j" * 32)("ZZM0001")
     assert MemberIdHasher(b"k" * 32)(" ZZM0001 ") == MemberIdHasher(b"k" * 32)("ZZM0001")
     assert len(HASH("ZZM0001")) == 32
+
+
+def _claims_with(changes: dict[tuple[int, str], str]) -> str:
+    """The tiny claims.csv with values replaced: {(line number, column): value}."""
+    header, *rows = CLAIMS_TEXT.splitlines()
+    cols = header.split(",")
+    rows = [r.split(",") for r in rows]
+    for (line, col), value in changes.items():
+        rows[line - 2][cols.index(col)] = value
+    return "\n".join([header] + [",".join(r) for r in rows]) + "\n"
+
+
+CLAIMS_TEXT = (Path(__file__).parent / "data" / "tiny" / "claims" / "claims.csv").read_text()
+
+
+@pytest.mark.parametrize(
+    "changes, code, location",
+    [
+        # columns are checked in the spec's order: an earlier column's error wins over an earlier line
+        ({(3, "total_charge"): "1.5.0", (9, "claim_type"): "dental"}, "bad_value", "line 9, column claim_type"),
+        # in a column: required, then the pattern, then the closed set, each at its first line
+        ({(4, "submission_date"): "04/03/2026", (8, "submission_date"): ""}, "missing_value", "line 8, column submission_date"),
+        ({(4, "claim_type"): "dental", (10, "claim_type"): " "}, "missing_value", "line 10, column claim_type"),
+        ({(6, "service_to"): "2026-02-30", (5, "service_to"): "2026-3-4"}, "bad_value", "line 5, column service_to"),
+        ({(7, "payer_sequence"): "Q", (12, "total_charge"): "-"}, "bad_value", "line 12, column total_charge"),
+        ({(7, "payer_sequence"): "Q", (3, "payer_sequence"): "p", (11, "billing_npi"): "x"}, "bad_value", "line 3, column payer_sequence"),
+    ],
+)
+def test_of_several_bad_values_the_first_check_in_column_order_is_reported(tmp_path, changes, code, location):
+    path = tmp_path / "claims.csv"
+    path.write_text(_claims_with(changes))
+    with pytest.raises(InputFileError) as e:
+        csv_canonical.parse_canonical_csv(path, csv_canonical.SPECS["claims_csv"], "f" * 16, HASH)
+    assert (e.value.code, e.value.location) == (code, location)
+
+
+def test_values_are_trimmed_and_blank_optional_values_take_their_default(tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_text(_claims_with({
+        (2, "total_charge"): " 100.00 ", (2, "submission_date"): " 2026-03-03", (3, "frequency_code"): "  ",
+        (3, "payer_name"): "   ", (2, "member_id"): "  ZZM0001 ", (4, "member_id"): "",
+    }))
+    t = csv_canonical.parse_canonical_csv(path, csv_canonical.SPECS["claims_csv"], "f" * 16, HASH).tables["claims"]
+    rows = t.to_pylist()
+    assert rows[0]["total_charge"] == D("100.00") and str(rows[0]["submission_date"]) == "2026-03-03"
+    assert rows[1]["frequency_code"] == "1" and rows[1]["payer_name"] is None
+    assert rows[0]["member_id_hash"] == HASH("ZZM0001") and rows[2]["member_id_hash"] is None
+    # the same member on two lines (C2 and its replacement C2R1): one hash
+    assert rows[1]["member_id_hash"] == rows[6]["member_id_hash"] == HASH("ZZM0002")
+    assert [r["source_row"] for r in rows] == list(range(2, 13))
+    # any callable hashes (not only MemberIdHasher)
+    t = csv_canonical.parse_canonical_csv(path, csv_canonical.SPECS["claims_csv"], "f" * 16, lambda v: "h-" + v).tables["claims"]
+    assert t.column("member_id_hash").to_pylist()[:3] == ["h-ZZM0001", "h-ZZM0002", None]
+
+
+def test_duplicate_claims_name_the_lines_of_the_first_five(tmp_path):
+    header, *rows = CLAIMS_TEXT.splitlines()
+    c = {r.split(",")[0]: r for r in rows}
+    blank_freq = c["C3"].replace(",1,,", ",,,", 1)  # no frequency code on both lines: still the same key
+    lines = [c["C1"], c["C2"], c["C1"], blank_freq, blank_freq, c["C4"], c["C5"], c["C5"], c["C5"],
+             c["C6"], c["C6"], c["C7"], c["C7"], c["C2"]]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([header] + lines) + "\n")
+    pf = csv_canonical.parse_canonical_csv(path, csv_canonical.SPECS["claims_csv"], "f" * 16, HASH)
+    (f,) = pf.findings
+    assert (f.code, f.location) == ("duplicate_claim_id", "lines 2, 4; lines 3, 15; lines 5, 6; lines 8, 9, 10; lines 11, 12")
+    assert f.message == "6 claim_id + submission_date + frequency_code value(s) appear on more than one line (the last one is used)"
+    assert pf.rows_read == 14 and pf.tables["claims"].num_rows == 14
+
+
+def _raw_rows(con) -> dict[str, list[tuple]]:
+    """Every raw table's rows in the table's own order."""
+    names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' ORDER BY 1").fetchall()]
+    return {n: con.execute(f"SELECT * FROM raw.{n} ORDER BY rowid").fetchall() for n in names}
+
+
+def test_rows_written_in_many_inserts_are_the_rows_of_one(tiny_landing, tmp_path, monkeypatch):
+    """The batch is written while files are parsed, a table's rows in several INSERTs: the tables
+    hold the same rows in the same order as with one INSERT per table."""
+    extra = [tiny_landing / "claims" / f"claims_{i}.csv" for i in range(3)]
+    for i, p in enumerate(extra):
+        p.write_text(CLAIMS_TEXT.replace("\nC", f"\nB{i}C"))
+    con, _ = load(tiny_landing, tmp_path / "one.duckdb")
+    one = _raw_rows(con)
+    monkeypatch.setattr(loader, "FLUSH_ROWS", 1)
+    con, result = load(tiny_landing, tmp_path / "many.duckdb")
+    assert result.count("loaded") == 9
+    assert _raw_rows(con) == one
+    assert sum(len(v) for v in one.values()) > 50
+
+
+def test_a_parser_crash_rolls_back_what_was_already_written(tiny_landing, tmp_path, monkeypatch):
+    con, _ = load(tiny_landing / "claims", tmp_path / "w.duckdb")
+    before = table_counts(con)
+    real_parse = loader.parse_file
+    calls = {"n": 0}
+
+    def crashing_parse(path, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("parser bug (injected)")
+        return real_parse(path, *a, **k)
+
+    monkeypatch.setattr(loader, "FLUSH_ROWS", 1)  # the first files' rows are inserted before the crash
+    monkeypatch.setattr(loader, "parse_file", crashing_parse)
+    with pytest.raises(RuntimeError, match="injected"):
+        loader.load_batch(con, loader.discover(tiny_landing / "remittances"), HASH)
+    assert table_counts(con) == before
+    # the connection is usable and the batch loads on the next run
+    monkeypatch.setattr(loader, "parse_file", real_parse)
+    result = loader.load_batch(con, loader.discover(tiny_landing / "remittances"), HASH)
+    assert result.count("loaded") == 3 and table_counts(con)["raw.remit_claims"] > 0
+
+
+def test_an_unknown_column_called_rowid_does_not_move_the_lines(tmp_path):
+    header, *rows = CLAIMS_TEXT.splitlines()
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([header + ",rowid"] + [r + ",7" for r in rows]) + "\n")
+    pf = csv_canonical.parse_canonical_csv(path, csv_canonical.SPECS["claims_csv"], "f" * 16, HASH)
+    assert pf.tables["claims"].column("source_row").to_pylist() == list(range(2, 13))
+    assert [f.message for f in pf.findings] == ["columns ignored: rowid"]
+    path.write_text(_claims_with({(4, "total_charge"): "3x"}))
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0] + ",rowid"] + [r + ",7" for r in lines[1:]]) + "\n")
+    with pytest.raises(InputFileError) as e:
+        csv_canonical.parse_canonical_csv(path, csv_canonical.SPECS["claims_csv"], "f" * 16, HASH)
+    assert e.value.location == "line 4, column total_charge"

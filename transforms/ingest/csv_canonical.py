@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms.errors import InputFileError
 from transforms.ingest.records import Finding, ParsedFile
@@ -232,81 +233,46 @@ def parse_canonical_csv(path: Path, spec: CsvSpec, file_id: str, hash_member_id)
 
     con = duckdb.connect()
     try:
+        # One copy of the file, every value of a known column trimmed and empty -> NULL. A table
+        # made from read_csv keeps the file's order, so rowid is the record's index: the header is
+        # line 1, the first record line 2 (line = rowid + 2). Every column is read (also the
+        # dropped and unknown ones), so a malformed row anywhere stops the file. Unknown columns
+        # keep their names, except one called rowid, which would hide DuckDB's rowid.
+        values = ", ".join(
+            f'NULLIF(trim("{i}"), \'\') AS {_q(h)}' if h in known else f'"{i}" AS {_q(h if h != "rowid" else f"__column_{i}")}'
+            for i, h in enumerate(header)
+        )
         try:
-            con.execute(
-                f"""CREATE TABLE src0 AS
-                SELECT * FROM read_csv(?, all_varchar=true, header=true, delim=?, quote='"', escape='"',
-                              strict_mode=true, null_padding=false, auto_detect=false,
-                              columns={{{", ".join(f"'{i}': 'VARCHAR'" for i in range(len(header)))}}},
-                              encoding='utf-8')""",
-                [str(path), delim],
-            )
-        except duckdb.Error as e:  # malformed rows, wrong column count, bad encoding
-            raise InputFileError(name, _duck_location(str(e)), "well-formed CSV rows" + _duck_detail(str(e)), "malformed_csv") from None
-        # rowid follows insertion order: the header is line 1, the first record line 2
-        renames = ", ".join(f'"{i}" AS {_q(h)}' for i, h in enumerate(header))
-        con.execute(f"CREATE TABLE src AS SELECT rowid + 2 AS __line, {renames} FROM src0 ORDER BY rowid")
-        con.execute("DROP TABLE src0")
-        n_rows = con.execute("SELECT count(*) FROM src").fetchone()[0]
+            _read_csv(con, path, delim, len(header), values)
+        except duckdb.ParserException:
+            # a header name that is no SQL name (an empty one): DuckDB's error, after the rows were
+            # read, as when the columns were renamed in a second statement
+            _read_csv(con, path, delim, len(header), "*", name)
+            raise
+        except duckdb.Error as e:
+            raise _malformed(name, e) from None
         cols_present = [c for c in spec.columns if c.name in header]
-        # trim all values, empty -> NULL
-        sets = ", ".join(f"{_q(c.name)} = NULLIF(trim({_q(c.name)}), '')" for c in cols_present)
-        if sets:
-            con.execute(f"UPDATE src SET {sets}")
-        for c in cols_present:
-            col = _q(c.name)
-            if c.required:
-                bad = con.execute(f"SELECT min(__line) FROM src WHERE {col} IS NULL").fetchone()[0]
-                if bad is not None:
-                    raise InputFileError(name, f"line {bad}, column {c.name}", "a value (the column is required)", "missing_value")
-            if c.type in PATTERN:
-                cond = f"NOT regexp_full_match({col}, '{PATTERN[c.type]}')"
-                if c.type == "date":
-                    cond = f"({cond} OR try_strptime({col}, '%Y-%m-%d') IS NULL)"
-                bad = con.execute(f"SELECT min(__line) FROM src WHERE {col} IS NOT NULL AND {cond}").fetchone()[0]
-                if bad is not None:
-                    raise InputFileError(name, f"line {bad}, column {c.name}", EXPECTED[c.type], "bad_value")
-            if c.allowed:
-                lst = ", ".join("'" + a + "'" for a in c.allowed)
-                bad = con.execute(f"SELECT min(__line) FROM src WHERE {col} IS NOT NULL AND {col} NOT IN ({lst})").fetchone()[0]
-                if bad is not None:
-                    raise InputFileError(name, f"line {bad}, column {c.name}", "one of " + ", ".join(c.allowed), "bad_value")
+        n_rows, error = _first_error(con, name, cols_present)
+        if error is not None:
+            raise error
 
         # the same claim billed twice on the same day with the same frequency code, or the same
         # adjudication twice, is a duplicate (a resubmission under the same id is not)
         key_cols = {"claims_csv": ["claim_id", "submission_date", "frequency_code"], "remit_claims_csv": ["adjudication_id"]}.get(spec.kind)
         if key_cols:
             key_cols = [k for k in key_cols if k in header]
-            keys = ", ".join(_q(k) for k in key_cols)
-            dup = con.execute(
-                f"SELECT list(__line ORDER BY __line) FROM src GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(__line) LIMIT 5"
-            ).fetchall()
-            n_dup = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM src GROUP BY {keys} HAVING count(*) > 1)").fetchone()[0]
-            if dup:
-                where = "; ".join("lines " + ", ".join(str(x) for x in lines) for (lines,) in dup)
-                findings.append(Finding(
-                    "warning", f"duplicate_{key_cols[0]}", where,
-                    f"{n_dup} {' + '.join(key_cols)} value(s) appear on more than one line (the last one is used)",
-                ))
+            finding = _duplicates(con, key_cols)
+            if finding is not None:
+                findings.append(finding)
 
-        # keyed hash of member ids (computed in Python: DuckDB has no HMAC)
-        hash_col = next((c for c in cols_present if c.type == "phi_hash"), None)
-        if hash_col is not None:
-            ids = [r[0] for r in con.execute(f"SELECT DISTINCT {_q(hash_col.name)} FROM src WHERE {_q(hash_col.name)} IS NOT NULL").fetchall()]
-            con.execute("CREATE TABLE __hash (v VARCHAR, h VARCHAR)")
-            if ids:
-                con.register("__hash_in", pa.table({"v": ids, "h": [hash_member_id(v) for v in ids]}))
-                con.execute("INSERT INTO __hash SELECT * FROM __hash_in")
-
-        exprs = ["'" + file_id + "' AS file_id", "__line AS source_row"]
+        exprs = ["'" + file_id + "' AS file_id", "rowid + 2 AS source_row"]
         for c in spec.columns:
             if c.type == "phi_drop":
                 continue
             present = c.name in header
             if c.type == "phi_hash":
-                exprs.append(
-                    f"(SELECT h FROM __hash WHERE v = src.{_q(c.name)}) AS member_id_hash" if present else "NULL::VARCHAR AS member_id_hash"
-                )
+                # the member id itself here: replaced by its keyed hash below, before anything leaves
+                exprs.append(f"{_q(c.name)} AS member_id_hash" if present else "NULL::VARCHAR AS member_id_hash")
                 continue
             v = _q(c.name) if present else "NULL"
             if c.default is not None:
@@ -314,71 +280,158 @@ def parse_canonical_csv(path: Path, spec: CsvSpec, file_id: str, hash_member_id)
             if c.type in CAST:
                 v = f"CAST({v} AS {CAST[c.type]})"
             exprs.append(f"{v} AS {_q(c.name)}")
-        table = con.execute(f"SELECT {', '.join(exprs)} FROM src ORDER BY __line").arrow()
-        if hasattr(table, "read_all"):
-            table = table.read_all()
+        # selecting from src keeps its order (no ORDER BY needed: preserve_insertion_order)
+        tables = _shape(con, spec, f"SELECT {', '.join(exprs)} FROM src", file_id)
     finally:
         con.close()
 
-    tables = _shape(spec, table, file_id)
+    # keyed hash of member ids (computed in Python: DuckDB has no HMAC), once per distinct id
+    tables = {k: _hash_member_ids(t, hash_member_id) for k, t in tables.items()}
     return ParsedFile(kind=spec.kind, tables=tables, rows_read=n_rows, findings=findings)
 
 
-def _shape(spec: CsvSpec, t: pa.Table, file_id: str) -> dict[str, pa.Table]:
-    """Map canonical CSV columns onto raw table columns."""
-    con = duckdb.connect()
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, n_columns: int, values: str, name: str | None = None) -> None:
+    """``CREATE TABLE src AS SELECT {values}`` from the file, every column as text. With ``name``:
+    a malformed row raises the file's InputFileError."""
     try:
-        con.register("t", t)
-        if spec.kind == "claims_csv":
-            return {"claims": _arrow(con, "SELECT *, 'csv' AS source_format FROM t")}
-        if spec.kind == "claim_lines_csv":
-            return {"claim_lines": _arrow(con, "SELECT * FROM t")}
-        if spec.kind == "remit_claims_csv":
-            pay = _arrow(
+        con.execute(
+            f"""CREATE OR REPLACE TABLE src AS
+            SELECT {values} FROM read_csv(?, all_varchar=true, header=true, delim=?, quote='"', escape='"',
+                          strict_mode=true, null_padding=false, auto_detect=false,
+                          columns={{{", ".join(f"'{i}': 'VARCHAR'" for i in range(n_columns))}}},
+                          encoding='utf-8')""",
+            [str(path), delim],
+        )
+    except duckdb.ParserException:
+        raise
+    except duckdb.Error as e:
+        if name is None:
+            raise
+        raise _malformed(name, e) from None
+
+
+def _malformed(name: str, e: duckdb.Error) -> InputFileError:
+    """Malformed rows, a wrong column count, bad encoding: DuckDB's message without the row it quotes."""
+    return InputFileError(name, _duck_location(str(e)), "well-formed CSV rows" + _duck_detail(str(e)), "malformed_csv")
+
+
+def _checks(cols_present: list[Col]) -> list[tuple[str, str, str, str]]:
+    """Every check of the values, in the order they are reported: column by column in the spec's
+    order, for each column required, then its pattern, then its closed set of values.
+    Each is (condition of a bad value, column, expected, code)."""
+    out = []
+    for c in cols_present:
+        col = _q(c.name)
+        if c.required:
+            out.append((f"{col} IS NULL", c.name, "a value (the column is required)", "missing_value"))
+        if c.type in PATTERN:
+            cond = f"NOT regexp_full_match({col}, '{PATTERN[c.type]}')"
+            if c.type == "date":
+                cond = f"({cond} OR try_strptime({col}, '%Y-%m-%d') IS NULL)"
+            out.append((f"{col} IS NOT NULL AND {cond}", c.name, EXPECTED[c.type], "bad_value"))
+        if c.allowed:
+            lst = ", ".join("'" + a + "'" for a in c.allowed)
+            out.append((f"{col} IS NOT NULL AND {col} NOT IN ({lst})", c.name, "one of " + ", ".join(c.allowed), "bad_value"))
+    return out
+
+
+def _first_error(con: duckdb.DuckDBPyConnection, name: str, cols_present: list[Col]) -> tuple[int, InputFileError | None]:
+    """The number of records, and the error for the first check (in :func:`_checks` order) that a
+    value fails, at the first line that fails it; all checks in one pass over the file."""
+    checks = _checks(cols_present)
+    aggs = ["count(*)"] + [f"min(rowid) FILTER (WHERE {cond})" for cond, *_ in checks]
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM src").fetchone()
+    for (_, column, expected, code), bad in zip(checks, row[1:], strict=True):
+        if bad is not None:
+            return row[0], InputFileError(name, f"line {bad + 2}, column {column}", expected, code)
+    return row[0], None
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection, key_cols: list[str]) -> Finding | None:
+    """A warning naming the lines of the first five keys that appear more than once (by first line)."""
+    keys = ", ".join(_q(k) for k in key_cols)
+    con.execute(f"CREATE TABLE __dup AS SELECT {keys}, min(rowid) AS first FROM src GROUP BY {keys} HAVING count(*) > 1")
+    n_dup = con.execute("SELECT count(*) FROM __dup").fetchone()[0]
+    if not n_dup:
+        return None
+    same = " AND ".join(f"s.{_q(k)} IS NOT DISTINCT FROM d.{_q(k)}" for k in key_cols)
+    dup = con.execute(
+        f"""SELECT list(s.rowid + 2 ORDER BY s.rowid) FROM src AS s
+            JOIN (SELECT * FROM __dup ORDER BY first LIMIT 5) AS d ON {same}
+            GROUP BY d.first ORDER BY d.first"""
+    ).fetchall()
+    where = "; ".join("lines " + ", ".join(str(x) for x in lines) for (lines,) in dup)
+    return Finding(
+        "warning", f"duplicate_{key_cols[0]}", where,
+        f"{n_dup} {' + '.join(key_cols)} value(s) appear on more than one line (the last one is used)",
+    )
+
+
+def _hash_member_ids(t: pa.Table, hash_member_id) -> pa.Table:
+    """``member_id_hash`` (which holds the member id until here) replaced by the keyed hash of the id."""
+    if "member_id_hash" not in t.column_names:
+        return t
+    col = t.column("member_id_hash")
+    ids = pc.unique(col).drop_null()
+    many = getattr(hash_member_id, "hash_many", None)
+    py_ids = ids.to_pylist()
+    hashes = pa.array(many(py_ids) if many is not None else [hash_member_id(v) for v in py_ids], pa.string())
+    hashed = pc.take(hashes, pc.index_in(col, value_set=ids))
+    return t.set_column(t.schema.get_field_index("member_id_hash"), "member_id_hash", hashed)
+
+
+def _shape(con: duckdb.DuckDBPyConnection, spec: CsvSpec, rows_sql: str, file_id: str) -> dict[str, pa.Table]:
+    """Map canonical CSV columns (the rows of ``rows_sql``, in file order) onto raw table columns."""
+    with_t = f"WITH t AS ({rows_sql}) "
+    if spec.kind == "claims_csv":
+        return {"claims": _arrow(con, with_t + "SELECT *, 'csv' AS source_format FROM t")}
+    if spec.kind == "claim_lines_csv":
+        return {"claim_lines": _arrow(con, with_t + "SELECT * FROM t")}
+    if spec.kind == "remit_claims_csv":
+        pay = _arrow(
+            con,
+            with_t + f"""SELECT '{file_id}' AS file_id, min(source_row) AS source_row,
+                   'csv-' || payer_id || '-' || trace_number AS payment_id, 'csv' AS source_format,
+                   any_value(payment_date) AS payment_date, trace_number, payer_id,
+                   any_value(payer_name) AS payer_name
+            FROM t GROUP BY payer_id, trace_number ORDER BY min(source_row)""",
+        )
+        claims = _arrow(
+            con,
+            with_t + """SELECT file_id, source_row, 'csv-' || payer_id || '-' || trace_number AS payment_id,
+                   adjudication_id AS remit_claim_id, claim_id, status_code, charge_amount, paid_amount,
+                   patient_responsibility, payer_claim_number, claim_received_date, remark_codes, member_id_hash
+            FROM t""",
+        )
+        return {"remit_payments": pay, "remit_claims": claims}
+    if spec.kind == "remit_lines_csv":
+        return {
+            "remit_lines": _arrow(
                 con,
-                f"""SELECT '{file_id}' AS file_id, min(source_row) AS source_row,
-                       'csv-' || payer_id || '-' || trace_number AS payment_id, 'csv' AS source_format,
-                       any_value(payment_date) AS payment_date, trace_number, payer_id,
-                       any_value(payer_name) AS payer_name
-                FROM t GROUP BY payer_id, trace_number ORDER BY min(source_row)""",
+                with_t + """SELECT *, adjudication_id AS remit_claim_id,
+                       adjudication_id || '-' || line_number AS remit_line_id
+                   FROM t""",
             )
-            claims = _arrow(
+        }
+    if spec.kind == "remit_adjustments_csv":
+        return {
+            "remit_adjustments": _arrow(
                 con,
-                """SELECT file_id, source_row, 'csv-' || payer_id || '-' || trace_number AS payment_id,
-                       adjudication_id AS remit_claim_id, claim_id, status_code, charge_amount, paid_amount,
-                       patient_responsibility, payer_claim_number, claim_received_date, remark_codes, member_id_hash
-                FROM t""",
+                with_t + """SELECT file_id, source_row, adjudication_id AS remit_claim_id,
+                       CASE WHEN line_number IS NULL THEN NULL ELSE adjudication_id || '-' || line_number END AS remit_line_id,
+                       CASE WHEN line_number IS NULL THEN 'claim' ELSE 'line' END AS adjustment_level,
+                       group_code, carc, amount, quantity, 1 AS triple_index
+                   FROM t""",
             )
-            return {"remit_payments": pay, "remit_claims": claims}
-        if spec.kind == "remit_lines_csv":
-            return {
-                "remit_lines": _arrow(
-                    con,
-                    """SELECT *, adjudication_id AS remit_claim_id,
-                           adjudication_id || '-' || line_number AS remit_line_id
-                       FROM t""",
-                )
-            }
-        if spec.kind == "remit_adjustments_csv":
-            return {
-                "remit_adjustments": _arrow(
-                    con,
-                    """SELECT file_id, source_row, adjudication_id AS remit_claim_id,
-                           CASE WHEN line_number IS NULL THEN NULL ELSE adjudication_id || '-' || line_number END AS remit_line_id,
-                           CASE WHEN line_number IS NULL THEN 'claim' ELSE 'line' END AS adjustment_level,
-                           group_code, carc, amount, quantity, 1 AS triple_index
-                       FROM t""",
-                )
-            }
-        if spec.kind == "write_offs_csv":
-            return {"write_offs": _arrow(con, "SELECT * FROM t")}
-        raise AssertionError(spec.kind)
-    finally:
-        con.close()
+        }
+    if spec.kind == "write_offs_csv":
+        return {"write_offs": _arrow(con, with_t + "SELECT * FROM t")}
+    raise AssertionError(spec.kind)
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    r = con.execute(sql).arrow()
+    # batches of a row group each: the loader inserts them without regrouping (loader.row_group_batches)
+    r = con.execute(sql).arrow(122_880)
     return r.read_all() if hasattr(r, "read_all") else r
 
 

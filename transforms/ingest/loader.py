@@ -4,8 +4,10 @@
    (loading the same file twice changes nothing).
 2. Every new file is parsed *outside* the warehouse. A file that cannot be read is quarantined
    whole, with the error naming the file, the place in it and what was expected.
-3. One transaction then writes the rows of every readable file, the manifest, the quarantine
-   records and the load findings. A crash before COMMIT leaves the warehouse as it was.
+3. One transaction writes the rows of every readable file, the manifest, the quarantine
+   records and the load findings. A crash before COMMIT leaves the warehouse as it was. The
+   transaction is written by a second thread while the next files are parsed (DuckDB works
+   without Python's lock, so an INSERT and a parse run on both cores).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import queue
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,54 +121,132 @@ def load_batch(
     result = BatchResult(batch_id=now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     known = dict(con.execute("SELECT sha256, status FROM audit.file_manifest").fetchall())
 
-    parsed: list[tuple[FileOutcome, ParsedFile | None]] = []
+    writer: _BatchWriter | None = None  # started with the first file to write
     seen: set[str] = set()
-    for path in paths:
-        digest = sha256_of(path)
-        out = FileOutcome(path=path, sha256=digest, file_id=digest[:16], status="skipped")
-        if digest in known or digest in seen:
-            out.previously_quarantined = known.get(digest) == "quarantined"
-            result.files.append(out)
-            log.info("skipped %s: this content was %s before", path.name,
-                     "quarantined" if out.previously_quarantined else "loaded")
-            continue
-        seen.add(digest)
-        try:
-            pf = parse_file(path, out.file_id, hash_member_id, mappings_dir)
-        except InputFileError as e:
-            out.status, out.error = "quarantined", e
-            out.kind = _kind_guess(path)
-            log.warning("quarantined %s: %s", path.name, e)
-            parsed.append((out, None))
-        else:
-            out.status, out.kind = "loaded", pf.kind
-            out.rows_read, out.rows_loaded, out.n_findings = pf.rows_read, pf.rows_loaded(), len(pf.findings)
-            parsed.append((out, pf))
-        result.files.append(out)
-
-    if not parsed:
-        return result
-
-    con.execute("BEGIN TRANSACTION")
     try:
-        _write_batch(con, result.batch_id, now, parsed)
-        con.execute(
-            "INSERT INTO audit.load_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                result.batch_id,
-                now,
-                dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                len(result.files),
-                result.count("loaded"),
-                result.count("skipped"),
-                result.count("quarantined"),
-            ],
-        )
-        con.execute("COMMIT")
+        for path in paths:
+            digest = sha256_of(path)
+            out = FileOutcome(path=path, sha256=digest, file_id=digest[:16], status="skipped")
+            if digest in known or digest in seen:
+                out.previously_quarantined = known.get(digest) == "quarantined"
+                result.files.append(out)
+                log.info("skipped %s: this content was %s before", path.name,
+                         "quarantined" if out.previously_quarantined else "loaded")
+                continue
+            seen.add(digest)
+            try:
+                pf = parse_file(path, out.file_id, hash_member_id, mappings_dir)
+            except InputFileError as e:
+                out.status, out.error = "quarantined", e
+                out.kind = _kind_guess(path)
+                log.warning("quarantined %s: %s", path.name, e)
+                pf = None
+            else:
+                out.status, out.kind = "loaded", pf.kind
+                out.rows_read, out.rows_loaded, out.n_findings = pf.rows_read, pf.rows_loaded(), len(pf.findings)
+            result.files.append(out)
+            if writer is None:
+                writer = _BatchWriter(con, result.batch_id, now)
+            writer.add(out, pf)
+            del pf
+            if writer.failed:
+                break
     except BaseException:
-        con.execute("ROLLBACK")
+        if writer is not None:
+            writer.abort()
         raise
+    if writer is not None:
+        writer.commit([
+            len(result.files), result.count("loaded"), result.count("skipped"), result.count("quarantined"),
+        ])
     return result
+
+
+# rows of a raw table gathered before they are inserted: one INSERT for the rows of many small files,
+# and little left to insert once the last file is parsed (at 1M claims, 250k rows: 1.5 s after the
+# last parse; 1M rows: 3 s)
+FLUSH_ROWS = 250_000
+
+
+class _BatchWriter:
+    """The batch's one transaction, written while the next files are parsed.
+
+    A thread owns the connection from BEGIN to COMMIT or ROLLBACK (the caller does not use it
+    meanwhile): it takes the parsed files in order and inserts the rows of a raw table once
+    ``FLUSH_ROWS`` of them have gathered (rows of many files in one INSERT), the rest, the manifest,
+    quarantine records and findings at the end. Each table's rows go in in file order, as when
+    the whole batch was written after parsing. An error in the thread rolls the transaction
+    back and is raised again by :meth:`commit`; :meth:`abort` rolls back when parsing fails.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, batch_id: str, now: dt.datetime):
+        self._con, self._batch_id, self._now = con, batch_id, now
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def failed(self) -> bool:
+        return self._error is not None
+
+    def add(self, out: FileOutcome, pf: ParsedFile | None) -> None:
+        self._queue.put(("file", out, pf))
+
+    def commit(self, counts: list[int]) -> None:
+        self._queue.put(("commit", counts, None))
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        self._queue.put(("abort", None, None))
+        self._thread.join()
+
+    def _run(self) -> None:
+        con = self._con
+        begun = ended = False
+        try:
+            con.execute("BEGIN TRANSACTION")
+            begun = True
+            pending: dict[str, list[pa.Table]] = {}
+            n_pending: dict[str, int] = {}
+            manifest, quarantine, findings = [], [], []
+            while True:
+                # ("file", FileOutcome, ParsedFile | None), ("commit", counts of files, None) or ("abort", None, None)
+                what, out, pf = self._queue.get()
+                if what != "file":
+                    break
+                for table in _file_rows(out, pf, self._batch_id, self._now, pending, manifest, quarantine, findings):
+                    n_pending[table] = n_pending.get(table, 0) + pending[table][-1].num_rows
+                    if n_pending[table] >= FLUSH_ROWS:
+                        _insert(con, table, pa.concat_tables(pending.pop(table)))
+                        n_pending[table] = 0
+                del out, pf
+            ended = True
+            if what == "abort":
+                con.execute("ROLLBACK")
+                return
+            counts = out
+            for table in list(pending):
+                _insert(con, table, pa.concat_tables(pending.pop(table)))
+            _insert_rows(con, "audit.load_findings", findings)
+            _insert_rows(con, "audit.quarantine", quarantine)
+            _insert_rows(con, "audit.file_manifest", manifest)
+            con.execute(
+                "INSERT INTO audit.load_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [self._batch_id, self._now, dt.datetime.now(dt.UTC).replace(tzinfo=None), *counts],
+            )
+            con.execute("COMMIT")
+        except BaseException as e:  # raised again in the caller's thread by commit()
+            self._error = e
+            if begun:
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    log.exception("rollback of batch %s failed", self._batch_id)
+            while not ended and self._queue.get()[0] == "file":  # until the caller commits or aborts
+                pass
 
 
 def _kind_guess(path: Path) -> str:
@@ -177,37 +259,33 @@ def _kind_guess(path: Path) -> str:
     return {"x12": "x12", "csv": "csv"}.get(kind, "unknown")
 
 
-def _write_batch(con, batch_id: str, now: dt.datetime, parsed: list[tuple[FileOutcome, ParsedFile | None]]) -> None:
-    """Every row of the batch, inside the caller's transaction: one INSERT per table (the rows of all
-    files of a raw table are concatenated), so a batch of thousands of files costs a few statements."""
-    pending: dict[str, list[pa.Table]] = {}
-    manifest, quarantine, findings = [], [], []
-    for out, pf in parsed:
-        stat = out.path.stat()
-        received = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
-        if pf is not None:
-            for table, data in pf.tables.items():
-                arrow = _to_arrow(table, data)
-                if arrow is not None:
-                    pending.setdefault(table, []).append(arrow)
-            findings += [(out.file_id, batch_id, f.severity, f.code, f.location, f.message) for f in pf.findings]
-            warnings = sum(1 for f in pf.findings if f.severity == "warning")
-            rows_quarantined = 0
-        else:
-            err = out.error
-            quarantine.append((out.file_id, out.path.name, now, batch_id, err.code, err.location, err.expected))
-            warnings = 0
-            rows_quarantined = _count_records(out.path)
-        manifest.append((
-            out.file_id, out.sha256, out.path.name, str(out.path), out.kind, stat.st_size, received, now, batch_id,
-            out.rows_read if pf is not None else rows_quarantined, out.rows_loaded, rows_quarantined, out.status,
-            0 if pf is not None else 1, warnings,
-        ))
-    for table, parts in pending.items():
-        _insert(con, table, pa.concat_tables(parts))
-    _insert_rows(con, "audit.load_findings", findings)
-    _insert_rows(con, "audit.quarantine", quarantine)
-    _insert_rows(con, "audit.file_manifest", manifest)
+def _file_rows(out: FileOutcome, pf: ParsedFile | None, batch_id: str, now: dt.datetime,
+               pending: dict[str, list[pa.Table]], manifest: list, quarantine: list, findings: list) -> list[str]:
+    """Adds one file's rows (as Arrow tables with every column of their raw table) to ``pending``,
+    and its manifest, quarantine and finding rows to the lists. Returns the raw tables it added to."""
+    stat = out.path.stat()
+    received = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
+    added = []
+    if pf is not None:
+        for table, data in pf.tables.items():
+            arrow = _to_arrow(table, data)
+            if arrow is not None:
+                pending.setdefault(table, []).append(arrow)
+                added.append(table)
+        findings += [(out.file_id, batch_id, f.severity, f.code, f.location, f.message) for f in pf.findings]
+        warnings = sum(1 for f in pf.findings if f.severity == "warning")
+        rows_quarantined = 0
+    else:
+        err = out.error
+        quarantine.append((out.file_id, out.path.name, now, batch_id, err.code, err.location, err.expected))
+        warnings = 0
+        rows_quarantined = _count_records(out.path)
+    manifest.append((
+        out.file_id, out.sha256, out.path.name, str(out.path), out.kind, stat.st_size, received, now, batch_id,
+        out.rows_read if pf is not None else rows_quarantined, out.rows_loaded, rows_quarantined, out.status,
+        0 if pf is not None else 1, warnings,
+    ))
+    return added
 
 
 def _insert_rows(con, table: str, rows: list[tuple]) -> None:
@@ -251,8 +329,12 @@ def _to_arrow(table: str, data) -> pa.Table | None:
         return None
     n = arrow.num_rows
     return pa.table({
-        c: arrow.column(c).cast(t) if c in arrow.column_names else pa.nulls(n, t) for c, t in cols.items()
+        c: _as_type(arrow.column(c), t) if c in arrow.column_names else pa.nulls(n, t) for c, t in cols.items()
     })
+
+
+def _as_type(col: pa.ChunkedArray, t: pa.DataType) -> pa.ChunkedArray:
+    return col if col.type == t else col.cast(t)
 
 
 def _insert(con, table: str, data) -> None:
