@@ -63,6 +63,9 @@ def test_loading_the_same_files_twice_changes_nothing(tiny_landing, tmp_path):
         (lambda t: t.replace("C7,professional", "C7,dental"), "bad_value", "column claim_type", "professional, institutional"),
         (lambda t: t.replace("\nC1,professional,1,", "\n,professional,1,"), "missing_value", "line 2, column claim_id", "required"),
         (lambda t: t.replace("2026-03-17,2026-03-16", "2026-02-30,2026-03-16"), "bad_value", "column submission_date", "YYYY-MM-DD"),
+        # too large for DECIMAL(18,2): refused with its place, not by a failing cast of the whole batch
+        (lambda t: t.replace(",300.00,", ",99999999999999999.99,"), "bad_value", "line 4, column total_charge", "below 10^16"),
+        (lambda t: t.replace("\n", ",\n", 1), "empty_column_name", "line 1 (header), column", "a name for every column"),
     ],
 )
 def test_bad_file_is_quarantined_with_place_and_expectation(tiny_landing, tmp_path, mutate, code, location, expected):

@@ -167,6 +167,7 @@ EXPECTED = {
 }
 PATTERN = {"money": MONEY_RE, "decimal": DECIMAL_RE, "int": INT_RE, "date": DATE_RE}
 CAST = {"money": "DECIMAL(18,2)", "decimal": "DECIMAL(18,3)", "int": "INTEGER", "date": "DATE"}
+RANGE = {"money": ", below 10^16", "decimal": ", below 10^15", "int": ", at most 2147483647", "date": ""}
 
 
 def read_header(path: Path) -> list[str] | None:
@@ -216,6 +217,10 @@ def parse_canonical_csv(path: Path, spec: CsvSpec, file_id: str, hash_member_id)
     if header is None:
         raise InputFileError(name, "line 1", "a UTF-8 CSV file with a header row", "empty_or_unreadable")
     findings: list[Finding] = []
+    blank = [i + 1 for i, h in enumerate(header) if not h]
+    if blank:  # e.g. a trailing delimiter: the rows' values could not be told apart from it
+        raise InputFileError(name, f"line 1 (header), column {blank[0]}", "a name for every column (a trailing delimiter?)",
+                             "empty_column_name")
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise InputFileError(name, "line 1 (header)", f"each column once; repeated: {', '.join(dupes)}", "duplicate_column")
@@ -328,7 +333,9 @@ def _checks(cols_present: list[Col]) -> list[tuple[str, str, str, str]]:
             cond = f"NOT regexp_full_match({col}, '{PATTERN[c.type]}')"
             if c.type == "date":
                 cond = f"({cond} OR try_strptime({col}, '%Y-%m-%d') IS NULL)"
-            out.append((f"{col} IS NOT NULL AND {cond}", c.name, EXPECTED[c.type], "bad_value"))
+            else:  # too large for its column (DECIMAL(18,2), DECIMAL(18,3), INTEGER): refused here, not by the cast
+                cond = f"({cond} OR try_cast({col} AS {CAST[c.type]}) IS NULL)"
+            out.append((f"{col} IS NOT NULL AND {cond}", c.name, EXPECTED[c.type] + RANGE[c.type], "bad_value"))
         if c.allowed:
             lst = ", ".join("'" + a + "'" for a in c.allowed)
             out.append((f"{col} IS NOT NULL AND {col} NOT IN ({lst})", c.name, "one of " + ", ".join(c.allowed), "bad_value"))
