@@ -76,7 +76,7 @@ def _frame(tbl: pa.Table, suite: Suite) -> tuple[pd.DataFrame, dict[str, int], s
     everything else stays Arrow-backed (pd.ArrowDtype: strings compare and match regexes in
     Arrow). Returns the frame, the scale of each amount column and the date columns.
     """
-    arrays, names, scales, datetimes = [], [], {}, set()
+    data, scales, datetimes = {}, {}, set()
     columns = tbl.columns
     try:  # all or none: a pair expectation compares two date columns
         as_ns = {  # 1677-2262
@@ -90,19 +90,14 @@ def _frame(tbl: pa.Table, suite: Suite) -> tuple[pd.DataFrame, dict[str, int], s
             cents = pc.cast(pc.multiply(col, pa.scalar(10**typ.scale, pa.int64())), pa.int64())
             # a column with nulls becomes float64 in pandas: exact below 2**53 of its unit
             if col.null_count == 0 or (pc.max(pc.abs(cents)).as_py() or 0) < 2**53:
-                col, scales[name] = cents, typ.scale
+                data[name], scales[name] = cents.to_pandas(), typ.scale
+                continue
         elif i in as_ns:
-            col = as_ns[i]
+            data[name] = as_ns[i].to_pandas()
             datetimes.add(name)
-        arrays.append(col)
-        names.append(name)
-    numpy_backed = scales.keys() | datetimes
-    frame = pa.Table.from_arrays(arrays, names=names)
-    df = frame.to_pandas(types_mapper=lambda t: None if pa.types.is_integer(t) or pa.types.is_timestamp(t) else pd.ArrowDtype(t))
-    for name in set(names) - numpy_backed:
-        if not isinstance(df[name].dtype, pd.ArrowDtype):
-            df[name] = frame.column(name).to_pandas(types_mapper=pd.ArrowDtype)
-    return df, scales, datetimes
+            continue
+        data[name] = col.to_pandas(types_mapper=pd.ArrowDtype)
+    return pd.DataFrame(data), scales, datetimes
 
 
 def _scaled(value, scale: int):
