@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from transforms.ingest.phi import MemberIdHasher, load_key
 from transforms.settings import Settings, load_settings
@@ -18,14 +20,45 @@ DEFAULT_WAREHOUSE = "warehouse/denials.duckdb"
 
 
 class Warehouse(DuckDBResource):
-    """The warehouse file (DuckDBResource that creates the file's folder when needed)."""
+    """The warehouse file (DuckDBResource that creates the file's folder when needed).
+
+    Within a run, the database is opened once, at the first step that asks for it, and closed
+    when the run ends: each step gets its own cursor (a DuckDB connection of its own, with its own
+    transactions, temporary tables and variables, as before) on that one database. Opening the
+    file and checkpointing it on close for each of the run's 30-odd steps cost seconds per run.
+    Outside a run (a resource used directly), each ``get_connection`` opens and closes the file.
+    """
+
+    _in_run: bool = PrivateAttr(default=False)
+    _root: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _stack: ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = True
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = False
+        stack, self._stack, self._root = self._stack, None, None
+        if stack is not None:
+            stack.close()  # the last connection: DuckDB checkpoints the write-ahead log here
 
     @contextmanager
     def get_connection(self):
         if self.database not in ("", ":memory:"):
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        with super().get_connection() as con:
-            yield con
+        if not self._in_run:
+            with super().get_connection() as con:
+                yield con
+            return
+        if self._root is None:
+            stack = ExitStack()
+            self._root = stack.enter_context(super().get_connection())
+            self._stack = stack
+        cursor = self._root.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
 
 
 class DenialsConfig(dg.ConfigurableResource):
