@@ -43,12 +43,12 @@ OUT = ROOT / "bench" / "out"
 START = dt.date(2026, 1, 5)  # a Monday
 
 
-def inputs(claims: int) -> tuple[Path, Path]:
+def inputs(claims: int, out: Path = OUT) -> tuple[Path, Path]:
     """(26 weeks, week 27) folders."""
     from datagen.generate import generate
     from datagen.split import split_by_date
 
-    folder = OUT / f"incremental_{claims}"
+    folder = out / f"incremental_{claims}"
     source = folder / "generated"
     if not (source / "ground_truth.json").exists():
         shutil.rmtree(folder, ignore_errors=True)
@@ -116,19 +116,20 @@ def fresh_run(landing: Path, db: Path, out: Path, full_rebuild: bool = False) ->
     return r
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--claims", type=int, default=100_000)
+    ap.add_argument("--out", type=Path, default=OUT, help="where the generated inputs are kept (bench/out)")
     ap.add_argument("--one", nargs=3, metavar=("LANDING", "DB", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--full-rebuild", action="store_true", help=argparse.SUPPRESS)
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     import logging
 
     logging.getLogger("dagster").setLevel("ERROR")
     if a.one:
         print(json.dumps(timed_run(*(Path(x) for x in a.one), full_rebuild=a.full_rebuild), default=str))
         return
-    first, week = inputs(a.claims)
+    first, week = inputs(a.claims, a.out)
     size = lambda f: sum(p.stat().st_size for p in f.rglob("*") if p.is_file()) / 1e6  # noqa: E731
     print(f"{a.claims:,} claims over 27 weeks: 26 weeks {size(first):.1f} MB, the new week {size(week):.1f} MB; "
           f"load average {os.getloadavg()[0]:.2f}")
