@@ -31,13 +31,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dagster._core.errors import DagsterLaunchFailedError
 from dagster._core.launcher.base import (
     CheckRunHealthResult,
     LaunchRunContext,
     RunLauncher,
     WorkerStatus,
 )
-from dagster._core.errors import DagsterLaunchFailedError
 from dagster._serdes import ConfigurableClass, ConfigurableClassData, serialize_value
 
 PID_TAG = "denials/run_worker_pid"
