@@ -161,8 +161,11 @@ class WarmRuns:
             run_config["ops"] = {"audit__model_plan": {"config": {"full_rebuild": True}}}
         run = self.instance.create_run_for_job(job_def=self.job_def, run_config=run_config,
                                                job_code_origin=self.job.get_python_origin())
+        worker = self.instance.run_launcher.start_worker()
         t = time.perf_counter()
         self.instance.run_launcher.launch_run(LaunchRunContext(dagster_run=run, workspace=None))
+        if self.instance.run_launcher.start_worker() is not worker:
+            raise SystemExit("the project's code changed during the benchmark (the launcher started a new worker)")
         while not (done := self.instance.get_run_by_id(run.run_id)).is_finished:
             time.sleep(0.02)
         wall = time.perf_counter() - t

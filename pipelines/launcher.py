@@ -154,6 +154,7 @@ class WarmRunLauncher(RunLauncher, ConfigurableClass):
             with self._lock:
                 pid = worker.start_run(run.run_id, serialize_value(self._instance.get_ref()))
         except (WorkerError, OSError) as e:
+            self.dispose()  # a worker that did not answer is not trusted with the next run
             raise DagsterLaunchFailedError(f"run {run.run_id} could not be started: {e}") from e
         self._instance.add_run_tags(run.run_id, {PID_TAG: str(pid)})
 

@@ -74,13 +74,13 @@ matched AS (
             ELSE 'secondary'
         END AS payer_role,
         r.status_code = '22' AS is_reversal,
-        coalesce(a.denied_amount, 0) AS denied_amount,
+        coalesce(a.denied_amount, 0)::DECIMAL(18,2) AS denied_amount,
         coalesce(a.n_denial_adjustments, 0) AS n_denial_adjustments,
         coalesce(a.n_denied_lines, 0) AS n_denied_lines,
-        coalesce(a.contractual_amount, 0) AS contractual_amount,
-        coalesce(a.patient_amount, 0) AS patient_amount,
-        coalesce(a.prior_payer_amount, 0) AS prior_payer_amount,
-        coalesce(a.adjustment_amount, 0) AS adjustment_amount
+        coalesce(a.contractual_amount, 0)::DECIMAL(18,2) AS contractual_amount,
+        coalesce(a.patient_amount, 0)::DECIMAL(18,2) AS patient_amount,
+        coalesce(a.prior_payer_amount, 0)::DECIMAL(18,2) AS prior_payer_amount,
+        coalesce(a.adjustment_amount, 0)::DECIMAL(18,2) AS adjustment_amount
     FROM remits AS r
     LEFT JOIN staging.stg_claims AS c USING (claim_id)
     LEFT JOIN adj AS a USING (remit_claim_id)

@@ -27,7 +27,7 @@ SELECT
     c.payer_type,
     c.department,
     c.location,
-    r.balance,
+    r.balance::DECIMAL(18,2) AS balance,  -- DECIMAL(18,2): scanned far faster than a sum's DECIMAL(38,2)
     s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date
                            ELSE c.service_from END AS age_days,
     CASE

@@ -10,13 +10,21 @@ WITH ar AS (
     FROM marts.mart_ar_claim_balances
     GROUP BY snapshot_date
 ),
+ledger_days AS (
+    -- the ledger summed per day and event type first (exact: DECIMAL sums), so that the window
+    -- join below reads a few hundred rows per snapshot instead of every event in the window
+    SELECT event_date, event_type, sum(amount) AS amount
+    FROM intermediate.int_ar_ledger
+    WHERE event_type IN ('charge', 'contractual')
+    GROUP BY ALL
+),
 windowed AS (
     SELECT
         s.snapshot_date,
         coalesce(sum(l.amount) FILTER (WHERE l.event_type = 'charge'), 0) AS charges_in_window,
         coalesce(-sum(l.amount) FILTER (WHERE l.event_type = 'contractual'), 0) AS contractual_in_window
     FROM intermediate.int_calendar_weeks AS s
-    LEFT JOIN intermediate.int_ar_ledger AS l
+    LEFT JOIN ledger_days AS l
       ON l.event_date > s.snapshot_date - getvariable('ar_window_days')::INTEGER
      AND l.event_date <= s.snapshot_date
     GROUP BY s.snapshot_date

@@ -21,7 +21,7 @@ SELECT
     string_agg(DISTINCT e.rarc, ' ' ORDER BY e.rarc) AS remarks,
     bool_or(e.is_full_denial) AS is_full_denial,
     count(*) AS denial_adjustments,
-    sum(e.denied_amount) AS denied_amount
+    sum(e.denied_amount)::DECIMAL(18,2) AS denied_amount
 FROM intermediate.int_denial_events AS e
 WHERE e.kind = 'initial'
 GROUP BY e.denial_week, e.remit_claim_id, e.claim_family_id, e.payer_id, e.department, e.location, e.category
