@@ -11,6 +11,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
+from transforms import warehouse
 from transforms.ingest.phi import MemberIdHasher, load_key
 from transforms.settings import Settings, load_settings
 
@@ -38,9 +39,12 @@ class Warehouse(DuckDBResource):
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self._in_run = False
-        stack, self._stack, self._root = self._stack, None, None
+        stack, root, self._stack, self._root = self._stack, self._root, None, None
         if stack is not None:
-            stack.close()  # the last connection: DuckDB checkpoints the write-ahead log here
+            try:
+                warehouse.finish_writes(root)  # vacuum at this checkpoint only when worth it
+            finally:
+                stack.close()  # the last connection: DuckDB checkpoints the write-ahead log here
 
     @contextmanager
     def get_connection(self):
@@ -53,6 +57,7 @@ class Warehouse(DuckDBResource):
         if self._root is None:
             stack = ExitStack()
             self._root = stack.enter_context(super().get_connection())
+            warehouse.defer_vacuum(self._root)  # done at the run's end, when worth it (transforms/warehouse.py)
             self._stack = stack
         cursor = self._root.cursor()
         try:
