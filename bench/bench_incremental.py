@@ -5,9 +5,9 @@
 
 Inputs: the generator's claims CSV and 835 files (27 weeks of service, seed 5, under bench/out/),
 cut by date (datagen/split.py) into the first 26 weeks and the 27th (claims billed, write-offs
-posted and 835s paid that week). Every run is the real pipeline (`pipelines.run.run_pipeline`:
-Dagster in-process, ingest, plan, every model, the Great Expectations checks, trend alerts,
-reports), on its own warehouse file, one after the other in this process:
+posted and 835s paid that week). Every run is the real pipeline (the `denials_pipeline` job:
+ingest, plan, every model, the Great Expectations checks, trend alerts, reports), on its own
+warehouse file:
 
   full rebuild      all 27 weeks' files into an empty warehouse (what a first run costs, and
                     what every run cost before incremental builds)
@@ -16,10 +16,19 @@ reports), on its own warehouse file, one after the other in this process:
   new week, --full-rebuild   the same new week with the models rebuilt whole (the baseline the
                     incremental build replaces: the files are still loaded incrementally)
 
-Each run is a fresh Python process, as every `denials run` and every run Dagster's daemon
-launches is: its time includes starting Python and importing Dagster and Great Expectations
-(about 5-15 s, measured and printed as "startup"). Goal (issue #8): the new week takes at most
-15% of the full rebuild. Per-stage seconds come from Dagster's step statistics.
+The three runs are made twice (``--runner`` picks one way):
+
+  warm     launched as the daemon launches them (dagster.yaml's run launcher,
+           `pipelines.launcher.WarmRunLauncher`), on a Dagster instance with SQLite storage:
+           each run forked from a worker that has imported Dagster, the project and Great
+           Expectations. One worker per installation, started before its runs (as a daemon's
+           is, long before Monday's run); its start is printed, not counted. "overhead" is the
+           run's wall time less its steps' time.
+  fresh    each run a new Python process, as `denials run` is: its time includes starting
+           Python and importing Dagster and Great Expectations ("startup").
+
+Goal (issue #8): the new week takes at most 15% of the full rebuild. Per-stage seconds come
+from Dagster's step statistics.
 """
 
 from __future__ import annotations
