@@ -45,7 +45,7 @@ def _unique(col: str, what: str) -> Expect:
 
 
 def _present(col: str, what: str, severity: str = "error") -> Expect:
-    return Expect("ExpectColumnValuesToNotBeNull", {"column": col}, severity, "missing", f"every row has a {what}")
+    return Expect("ExpectColumnValuesToNotBeNull", {"column": col}, severity, "missing", f"every row has {'an' if what[0] in 'aeiou' else 'a'} {what}")
 
 
 SUITES: tuple[Suite, ...] = (
@@ -108,7 +108,7 @@ SUITES: tuple[Suite, ...] = (
         "staging.stg_remit_adjustments",
         (
             _present("carc", "reason code (CARC)"),
-            _present("amount", "amount"),
+            _present("amount", "adjustment amount"),
             Expect("ExpectColumnValuesToBeInSet", {"column": "group_code", "value_set": CAS_GROUPS}, "error", "codes",
                    "adjustment group codes are CO, PR, OA, PI or CR"),
             Expect("ExpectColumnValuesToMatchRegex", {"column": "carc", "regex": r"^(?:[0-9]{1,3}|[A-Z][0-9]{1,2})$"}, "warning",
