@@ -89,6 +89,9 @@ def script_safe(json_text: str) -> str:
     return json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+LONG_TEXT = 40  # characters of a text cell beyond which it may wrap
+
+
 def table(rows: list[dict], columns: list[tuple[str, str, str]], table_id: str, caption: str = "",
           drill: Callable[[dict], dict] | None = None) -> str:
     """A sortable, filterable, exportable table. columns: (key, label, format) where format is
@@ -112,7 +115,8 @@ def table(rows: list[dict], columns: list[tuple[str, str, str]], table_id: str, 
         for key, _, f in columns:
             v = r.get(key)
             raw = "" if style.is_missing(v) else str(v)
-            cls = ' class="num"' if f in ("money", "money2", "pct", "int") else ""
+            # long text (an expectation, an error message) wraps, so the columns after it stay in view
+            cls = ' class="num"' if f in ("money", "money2", "pct", "int") else ' class="long"' if len(raw) > LONG_TEXT else ""
             cells.append(f'<td{cls} data-value="{html.escape(raw)}">{html.escape(fmt[f](v))}</td>')
         attrs = ""
         if drill is not None:
