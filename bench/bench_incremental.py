@@ -163,6 +163,7 @@ class WarmRuns:
         self.worker_starts.append(self.instance.run_launcher.start_worker().start_seconds)
 
     def run(self, full_rebuild: bool = False) -> dict:
+        import dagster as dg
         from dagster._core.launcher.base import LaunchRunContext
 
         run_config: dict = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -186,7 +187,7 @@ class WarmRuns:
             steps[st.step_key] = (st.end_time or 0) - (st.start_time or 0)
             stages[stage(st.step_key)] += steps[st.step_key]
         plan = {}
-        for rec in self.instance.get_records_for_run(run.run_id, of_type=__import__("dagster").DagsterEventType.ASSET_MATERIALIZATION).records:
+        for rec in self.instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records:
             m = rec.event_log_entry.asset_materialization
             if m is not None and m.asset_key.to_user_string() == "audit/model_plan":
                 plan = {k: v.value for k, v in m.metadata.items()}

@@ -64,12 +64,13 @@ class WorkerError(RuntimeError):
 class WarmWorker:
     """The worker process and its two pipes (requests in, answers out)."""
 
-    def __init__(self, python: str = sys.executable, cwd: str | None = None, env: Mapping[str, str] | None = None):
+    def __init__(self):
+        """Start it with this process's interpreter, environment and working directory."""
         t = time.perf_counter()
         self.fingerprint = code_fingerprint()
         self.proc = subprocess.Popen(
-            [python, "-m", "pipelines.warm_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            cwd=cwd, env=dict(env if env is not None else os.environ), text=True, bufsize=1,
+            [sys.executable, "-m", "pipelines.warm_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, bufsize=1,
             start_new_session=True,  # a Ctrl-C meant for the daemon does not stop a run in flight
         )
         ready = self._answer(READY_TIMEOUT)
@@ -119,7 +120,7 @@ class WarmRunLauncher(RunLauncher, ConfigurableClass):
     def __init__(self, inst_data: ConfigurableClassData | None = None):
         self._inst_data = inst_data
         self._worker: WarmWorker | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # one request at a time on the worker's pipes
         super().__init__()
 
     @property
@@ -150,9 +151,8 @@ class WarmRunLauncher(RunLauncher, ConfigurableClass):
         if run.job_code_origin is None:
             raise DagsterLaunchFailedError(f"run {run.run_id} has no code origin: the warm launcher cannot execute it")
         try:
-            worker = self.start_worker()
             with self._lock:
-                pid = worker.start_run(run.run_id, serialize_value(self._instance.get_ref()))
+                pid = self.start_worker().start_run(run.run_id, serialize_value(self._instance.get_ref()))
         except (WorkerError, OSError) as e:
             self.dispose()  # a worker that did not answer is not trusted with the next run
             raise DagsterLaunchFailedError(f"run {run.run_id} could not be started: {e}") from e

@@ -76,9 +76,8 @@ def _child(request: dict, stdin_fd: int, stdout_fd: int) -> None:
         os._exit(code)
 
 
-def serve(stdin=None, stdout=None) -> None:
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
+def serve() -> None:
+    stdin, stdout = sys.stdin, sys.stdout
     seconds = preload()
     # reap each run's process as it ends: the launcher's health check must not see a zombie as alive
     signal.signal(signal.SIGCHLD, lambda signum, frame: _reap())

@@ -25,7 +25,6 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return duckdb.connect(str(path), read_only=read_only)
 
 
-
 # Vacuum is put off during a run and allowed at its end only when a table carries this share of
 # deleted rows. An incremental build deletes and re-inserts the rows of the claims in scope,
 # spread over every row group of its tables; with vacuum allowed, the checkpoints of those
@@ -59,6 +58,7 @@ def finish_writes(con: duckdb.DuckDBPyConnection) -> bool:
     if vacuum:
         con.execute("RESET max_vacuum_tasks")
     return vacuum
+
 
 _ARROW = {
     "VARCHAR": pa.string(),

@@ -53,11 +53,11 @@ def _gx_context():
     return gx, context
 
 
-
 def warm_up() -> None:
     """Import Great Expectations and make its context now (a warm run worker does this once, so
     that its runs do not)."""
     _gx_context()
+
 
 def _resolve(value, today: dt.date):
     """Dates in suites are written as ISO strings (or TODAY); DataFrame date columns hold dates."""
