@@ -108,16 +108,34 @@ def test_tiny_in_random_batches_equals_full_rebuild(tmp_path: Path, seed: int):
     assert all(p.mode in ("incremental", "none") for p in plans[1:]), [p.reason for p in plans]
 
 
-def test_sample_week_by_week_equals_full_rebuild(tmp_path: Path):
+def test_sample_week_by_week_equals_full_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The sample data (5,000 claims, 26 weeks of 835s) loaded as 22 weeks, then one week at a
-    time: each new week is built incrementally and equals a full rebuild."""
+    time: each new week is built incrementally and equals a full rebuild. The claim balances of
+    the weeks whose snapshot moved are carried from the last unchanged snapshot (not the whole
+    ledger) in both incremental builds."""
+    carried = []
+    real = incremental._carry_ledger
+    monkeypatch.setattr(incremental, "_carry_ledger", lambda *a: carried.append(real(*a)) or carried[-1])
     cuts = [dt.date(2026, 10, 26), dt.date(2026, 11, 2)]
     settings = Settings()
     plans = _run_batches(split_by_date(SAMPLE, tmp_path / "batches", cuts), tmp_path, settings)
     assert plans[0].mode == "full"
     assert [p.mode for p in plans[1:]] == ["incremental"] * 2, [p.reason for p in plans]
+    assert carried == [True, True]
     # a week touches a small part of the history
     assert all(p.scope_claims < 0.35 * 5000 for p in plans[1:])
+
+
+def test_remittance_adjustments_arriving_alone_equal_full_rebuild(tmp_path: Path):
+    """A CSV export's adjustments file loaded in a later batch than its remittance claims and
+    lines: the remittances it adjusts are in the next build's scope."""
+    first, later = tmp_path / "batches" / "first", tmp_path / "batches" / "later"
+    shutil.copytree(TINY, first)
+    (later / "remittances").mkdir(parents=True)
+    shutil.move(first / "remittances" / "remit_adjustments.csv", later / "remittances" / "remit_adjustments.csv")
+    plans = _run_batches([first, later], tmp_path, Settings(as_of_date=TINY_AS_OF), full_share=1.0)
+    assert [p.mode for p in plans] == ["full", "incremental"], [p.reason for p in plans]
+    assert plans[1].scope_remits > 0
 
 
 def test_no_new_files_builds_nothing_and_changed_settings_rebuild(tmp_path: Path):

@@ -19,7 +19,8 @@ claims and remittances:
 
 * claims in new claim, line and write-off files; the claims they replace, and the claims that
   name them as the claim they replace;
-* remittance claims in new files;
+* remittance claims in new files, and those whose lines or adjustments are in new files (a CSV
+  export's lines and adjustments are files of their own);
 * then, until nothing is added: every claim and remittance of the families (as last built) of
   what is in scope; claims a remittance in scope could match (its CLP01, the billed lines with
   its lines' REF*6R, the claims matched by remittances with its payer claim number), and
@@ -181,7 +182,13 @@ def _compute_scope(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         "INSERT INTO _sc_claims SELECT claim_id FROM raw.claims WHERE original_claim_id IN (SELECT claim_id FROM _sc_claims) "
         "EXCEPT SELECT claim_id FROM _sc_claims"
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _sc_remits AS SELECT remit_claim_id FROM raw.remit_claims WHERE file_id IN {new}")
+    # a CSV export's remittance lines and adjustments are files of their own (they may come later)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _sc_remits AS
+            SELECT remit_claim_id FROM raw.remit_claims WHERE file_id IN {new}
+            UNION SELECT remit_claim_id FROM raw.remit_lines WHERE file_id IN {new}
+            UNION SELECT remit_claim_id FROM raw.remit_adjustments WHERE file_id IN {new}"""
+    )
     con.execute("CREATE OR REPLACE TEMP TABLE _sc_families (claim_family_id VARCHAR)")
     while True:
         added = 0
@@ -261,6 +268,32 @@ def _sql_reading(model: models.Model, views: dict[str, str]) -> str:
     return models.REF.sub(lambda m: views.get(m.group(0), m.group(0)), model.sql)
 
 
+def _carry_ledger(con: duckdb.DuckDBPyConnection, model: models.Model, scope: str) -> bool:
+    """For the changed weeks of a ledger model (``models._INCREMENTAL``), outside the scope: the
+    view ``_carried_ledger``, each key's balance at the last unchanged snapshot as one event on that
+    date, then the ledger's later events. The running sum over it equals the running sum over the
+    whole ledger at every later snapshot; a key with no row there had a zero balance. Returns False
+    (read the whole ledger) when no unchanged snapshot comes before every changed one."""
+    table, key = model.table, model.incremental_key
+    base, first_changed = con.execute(
+        f"""SELECT (SELECT max(snapshot_date) FROM {table}
+                    WHERE week_start NOT IN (SELECT week_start FROM _changed_weeks)),
+                   (SELECT min(snapshot_date) FROM intermediate.int_calendar_weeks
+                    WHERE week_start IN (SELECT week_start FROM _changed_weeks))"""
+    ).fetchone()
+    if base is None or first_changed is None or base >= first_changed:
+        return False
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW _carried_ledger AS
+            SELECT {key}, DATE '{base.isoformat()}' AS event_date, balance AS amount FROM {table}
+            WHERE snapshot_date = DATE '{base.isoformat()}' AND {key} NOT IN {scope}
+            UNION ALL
+            SELECT {key}, event_date, amount FROM {model.ledger}
+            WHERE event_date > DATE '{base.isoformat()}' AND {key} NOT IN {scope}"""
+    )
+    return True
+
+
 def _build_scoped(con: duckdb.DuckDBPyConnection, model: models.Model) -> int:
     key = model.incremental_key
     scope = f"(SELECT {key} FROM {SCOPE_TABLES[key]})"
@@ -297,7 +330,10 @@ def _build_scoped(con: duckdb.DuckDBPyConnection, model: models.Model) -> int:
                 "CREATE OR REPLACE TEMP VIEW _changed_calendar AS SELECT * FROM intermediate.int_calendar_weeks "
                 "WHERE week_start IN (SELECT week_start FROM _changed_weeks)"
             )
-            sql = _sql_reading(model, {"intermediate.int_calendar_weeks": "_changed_calendar"})
+            views = {"intermediate.int_calendar_weeks": "_changed_calendar"}
+            if model.ledger is not None and _carry_ledger(con, model, scope):
+                views[model.ledger] = "_carried_ledger"
+            sql = _sql_reading(model, views)
             written += con.execute(
                 f"INSERT INTO {table} BY NAME SELECT * FROM (\n{sql}\n) AS q WHERE q.{key} NOT IN {scope}"
             ).fetchone()[0]

@@ -22,12 +22,17 @@ SQL_DIR = Path(__file__).parent / "sql"
 LAYERS = ("staging", "intermediate", "marts")
 SOURCE_SCHEMAS = ("raw", "ref", "audit")
 _REF = re.compile(r"\b(raw|ref|audit|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
-# "-- incremental: <key column>[, calendar][; whole: schema.table, ...]" in a model's header: its
-# rows can be rebuilt for a set of keys alone (transforms/incremental.py); ", calendar": its rows
-# also depend on the reporting calendar, and weeks whose snapshot changed are rebuilt for every
-# key; "whole:": inputs read whole rather than restricted to the keys in scope (the rows of a key
-# depend on rows of that input that belong to other keys).
-_INCREMENTAL = re.compile(r"^-- incremental: ([a-z_]+)(, calendar)?(?:; whole: ([a-z_., ]+))?\s*$", re.MULTILINE)
+# "-- incremental: <key column>[, calendar][; whole: schema.table, ...][; ledger: schema.table]" in a
+# model's header: its rows can be rebuilt for a set of keys alone (transforms/incremental.py);
+# ", calendar": its rows also depend on the reporting calendar, and weeks whose snapshot changed
+# are rebuilt for every key; "whole:": inputs read whole rather than restricted to the keys in
+# scope (the rows of a key depend on rows of that input that belong to other keys); "ledger:" (a
+# calendar model whose `balance` at a snapshot is the running sum of that input's `amount` by
+# `event_date`): a changed week is built from the last unchanged snapshot's balances and the
+# ledger's later events, not from the whole ledger.
+_INCREMENTAL = re.compile(
+    r"^-- incremental: ([a-z_]+)(, calendar)?(?:; whole: ([a-z_., ]+?))?(?:; ledger: ([a-z_.]+))?\s*$", re.MULTILINE
+)
 REF = _REF  # a "schema.table" reference in a model's SQL
 KEYS = ("claim_id", "remit_claim_id", "claim_family_id")
 
@@ -46,6 +51,7 @@ class Model:
     incremental_key: str | None = None  # one of KEYS, or None: always rebuilt whole
     calendar: bool = False  # rows also depend on int_calendar_weeks' snapshots
     read_whole: tuple[str, ...] = ()  # inputs never restricted to the scope
+    ledger: str | None = None  # a calendar model's running-sum input (see _INCREMENTAL)
 
     @property
     def table(self) -> str:
@@ -82,8 +88,11 @@ def discover() -> tuple[Model, ...]:
             whole = tuple(t.strip() for t in m.group(3).split(",")) if m and m.group(3) else ()
             if set(whole) - set(deps):
                 raise ModelError(f"{path.name}: 'whole:' names tables the model does not read: {sorted(set(whole) - set(deps))}")
+            ledger = m.group(4) if m else None
+            if ledger is not None and (ledger not in deps or not m.group(2)):
+                raise ModelError(f"{path.name}: 'ledger:' needs ', calendar' and a table the model reads, not {ledger!r}")
             found[table] = Model(layer, path.stem, path, _description(sql), deps,
-                                 m.group(1) if m else None, bool(m and m.group(2)), whole)
+                                 m.group(1) if m else None, bool(m and m.group(2)), whole, ledger)
     graph = {t: [d for d in m.deps if d in found] for t, m in found.items()}
     order = TopologicalSorter(graph).static_order()
     return tuple(found[t] for t in order)

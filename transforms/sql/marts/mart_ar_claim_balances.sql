@@ -2,7 +2,7 @@
 -- not zero, with its age. The balance is the running sum of intermediate.int_ar_ledger.
 -- Age is counted from the first date of service (AAFP; setting aging_basis = 'service') or from
 -- the first bill date (aging_basis = 'bill').
--- incremental: claim_id, calendar
+-- incremental: claim_id, calendar; ledger: intermediate.int_ar_ledger
 WITH ev AS (
     SELECT claim_id, event_date, sum(amount) AS amount
     FROM intermediate.int_ar_ledger

@@ -12,6 +12,8 @@ WITH remits AS (
     FROM raw.remit_claims AS r
     JOIN raw.remit_payments AS p USING (payment_id)
     WHERE r.payer_claim_number IS NOT NULL
+      -- only the claim numbers some claim here names (the scope's claims, in an incremental build)
+      AND r.payer_claim_number IN (SELECT original_payer_claim_number FROM raw.claims)
 ),
 by_pcn AS (
     SELECT payer_id, payer_claim_number, min(claim_id) AS claim_id, count(DISTINCT claim_id) AS n_claims
