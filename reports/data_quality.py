@@ -28,27 +28,24 @@ intermediate.int_denial_events d JOIN audit.file_manifest m USING (file_id) WHER
 
 
 def _balancing(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    # lines and claims: summed from intermediate.int_remit_balancing (one row per remittance claim,
+    # built incrementally with the models); payments (a few per 835 file) from the raw tables
     return rows(
         con,
-        """WITH line AS (
-               SELECT l.remit_line_id, l.charge_amount - coalesce(sum(a.amount), 0) - l.paid_amount AS diff
-               FROM raw.remit_lines l LEFT JOIN raw.remit_adjustments a USING (remit_line_id)
-               GROUP BY l.remit_line_id, l.charge_amount, l.paid_amount
-           ), clm AS (
-               SELECT c.remit_claim_id, c.charge_amount - coalesce(sum(a.amount), 0) - c.paid_amount AS diff
-               FROM raw.remit_claims c LEFT JOIN raw.remit_adjustments a USING (remit_claim_id)
-               GROUP BY c.remit_claim_id, c.charge_amount, c.paid_amount
-           ), pay AS (
+        """WITH pay AS (
                SELECT p.payment_id,
                       coalesce((SELECT sum(paid_amount) FROM raw.remit_claims c WHERE c.payment_id = p.payment_id), 0)
                       - coalesce((SELECT sum(amount) FROM raw.provider_adjustments a WHERE a.payment_id = p.payment_id), 0)
                       - p.payment_amount AS diff
                FROM raw.remit_payments p WHERE p.source_format = '835'
            )
-           SELECT 'service lines (SVC02 - CAS = SVC03)' AS check, count(*) AS checked,
-                  count(*) FILTER (WHERE diff <> 0) AS unbalanced, coalesce(sum(diff), 0) AS difference FROM line
+           SELECT 'service lines (SVC02 - CAS = SVC03)' AS check, coalesce(sum(lines_checked), 0)::BIGINT AS checked,
+                  coalesce(sum(lines_unbalanced), 0)::BIGINT AS unbalanced, coalesce(sum(line_difference), 0) AS difference
+           FROM intermediate.int_remit_balancing
            UNION ALL
-           SELECT 'claims (CLP03 - CAS = CLP04)', count(*), count(*) FILTER (WHERE diff <> 0), coalesce(sum(diff), 0) FROM clm
+           SELECT 'claims (CLP03 - CAS = CLP04)', coalesce(sum(claims_checked), 0)::BIGINT,
+                  coalesce(sum(claims_unbalanced), 0)::BIGINT, coalesce(sum(claim_difference), 0)
+           FROM intermediate.int_remit_balancing
            UNION ALL
            SELECT '835 payments (sum CLP04 - PLB = BPR02)', count(*), count(*) FILTER (WHERE diff <> 0), coalesce(sum(diff), 0) FROM pay""",
     )

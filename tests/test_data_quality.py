@@ -37,6 +37,15 @@ def test_broken_data_reported_with_severity(tiny_landing, tiny_settings, tmp_pat
         ("staging.stg_claims", "billing and rendering NPIs pass the NPI check digit (Luhn with prefix 80840)"): ("warning", 1),
     }
     assert dq["errors_failed"] == 0
+    # does it balance: every line and claim of the remittance CSVs checked; A1 is off by 100 - 30 - 71
+    n_rows = lambda name: len((tiny_landing / "remittances" / name).read_text().strip().splitlines()) - 1  # noqa: E731
+    assert dq["balancing"] == [
+        {"check": "service lines (SVC02 - CAS = SVC03)", "checked": str(n_rows("remit_lines.csv")), "unbalanced": "0",
+         "difference": "0.00"},
+        {"check": "claims (CLP03 - CAS = CLP04)", "checked": str(n_rows("remit_claims.csv")), "unbalanced": "1",
+         "difference": "-1.00"},
+        {"check": "835 payments (sum CLP04 - PLB = BPR02)", "checked": "0", "unbalanced": "0", "difference": "0.00"},
+    ]
     assert sorted(outcome.failed_checks) == [
         "intermediate/int_adjudications:adjudications_warnings (WARN)",
         "intermediate/int_adjustments:adjustments_classified_warnings (WARN)",
