@@ -82,41 +82,47 @@ def _series(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str | None],
         median = sorted(sizes.values())[len(sizes) // 2]
         last = max((w for w in weeks if sizes.get(w, 0) >= median / 2), default=None)
         weeks = [w for w in weeks if last is not None and w <= last]
+    # every scope is a grouping of payer, department and location: the claims are counted once by
+    # week and those three (and by category for the initial denials), and each series summed from that
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _trend_claims AS
+        SELECT bill_week AS iso_week, payer_name, department, location, count(*) AS claims,
+               count(*) FILTER (WHERE initially_denied) AS denied,
+               coalesce(sum(charge_amount) FILTER (WHERE initially_denied), 0) AS dollars
+        FROM marts.mart_claim_facts GROUP BY ALL""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _trend_categories AS
+        SELECT f.bill_week AS iso_week, f.payer_name, f.department, f.location, c.category,
+               count(*) AS denied, sum(f.charge_amount) AS dollars
+        FROM marts.mart_claim_facts AS f
+        JOIN (SELECT DISTINCT claim_family_id, category FROM intermediate.int_denial_events WHERE kind = 'initial') AS c
+          USING (claim_family_id)
+        GROUP BY ALL""")
     out: dict[tuple[str, str, str | None], dict[str, tuple[int, int, float]]] = {}
-    for scope, (expr, by_cat, _) in SCOPES.items():
-        if by_cat:
-            # denominator: the subject's claims; numerator: those initially denied with the category
-            rows = con.execute(f"""
-                WITH base AS (
-                    SELECT f.claim_family_id, f.bill_week AS iso_week, {expr} AS subject, f.charge_amount
-                    FROM marts.mart_claim_facts AS f
-                ),
-                cats AS (
-                    SELECT DISTINCT e.claim_family_id, e.category
-                    FROM intermediate.int_denial_events AS e WHERE e.kind = 'initial'
-                ),
-                n AS (SELECT iso_week, subject, count(*) AS claims FROM base GROUP BY ALL)
-                SELECT b.iso_week, b.subject, c.category, any_value(n.claims), count(*), sum(b.charge_amount)
-                FROM base AS b JOIN cats AS c USING (claim_family_id)
-                JOIN n ON n.iso_week = b.iso_week AND n.subject = b.subject
-                GROUP BY ALL
-            """).fetchall()
-            totals = con.execute(
-                f"SELECT bill_week, {expr} AS subject, count(*) FROM marts.mart_claim_facts GROUP BY ALL").fetchall()
-            seen_cats: dict[str, set[str]] = {}
-            for wk, subj, cat, claims, denied, dollars in rows:
-                out.setdefault((scope, subj, cat), {})[wk] = (claims, denied, float(dollars or 0))
-                seen_cats.setdefault(subj, set()).add(cat)
-            for wk, subj, claims in totals:
-                for cat in seen_cats.get(subj, ()):
-                    out[(scope, subj, cat)].setdefault(wk, (claims, 0, 0.0))
-        else:
-            rows = con.execute(f"""
-                SELECT bill_week, {expr} AS subject, count(*), count(*) FILTER (WHERE initially_denied),
-                       coalesce(sum(charge_amount) FILTER (WHERE initially_denied), 0)
-                FROM marts.mart_claim_facts GROUP BY ALL""").fetchall()
-            for wk, subj, claims, denied, dollars in rows:
-                out.setdefault((scope, subj, None), {})[wk] = (claims, denied, float(dollars))
+    try:
+        for scope, (expr, by_cat, _) in SCOPES.items():
+            totals = con.execute(f"""
+                SELECT iso_week, {expr} AS subject, sum(claims)::BIGINT, sum(denied)::BIGINT, sum(dollars)
+                FROM _trend_claims GROUP BY ALL""").fetchall()
+            if by_cat:
+                # denominator: the subject's claims; numerator: those initially denied with the category
+                rows = con.execute(f"""
+                    SELECT iso_week, {expr} AS subject, category, sum(denied)::BIGINT, sum(dollars)
+                    FROM _trend_categories GROUP BY ALL""").fetchall()
+                claims_of = {(wk, subj): claims for wk, subj, claims, _, _ in totals}
+                seen_cats: dict[str, set[str]] = {}
+                for wk, subj, cat, denied, dollars in rows:
+                    out.setdefault((scope, subj, cat), {})[wk] = (claims_of[(wk, subj)], denied, float(dollars or 0))
+                    seen_cats.setdefault(subj, set()).add(cat)
+                for wk, subj, claims, _, _ in totals:
+                    for cat in seen_cats.get(subj, ()):
+                        out[(scope, subj, cat)].setdefault(wk, (claims, 0, 0.0))
+            else:
+                for wk, subj, claims, denied, dollars in totals:
+                    out.setdefault((scope, subj, None), {})[wk] = (claims, denied, float(dollars))
+    finally:
+        con.execute("DROP TABLE IF EXISTS _trend_claims")
+        con.execute("DROP TABLE IF EXISTS _trend_categories")
     return {key: [(w, *vals[w]) for w in weeks if w in vals] for key, vals in out.items()}
 
 
