@@ -11,15 +11,12 @@ dates as dates, booleans as booleans, text as text. Text is always text: a value
 
 from __future__ import annotations
 
-import csv
 import re
 import zipfile
 from pathlib import Path
 
 import duckdb
 import xlsxwriter
-
-from reports.data import rows
 
 COLUMNS = [
     "priority", "claim_id", "claim_family_id", "payer_id", "payer_name", "department", "location", "service_from",
@@ -36,21 +33,30 @@ MAX_TEXT = 32_767  # Excel's longest cell text (XlsxWriter truncates to it too)
 
 def write_worklist(con: duckdb.DuckDBPyConnection, output_dir: Path) -> dict[str, Path]:
     select = f"SELECT {', '.join(COLUMNS)} FROM marts.mart_denial_worklist"
-    data = rows(con, select + " ORDER BY priority")
+    n_rows = con.execute("SELECT count(*) FROM marts.mart_denial_worklist").fetchone()[0]
     folder = Path(output_dir) / "worklist"
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / "denial_worklist.csv"
     tmp = csv_path.with_suffix(".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(COLUMNS)
-        for r in data:
-            w.writerow(["" if r[c] is None else r[c] for c in COLUMNS])
-    tmp.replace(csv_path)
+    # written by DuckDB: a header row, rows ending CRLF (as Excel writes them), NULL as an empty
+    # field, booleans True/False
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {select})").fetchall())
+    cells = ", ".join(f"CASE WHEN {c} THEN 'True' WHEN NOT {c} THEN 'False' END AS {c}" if types[c] == "BOOLEAN" else c
+                      for c in COLUMNS)
+    try:
+        con.execute(f"COPY (SELECT {cells} FROM marts.mart_denial_worklist ORDER BY priority) "
+                    f"TO '{_sql_path(tmp)}' (FORMAT csv, HEADER, NEW_LINE '\r\n')")
+        tmp.replace(csv_path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
     xlsx_path = folder / "denial_worklist.xlsx"
-    write_xlsx(con, select, "priority", xlsx_path, "Denial worklist", money=MONEY, n_rows=len(data))
-    return {"csv": csv_path, "xlsx": xlsx_path, "rows": len(data)}
+    write_xlsx(con, select, "priority", xlsx_path, "Denial worklist", money=MONEY, n_rows=n_rows)
+    return {"csv": csv_path, "xlsx": xlsx_path, "rows": n_rows}
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def write_xlsx(

@@ -3,6 +3,7 @@ warehouse's values (openpyxl), for ordinary and awkward values alike."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 import zipfile
@@ -154,9 +155,15 @@ def test_worklist_files_match_the_mart(tmp_path):
                 assert value.date() == w
             else:
                 assert value == (None if w == "" else w)
-    # the CSV has the same rows in the same order
-    lines = out["csv"].read_text().splitlines()
-    assert len(lines) == len(mart) + 1 and lines[1].split(",")[1] == mart[0][1]
+    # the CSV has the same rows in the same order: money with its cents, dates ISO, NULL empty,
+    # booleans True/False, lines ending CRLF
+    raw = out["csv"].read_bytes()
+    assert raw.count(b"\r\n") == len(mart) + 1 and b"\n" not in raw.replace(b"\r\n", b"")
+    with open(out["csv"], newline="", encoding="utf-8") as f:
+        got_csv = list(csv.reader(f))
+    assert got_csv[0] == worklist.COLUMNS and len(got_csv) == len(mart) + 1
+    text = lambda v: "" if v is None else str(v)  # noqa: E731  (str(True) == "True", str(Decimal) keeps the cents)
+    assert got_csv[1:] == [[text(v) for v in row] for row in mart]
 
 
 @pytest.mark.parametrize("n", [0, 1])
