@@ -4,6 +4,7 @@
 -- mart_denials_by_category, mart_denials_by_carc and mart_weekly_denial_rates count, and
 -- denied_amount adds up to their dollars. Claim ids, payer, department, codes and amounts only:
 -- no patient data.
+-- incremental: remit_claim_id
 SELECT
     e.denial_week AS week_start,
     strftime(e.denial_week, '%G-W%V') AS iso_week,
