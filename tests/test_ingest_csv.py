@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from decimal import Decimal as D
 from pathlib import Path
@@ -51,6 +52,35 @@ def test_loading_the_same_files_twice_changes_nothing(tiny_landing, tmp_path):
     result = loader.load_batch(con, loader.discover(tiny_landing), HASH)
     assert [f.path.name for f in result.files if f.status == "loaded"] == []
     assert table_counts(con) == before
+
+
+def test_files_unchanged_since_loaded_are_not_read_again(tiny_landing, tmp_path, monkeypatch):
+    """A file at the path, size and modification time the manifest recorded is skipped without
+    being hashed; a file changed in place (same size, new time) is hashed and loaded; one only
+    touched (same content, new time) is hashed and skipped."""
+    con, _ = load(tiny_landing, tmp_path / "w.duckdb")
+    hashed = []
+    real = loader.sha256_of
+    monkeypatch.setattr(loader, "sha256_of", lambda p: hashed.append(p.name) or real(p))
+    result = loader.load_batch(con, loader.discover(tiny_landing), HASH)
+    assert result.count("skipped") == 6 and hashed == []
+
+    claims = tiny_landing / "claims" / "claims.csv"
+    text = claims.read_text()
+    changed = text.replace(",300.00,", ",300.01,", 1)
+    assert changed != text and len(changed) == len(text)
+    mtime = claims.stat().st_mtime_ns
+    claims.write_text(changed)
+    os.utime(claims, ns=(mtime + 1_000, mtime + 1_000))
+    result = loader.load_batch(con, loader.discover(tiny_landing), HASH)
+    assert hashed == ["claims.csv"]
+    assert [f.path.name for f in result.files if f.status == "loaded"] == ["claims.csv"]
+
+    hashed.clear()
+    lines = tiny_landing / "claims" / "claim_lines.csv"
+    os.utime(lines, ns=(mtime + 2_000, mtime + 2_000))
+    result = loader.load_batch(con, loader.discover(tiny_landing), HASH)
+    assert hashed == ["claim_lines.csv"] and result.count("loaded") == 0
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import queue
 import threading
 import uuid
@@ -120,12 +121,18 @@ def load_batch(
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     result = BatchResult(batch_id=now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     known = dict(con.execute("SELECT sha256, status FROM audit.file_manifest").fetchall())
+    # a file still at the path, size and modification time the manifest recorded for it is that
+    # content: not read again (the landing folder keeps every week's files; a changed file has a
+    # new size or time, and is hashed)
+    recorded = {(p, size, received): digest for p, size, received, digest in con.execute(
+        "SELECT file_path, size_bytes, received_at, sha256 FROM audit.file_manifest").fetchall()}
 
     writer: _BatchWriter | None = None  # started with the first file to write
     seen: set[str] = set()
     try:
         for path in paths:
-            digest = sha256_of(path)
+            st = path.stat()
+            digest = recorded.get((str(path), st.st_size, _modified(st))) or sha256_of(path)
             out = FileOutcome(path=path, sha256=digest, file_id=digest[:16], status="skipped")
             if digest in known or digest in seen:
                 out.previously_quarantined = known.get(digest) == "quarantined"
@@ -259,12 +266,17 @@ def _kind_guess(path: Path) -> str:
     return {"x12": "x12", "csv": "csv"}.get(kind, "unknown")
 
 
+def _modified(stat: os.stat_result) -> dt.datetime:
+    """A file's modification time as recorded in audit.file_manifest.received_at (UTC, to the microsecond)."""
+    return dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
+
+
 def _file_rows(out: FileOutcome, pf: ParsedFile | None, batch_id: str, now: dt.datetime,
                pending: dict[str, list[pa.Table]], manifest: list, quarantine: list, findings: list) -> list[str]:
     """Adds one file's rows (as Arrow tables with every column of their raw table) to ``pending``,
     and its manifest, quarantine and finding rows to the lists. Returns the raw tables it added to."""
     stat = out.path.stat()
-    received = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
+    received = _modified(stat)
     added = []
     if pf is not None:
         for table, data in pf.tables.items():
