@@ -76,7 +76,7 @@ def stage(step_key: str) -> str:
         return "ingest"
     if step_key.startswith(("ref__", "audit__")):
         return "plan+reference"
-    if step_key == "sql_models":  # every SQL model and its checks, in one step (pipelines/assets.py)
+    if step_key.startswith(("staging__", "intermediate__")) or step_key.startswith("marts__mart_") and "trend" not in step_key:
         return "models+checks"
     if "trend" in step_key:
         return "trends"

@@ -131,72 +131,42 @@ def _check_specs(model: models.Model) -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def _model_spec(model: models.Model) -> dg.AssetSpec:
-    return dg.AssetSpec(
+def _model_asset(model: models.Model) -> dg.AssetsDefinition:
+    suite = suites.suite_for(model.table)
+
+    @dg.asset(
         key=[model.layer, model.name],
         group_name=model.layer,
         kinds={"duckdb", "sql"},
         owners=OWNERS,
         description=model.description or None,
         deps=sorted({_dep_key(d) for d in model.deps} | {PLAN_KEY}, key=lambda k: k.to_user_string()),
+        check_specs=_check_specs(model),
         metadata={"sql_file": str(model.path.relative_to(models.SQL_DIR.parent.parent)), "table": model.table},
-        skippable=True,  # not built when a blocking check failed upstream of it
     )
-
-
-MODELS = models.discover()
-
-
-@dg.multi_asset(
-    name="sql_models",
-    specs=[_model_spec(m) for m in MODELS],
-    check_specs=[spec for m in MODELS for spec in _check_specs(m)],
-    can_subset=True,
-    description="The SQL models (transforms/sql), built in dependency order in one step, each "
-    "as the plan says (whole, or the rows of what the new files touch), then validated by its "
-    "Great Expectations suite. A failed error-severity check stops the models that read the table "
-    "(they are not built), the step fails once the others are built, and the rest of the graph "
-    "is not run.",
-)
-def sql_models(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig):
-    # one step rather than one per model: a step costs Dagster about 70 ms of its own (events,
-    # storage), two seconds of a new week's run over the 27 models
-    settings = denials.settings()
-    selected = context.selected_asset_keys
-    blocked: dict[str, str] = {}  # table -> the table whose blocking check failed
-    for model in MODELS:
-        key = dg.AssetKey([model.layer, model.name])
-        if key not in selected:
-            continue
-        upstream = next((blocked[d] for d in model.deps if d in blocked), None)
-        if upstream is not None:
-            blocked[model.table] = upstream
-            context.log.warning(f"{model.table} not built: a blocking check of {upstream} failed")
-            continue
-        suite = suites.suite_for(model.table)
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig):
+        settings = denials.settings()
         with duckdb.get_connection() as con:
             built = incremental.build(con, model, settings)
             yield dg.MaterializeResult(
-                asset_key=key,
-                metadata={"rows": built.rows, "table": model.table, "build": built.mode, "rows_written": built.rows_written},
+                metadata={"rows": built.rows, "table": model.table, "build": built.mode, "rows_written": built.rows_written}
             )
             if suite is not None:
                 # an incremental build is validated on the rows it rebuilt
                 outcomes = validate.run_suite(con, suite, where=incremental.scope_filter(con, model.table))
                 validate.record(con, context.run_id, outcomes)
-                yield from _check_results(key, suite, outcomes)
-                if any(o.severity == "error" and not o.success for o in outcomes):
-                    blocked[model.table] = model.table
+                yield from _check_results(suite, outcomes)
+
+    return _asset
 
 
-def _check_results(key: dg.AssetKey, suite: suites.Suite, outcomes: list[validate.ExpectationOutcome]):
+def _check_results(suite: suites.Suite, outcomes: list[validate.ExpectationOutcome]):
     for severity in ("error", "warning"):
         mine = [o for o in outcomes if o.severity == severity]
         if not mine:
             continue
         failed = [o for o in mine if not o.success]
         yield dg.AssetCheckResult(
-            asset_key=key,
             check_name=f"{suite.name}_{severity}s",
             passed=not failed,
             severity=dg.AssetCheckSeverity.ERROR if severity == "error" else dg.AssetCheckSeverity.WARN,
@@ -209,6 +179,9 @@ def _check_results(key: dg.AssetKey, suite: suites.Suite, outcomes: list[validat
                 ),
             },
         )
+
+
+MODEL_ASSETS = [_model_asset(m) for m in models.discover()]
 
 
 @dg.asset(
