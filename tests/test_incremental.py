@@ -189,3 +189,61 @@ def test_837_replacements_in_any_order_equal_full_rebuild(tmp_path: Path, order:
         batches.append(folder)
     plans = _run_batches(batches, tmp_path, Settings(as_of_date=dt.date(2026, 3, 29)), full_share=1.0)
     assert [p.mode for p in plans[1:]] == ["incremental"] * 4, [p.reason for p in plans]
+
+
+def test_readers_use_the_rows_a_scoped_build_kept_and_only_while_valid(tmp_path: Path):
+    """A scoped build keeps the rows it rebuilt (in memory) for the models that read it: they are
+    the table's rows of the keys in scope. An entry serves only the plan that wrote it, with the
+    same scope; the cache is gone when the build is over, and the tables equal a full rebuild."""
+    batches = _split_tiny(tmp_path / "batches", 2, seed=3)
+    db = tmp_path / "w.duckdb"
+    settings = Settings(as_of_date=TINY_AS_OF)
+    con = warehouse.connect(db)
+    loader.load_batch(con, loader.discover(batches[0]), MemberIdHasher(TEST_KEY))
+    reference.load_reference(con, settings)
+    incremental.build_all(con, settings)
+    loader.load_batch(con, loader.discover(batches[1]), MemberIdHasher(TEST_KEY))
+    plan = incremental.make_plan(con, settings, full_share=1.0)
+    assert plan.mode == "incremental"
+    kept = {}
+    for m in models.discover():
+        incremental.build(con, m, settings)
+        if m.incremental_key:
+            kept[m.table] = incremental._cached(con, m.table, m.incremental_key, plan.plan_id)
+    # every scoped model some scoped model reads kept its rows; the calendar model and the last ones did not
+    assert kept["staging.stg_claims"] and kept["intermediate.int_adjudications"] and kept["intermediate.int_claim_outcomes"]
+    assert kept["marts.mart_ar_claim_balances"] is None and kept["marts.mart_claim_facts"] is None
+    for table, cache in kept.items():
+        if cache is None:
+            continue
+        key = next(m.incremental_key for m in models.discover() if m.table == table)
+        scoped = f"SELECT * FROM {table} WHERE {key} IN (SELECT {key} FROM {incremental.SCOPE_TABLES[key]})"
+        assert con.execute(f"SELECT count(*) FROM ({scoped})").fetchone()[0] > 0, table
+        for a, b in ((scoped, f"SELECT * FROM {cache}"), (f"SELECT * FROM {cache}", scoped)):
+            assert con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0] == 0, table
+    # another plan, or a scope that changed since: the table is read
+    assert incremental._cached(con, "staging.stg_claims", "claim_id", plan.plan_id + 1) is None
+    con.execute("INSERT INTO audit.scope_claims VALUES ('not-a-claim')")
+    assert incremental._cached(con, "staging.stg_claims", "claim_id", plan.plan_id) is None
+    con.execute("DELETE FROM audit.scope_claims WHERE claim_id = 'not-a-claim'")
+    incremental.drop_cache(con)
+    assert incremental._cached(con, "staging.stg_claims", "claim_id", plan.plan_id) is None
+    # warehouse housekeeping looks at the warehouse's own tables, not the attached cache
+    incremental._attach_cache(con)
+    assert not any(t.startswith(incremental.CACHE_DB) or "entries" in t for t in warehouse.dead_rows(con))
+    warehouse.finish_writes(con)
+    con.close()
+    assert _differences(db, tmp_path, settings) == {}
+
+
+def test_build_all_leaves_no_cache_attached(tmp_path: Path):
+    batches = _split_tiny(tmp_path / "batches", 2, seed=5)
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    settings = Settings(as_of_date=TINY_AS_OF)
+    for batch in batches:
+        loader.load_batch(con, loader.discover(batch), MemberIdHasher(TEST_KEY))
+        reference.load_reference(con, settings)
+        plan, _ = incremental.build_all(con, settings, full_share=1.0)
+    assert plan.mode == "incremental"
+    assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [incremental.CACHE_DB]).fetchone()[0] == 0
+    con.close()

@@ -43,7 +43,8 @@ def dead_rows(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
     """{table: (rows stored, live rows)} of the tables that store deleted rows."""
     out = {}
     for schema, table, stored in con.execute(
-        "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() WHERE NOT temporary"
+        "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
+        "WHERE NOT temporary AND database_name = current_database()"
     ).fetchall():
         live = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
         if stored > live:

@@ -305,7 +305,8 @@ def _insert_rows(con, table: str, rows: list[tuple]) -> None:
     if not rows:
         return
     cols = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name || '.' || table_name = ? ORDER BY column_index", [table]
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name || '.' || table_name = ? ORDER BY column_index", [table]
     ).fetchall()]
     arrow = pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)})
     con.register("__rows", arrow)
