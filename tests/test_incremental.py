@@ -62,6 +62,16 @@ def _run_batches(batches: list[Path], tmp: Path, settings: Settings, full_share:
     return plans
 
 
+def _built_then_loaded(db: Path, batches: list[Path], settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The first batch loaded and built, the second loaded (not built): an open connection."""
+    con = warehouse.connect(db)
+    loader.load_batch(con, loader.discover(batches[0]), MemberIdHasher(TEST_KEY))
+    reference.load_reference(con, settings)
+    incremental.build_all(con, settings)
+    loader.load_batch(con, loader.discover(batches[1]), MemberIdHasher(TEST_KEY))
+    return con
+
+
 def _split_tiny(dest: Path, n: int, seed: int) -> list[Path]:
     """The tiny dataset's rows dealt at random into n batches (a claim's lines with the claim row,
     a remittance's lines and adjustments with the remittance), each batch a folder of CSVs."""
@@ -157,14 +167,8 @@ def test_no_new_files_builds_nothing_and_changed_settings_rebuild(tmp_path: Path
 def test_an_unfinished_plan_is_followed_by_a_full_rebuild(tmp_path: Path):
     """A run that stopped part way (a failed check, a crash) leaves some models behind: the next
     run rebuilds everything rather than trust a partial state."""
-    batches = _split_tiny(tmp_path / "batches", 2, seed=7)
-    db = tmp_path / "w.duckdb"
-    settings = Settings(as_of_date=TINY_AS_OF)
-    con = warehouse.connect(db)
-    loader.load_batch(con, loader.discover(batches[0]), MemberIdHasher(TEST_KEY))
-    reference.load_reference(con, settings)
-    incremental.build_all(con, settings)
-    loader.load_batch(con, loader.discover(batches[1]), MemberIdHasher(TEST_KEY))
+    db, settings = tmp_path / "w.duckdb", Settings(as_of_date=TINY_AS_OF)
+    con = _built_then_loaded(db, _split_tiny(tmp_path / "batches", 2, seed=7), settings)
     incremental.make_plan(con, settings)
     for m in models.discover()[:3]:  # the run stops after three models
         incremental.build(con, m, settings)
@@ -195,14 +199,8 @@ def test_readers_use_the_rows_a_scoped_build_kept_and_only_while_valid(tmp_path:
     """A scoped build keeps the rows it rebuilt (in memory) for the models that read it: they are
     the table's rows of the keys in scope. An entry serves only the plan that wrote it, with the
     same scope; the cache is gone when the build is over, and the tables equal a full rebuild."""
-    batches = _split_tiny(tmp_path / "batches", 2, seed=3)
-    db = tmp_path / "w.duckdb"
-    settings = Settings(as_of_date=TINY_AS_OF)
-    con = warehouse.connect(db)
-    loader.load_batch(con, loader.discover(batches[0]), MemberIdHasher(TEST_KEY))
-    reference.load_reference(con, settings)
-    incremental.build_all(con, settings)
-    loader.load_batch(con, loader.discover(batches[1]), MemberIdHasher(TEST_KEY))
+    db, settings = tmp_path / "w.duckdb", Settings(as_of_date=TINY_AS_OF)
+    con = _built_then_loaded(db, _split_tiny(tmp_path / "batches", 2, seed=3), settings)
     plan = incremental.make_plan(con, settings, full_share=1.0)
     assert plan.mode == "incremental"
     kept = {}
