@@ -4,6 +4,7 @@ when there are several)."""
 from __future__ import annotations
 
 import gc
+import signal
 from dataclasses import dataclass
 
 from datagen import reference as ref
@@ -40,6 +41,11 @@ _RENDERERS: Renderers | None = None
 
 
 def init_worker(plan: Plan, formats: set[str]) -> None:
+    # A forked worker inherits its parent's signal handlers. After a Dagster run in the same
+    # process, SIGTERM may be left mapped to a handler that only records it; Pool.terminate
+    # would then wait forever for an idle worker. Workers take the default handlers.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     global _RENDERERS
     _RENDERERS = Renderers(plan, formats)
 

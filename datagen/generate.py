@@ -121,6 +121,9 @@ def generate(
                 n_workers, initializer=init_worker, initargs=(plan, fmts)
             ) as pool:
                 _write_all(writer, plan, _in_order(pool, n_batches, n_workers + 1))
+                # the workers exit when told to (the context's exit would terminate them by signal)
+                pool.close()
+                pool.join()
     finally:
         writer.close()
     params = {

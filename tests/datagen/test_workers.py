@@ -1,0 +1,48 @@
+"""The generator's worker processes stop when the pool is torn down, whatever signal handlers
+the process had when it forked them.
+
+After a Dagster run in a process, SIGTERM can be left mapped to a handler that only records the
+signal (dagster._utils.interrupts). Forked pool workers inherit it, and Pool.terminate then waits
+forever for an idle worker: the test suite hung that way once in `test_ground_truth`. The check
+runs in a fresh interpreter with a time limit.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import ROOT
+
+SETUP = """
+import datetime as dt, multiprocessing as mp, signal, sys
+from dagster._utils.interrupts import capture_interrupts
+cm = capture_interrupts(); cm.__enter__()  # as a Dagster execution can leave it
+assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.default_int_handler)
+"""
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(SETUP + code)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_an_idle_worker_stops_on_sigterm():
+    """Pool.terminate ends idle workers by SIGTERM when its sentinels did not reach them (its
+    draining of the task queue can take them): the hang seen once in the suite."""
+    done = _run("""
+import os
+from datagen.batch import init_worker
+from datagen.model import make_plan
+plan = make_plan(1, 200, 2, dt.date(2026, 1, 5), ())
+pool = mp.get_context("fork").Pool(2, initializer=init_worker, initargs=(plan, {"claims_csv"}))
+assert pool.map(abs, [-1, -2]) == [1, 2]
+workers = list(pool._pool)  # the worker processes, idle now
+for w in workers:
+    os.kill(w.pid, signal.SIGTERM)
+for w in workers:
+    w.join(10)
+print("exit codes", [w.exitcode for w in workers], flush=True)
+os._exit(0)  # a worker killed while holding the task queue's lock would block the pool's own teardown
+""")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "exit codes [-15, -15]" in done.stdout, done.stdout
