@@ -262,8 +262,12 @@ def _cache_name(table: str) -> str:
     return f"{CACHE_DB}.{table.replace('.', '__')}"
 
 
+def _cache_attached(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [CACHE_DB]).fetchone() is not None
+
+
 def _attach_cache(con: duckdb.DuckDBPyConnection) -> None:
-    if not con.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [CACHE_DB]).fetchone():
+    if not _cache_attached(con):
         con.execute(f"ATTACH ':memory:' AS {CACHE_DB}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_DB}.entries (model VARCHAR, plan_id BIGINT, scope_keys BIGINT)")
 
@@ -273,7 +277,7 @@ def _scope_keys(con: duckdb.DuckDBPyConnection, key: str) -> int:
 
 
 def _cached(con: duckdb.DuckDBPyConnection, table: str, key: str, plan_id: int) -> str | None:
-    if not con.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [CACHE_DB]).fetchone():
+    if not _cache_attached(con):
         return None
     row = con.execute(f"SELECT plan_id, scope_keys FROM {CACHE_DB}.entries WHERE model = ?", [table]).fetchone()
     if row is None or row[0] != plan_id or row[1] != _scope_keys(con, key):
@@ -287,7 +291,7 @@ def _has_scoped_readers(table: str) -> bool:
 
 def drop_cache(con: duckdb.DuckDBPyConnection) -> None:
     """Free the rows kept for this plan's readers (the warehouse's close frees them too)."""
-    if con.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [CACHE_DB]).fetchone():
+    if _cache_attached(con):
         con.execute(f"DETACH {CACHE_DB}")
 
 
