@@ -22,6 +22,7 @@ from tests.helpers import TEST_KEY
 from transforms import incremental, models, reference, warehouse
 from transforms.ingest import loader
 from transforms.ingest.phi import MemberIdHasher
+from transforms.quality import suites, validate
 from transforms.settings import Settings
 
 SAMPLE = ROOT / "sample_data"
@@ -219,6 +220,13 @@ def test_readers_use_the_rows_a_scoped_build_kept_and_only_while_valid(tmp_path:
         assert con.execute(f"SELECT count(*) FROM ({scoped})").fetchone()[0] > 0, table
         for a, b in ((scoped, f"SELECT * FROM {cache}"), (f"SELECT * FROM {cache}", scoped)):
             assert con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0] == 0, table
+    # a model's checks read its kept rows and get the outcomes of validating the table in scope
+    for table in ("staging.stg_claims", "intermediate.int_adjudications"):
+        assert incremental.kept_rows(con, table) == kept[table]
+        from_table = validate.run_suite(con, suites.suite_for(table), where=incremental.scope_filter(con, table))
+        from_kept = validate.run_suite(con, suites.suite_for(table), source=kept[table])
+        assert from_kept == from_table and from_kept[0].element_count > 0, table
+    assert incremental.kept_rows(con, "marts.mart_weekly_denial_rates") is None  # rebuilt whole
     # another plan, or a scope that changed since: the table is read
     assert incremental._cached(con, "staging.stg_claims", "claim_id", plan.plan_id + 1) is None
     con.execute("INSERT INTO audit.scope_claims VALUES ('not-a-claim')")

@@ -453,6 +453,18 @@ def build_all(
         drop_cache(con)
 
 
+def kept_rows(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """The run cache's table of the rows the latest incremental plan rebuilt in ``table`` (the
+    rows ``scope_filter`` selects, without scanning the table), or None when it holds none."""
+    plan = latest_plan(con)
+    if plan is None or plan.mode != "incremental":
+        return None
+    model = next((m for m in models.discover() if m.table == table), None)
+    if model is None or model.incremental_key is None:
+        return None
+    return _cached(con, table, model.incremental_key, plan.plan_id)
+
+
 def scope_filter(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
     """A WHERE clause selecting the rows the latest incremental plan rebuilt in ``table`` (for
     validating those alone), or None when the whole table was built."""

@@ -127,8 +127,11 @@ def _integral_bounds(suite: Suite, column: str, scale: int) -> bool:
     return True
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, where: str | None = None) -> list[ExpectationOutcome]:
-    """Validate the suite's table (only its rows matching ``where``, an SQL condition, if given)."""
+def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, where: str | None = None,
+              source: str | None = None) -> list[ExpectationOutcome]:
+    """Validate the suite's table (only its rows matching ``where``, an SQL condition, if given),
+    or the rows of ``source``, a table holding some of its rows (the run cache's copy of the rows
+    an incremental build rebuilt: ``incremental.kept_rows``)."""
     gx, context = _gx_context()
     import great_expectations.expectations as gxe
 
@@ -137,7 +140,7 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, where: str | None = 
     } | {c for e in suite.expectations for c in e.kwargs.get("column_list", [])}
     cols.discard(None)
     select = ", ".join(f'"{c}"' for c in sorted(cols)) or "*"
-    tbl = con.execute(f"SELECT {select} FROM {suite.table}" + (f" WHERE {where}" if where else "")).arrow()
+    tbl = con.execute(f"SELECT {select} FROM {source or suite.table}" + (f" WHERE {where}" if where else "")).arrow()
     df, scales, datetimes = _frame(tbl.read_all() if hasattr(tbl, "read_all") else tbl, suite)
 
     name = f"warehouse_{suite.name}"
