@@ -356,13 +356,13 @@ def _build_scoped(con: duckdb.DuckDBPyConnection, model: models.Model, plan_id: 
     if key == "claim_family_id":
         # the families the scope's claims and remittances belong to now (the old ones are in
         # already); committed before the cache is written: more families in scope only rebuild
-        # more rows, each as a full build would
+        # more rows, each as a full build would (read from the rows those two models kept, if kept)
+        views = _restricted(con, ["staging.stg_claims", "intermediate.int_adjudications"], plan_id=plan_id)
         con.execute(
-            """INSERT INTO audit.scope_families
-               SELECT claim_family_id FROM staging.stg_claims WHERE claim_id IN (SELECT claim_id FROM audit.scope_claims)
-               UNION SELECT claim_family_id FROM intermediate.int_adjudications
-                     WHERE remit_claim_id IN (SELECT remit_claim_id FROM audit.scope_remits)
-               EXCEPT SELECT claim_family_id FROM audit.scope_families"""
+            f"""INSERT INTO audit.scope_families
+                SELECT claim_family_id FROM {views["staging.stg_claims"]}
+                UNION SELECT claim_family_id FROM {views["intermediate.int_adjudications"]}
+                EXCEPT SELECT claim_family_id FROM audit.scope_families"""
         )
     sql = _sql_reading(model, _restricted(con, [d for d in model.deps if d not in model.read_whole], plan_id=plan_id))
     scoped_rows = f"SELECT * FROM (\n{sql}\n) AS q WHERE q.{key} IN {scope}"
