@@ -196,6 +196,93 @@ def test_837_replacements_in_any_order_equal_full_rebuild(tmp_path: Path, order:
     assert [p.mode for p in plans[1:]] == ["incremental"] * 4, [p.reason for p in plans]
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_closure_on_new_members_only_equals_the_fixed_point_on_random_links(seed: int, monkeypatch: pytest.MonkeyPatch):
+    """``_close_scope`` on random link tables between three sets (every kind of term: from each
+    set to each set, itself included; the first case a chain of claims alone) reaches the fixed
+    point computed here by brute force."""
+    rng = random.Random(seed)
+    con = duckdb.connect()
+    names = {"C": "c", "R": "r", "F": "f"}
+    links = {(a, b): {(f"{names[a]}{rng.randrange(25)}", f"{names[b]}{rng.randrange(25)}") for _ in range(rng.randrange(5, 30))}
+             for a in names for b in names}
+    sets = {x: {f"{names[x]}{rng.randrange(25)}" for _ in range(rng.randrange(0, 3))} for x in names}
+    if seed == 0:  # one chain of claims alone: each link is found by the step that added its start
+        links = {(a, b): {("c1", "c2"), ("c2", "c3"), ("c3", "c4")} if (a, b) == ("C", "C") else set() for a in names for b in names}
+        sets = {"C": {"c1"}, "R": set(), "F": set()}
+    for (a, b), pairs in links.items():
+        con.execute(f"CREATE TABLE link_{a}{b} (src VARCHAR, dst VARCHAR)")
+        if pairs:
+            con.executemany(f"INSERT INTO link_{a}{b} VALUES (?, ?)", sorted(pairs))
+    for x, members in sets.items():
+        con.execute(f"CREATE TEMP TABLE set_{x} (k VARCHAR, g INTEGER)")
+        if members:
+            con.executemany(f"INSERT INTO set_{x} VALUES (?, 0)", [[m] for m in sorted(members)])
+    monkeypatch.setattr(incremental, "_SETS", {x: (f"set_{x}", "k") for x in names})
+    monkeypatch.setattr(incremental, "_CLOSURE", [
+        (b, [(a, f"SELECT dst FROM link_{a}{b} WHERE src IN {{{a}}}") for a in names]) for b in ("F", "C", "R")])
+    incremental._close_scope(con)
+    expected = {x: set(v) for x, v in sets.items()}
+    while True:
+        before = sum(map(len, expected.values()))
+        for (a, b), pairs in links.items():
+            expected[b] |= {dst for src, dst in pairs if src in expected[a]}
+        if sum(map(len, expected.values())) == before:
+            break
+    assert {x: {r[0] for r in con.execute(f"SELECT k FROM set_{x}").fetchall()} for x in names} == expected
+
+
+@pytest.mark.parametrize("data", ["sample", "replacements 0-2", "replacements 0,4", "replacements 1,3"])
+def test_closure_on_new_members_only_reaches_the_naive_fixed_point(tmp_path: Path, data: str):
+    """The plan evaluates each closure term on the members added since it last ran; evaluating
+    every term on the whole sets until nothing is added gives the same scope. The sample data's
+    22 weeks, then the rest (the late weeks' 835s settle claims billed earlier); 837 replacements
+    linked by payer claim numbers, some files first, then the others."""
+    if data == "sample":
+        settings = Settings()
+        batches = split_by_date(SAMPLE, tmp_path / "batches", [dt.date(2026, 10, 26)])
+    else:
+        from tests.test_replacement_837 import story_files
+
+        settings = Settings(as_of_date=dt.date(2026, 3, 29))
+        first = {int(i) for i in data.split()[1].replace("-", ",1,").split(",")}
+        files = list(story_files().items())
+        batches = [tmp_path / "b0", tmp_path / "b1"]
+        for i, (name, text) in enumerate(files):
+            folder = batches[0 if i in first else 1]
+            folder.mkdir(exist_ok=True)
+            (folder / name).write_text(text)
+    con = _built_then_loaded(tmp_path / "w.duckdb", batches, settings)
+    plan = incremental.make_plan(con, settings, full_share=1.0)
+    assert plan.mode == "incremental"
+    # the seeds are the rows of generation 0 the plan left in its temporary sets
+    sets = {x: {r[0] for r in con.execute(f"SELECT {key} FROM {table} WHERE g = 0").fetchall()}
+            for x, (table, key) in incremental._SETS.items()}
+    assert sets["C"] and sets["R"] and not sets["F"]
+    productive_rounds = 0
+    while True:
+        added = 0
+        for target, terms in incremental._CLOSURE:
+            for x, (_, key) in incremental._SETS.items():
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _naive_{x} AS SELECT unnest(?::VARCHAR[]) AS {key}",
+                            [sorted(sets[x] - {None})])
+            found = set()
+            for src, term in terms:
+                key = incremental._SETS[src][1]
+                found |= {r[0] for r in con.execute(term.format(**{src: f"(SELECT {key} FROM _naive_{src})"})).fetchall()}
+            added += len(found - sets[target])
+            sets[target] |= found
+        if added == 0:
+            break
+        productive_rounds += 1
+    scope = {x: {r[0] for r in con.execute(f"SELECT {key} FROM {incremental.SCOPE_TABLES[key]}").fetchall()}
+             for x, (_, key) in incremental._SETS.items()}
+    assert scope == {x: v - {None} for x, v in sets.items()}
+    if data == "sample":
+        assert productive_rounds >= 2  # links found in one round led further in the next
+    con.close()
+
+
 def test_readers_use_the_rows_a_scoped_build_kept_and_only_while_valid(tmp_path: Path):
     """A scoped build keeps the rows it rebuilt (in memory) for the models that read it: they are
     the table's rows of the keys in scope. An entry serves only the plan that wrote it, with the

@@ -131,72 +131,97 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 # Each step adds to the scope what the scope so far implies (see the module docstring). The
 # families are those of the last build (staging.stg_claims, intermediate.int_adjudications):
-# the new files' own links are in the seed.
-_CLOSURE = [
-    """INSERT INTO _sc_families
-       SELECT claim_family_id FROM staging.stg_claims WHERE claim_id IN (SELECT claim_id FROM _sc_claims)
-       UNION SELECT claim_id FROM _sc_claims
-       UNION SELECT claim_family_id FROM intermediate.int_adjudications
-             WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits)
-       UNION SELECT claim_id FROM raw.remit_claims WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits)
-       EXCEPT SELECT claim_family_id FROM _sc_families""",
-    """INSERT INTO _sc_claims
-       SELECT claim_id FROM staging.stg_claims WHERE claim_family_id IN (SELECT claim_family_id FROM _sc_families)
-       UNION SELECT claim_id FROM raw.claims
-             WHERE claim_id IN (SELECT claim_id FROM raw.remit_claims
-                                WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits))
-       UNION SELECT claim_id FROM raw.claim_lines
-             WHERE line_control_number IN (SELECT line_control_number FROM raw.remit_lines
-                                           WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits))
-       -- an 837 replacement names the claim it replaces by the payer's claim number (REF*F8 = CLP07)
-       UNION SELECT claim_id FROM raw.claims
-             WHERE original_payer_claim_number IN (SELECT payer_claim_number FROM raw.remit_claims
-                                                   WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits))
-       UNION SELECT claim_id FROM raw.remit_claims
-             WHERE payer_claim_number IN (SELECT original_payer_claim_number FROM raw.claims
-                                          WHERE claim_id IN (SELECT claim_id FROM _sc_claims))
-       EXCEPT SELECT claim_id FROM _sc_claims""",
-    """INSERT INTO _sc_remits
-       SELECT remit_claim_id FROM intermediate.int_adjudications
-             WHERE claim_family_id IN (SELECT claim_family_id FROM _sc_families)
-       UNION SELECT remit_claim_id FROM raw.remit_claims WHERE claim_id IN (SELECT claim_id FROM _sc_claims)
-       UNION SELECT remit_claim_id FROM raw.remit_lines
-             WHERE line_control_number IN (SELECT line_control_number FROM raw.claim_lines
-                                           WHERE claim_id IN (SELECT claim_id FROM _sc_claims))
-       UNION SELECT remit_claim_id FROM raw.remit_claims
-             WHERE payer_claim_number IN (SELECT payer_claim_number FROM raw.remit_claims
-                                          WHERE remit_claim_id IN (SELECT remit_claim_id FROM _sc_remits))
-       EXCEPT SELECT remit_claim_id FROM _sc_remits""",
+# the new files' own links are in the seed. A step is a union of terms; each term reads one set
+# ({C} claims, {R} remittances, {F} families) and is a union over its members, so it need only be
+# evaluated on the members added since it last ran (semi-naive evaluation): the closure reached is
+# the same, and the last round, which finds nothing, reads a few thousand keys, not the scope.
+_SETS = {"C": ("_sc_claims", "claim_id"), "R": ("_sc_remits", "remit_claim_id"), "F": ("_sc_families", "claim_family_id")}
+_CLOSURE: list[tuple[str, list[tuple[str, str]]]] = [
+    ("F", [
+        ("C", "SELECT claim_family_id FROM staging.stg_claims WHERE claim_id IN {C}"),
+        ("C", "SELECT claim_id FROM {C}"),
+        ("R", "SELECT claim_family_id FROM intermediate.int_adjudications WHERE remit_claim_id IN {R}"),
+        ("R", "SELECT claim_id FROM raw.remit_claims WHERE remit_claim_id IN {R}"),
+    ]),
+    ("C", [
+        ("F", "SELECT claim_id FROM staging.stg_claims WHERE claim_family_id IN {F}"),
+        ("R", """SELECT claim_id FROM raw.claims
+                 WHERE claim_id IN (SELECT claim_id FROM raw.remit_claims WHERE remit_claim_id IN {R})"""),
+        ("R", """SELECT claim_id FROM raw.claim_lines
+                 WHERE line_control_number IN (SELECT line_control_number FROM raw.remit_lines
+                                               WHERE remit_claim_id IN {R})"""),
+        # an 837 replacement names the claim it replaces by the payer's claim number (REF*F8 = CLP07)
+        ("R", """SELECT claim_id FROM raw.claims
+                 WHERE original_payer_claim_number IN (SELECT payer_claim_number FROM raw.remit_claims
+                                                       WHERE remit_claim_id IN {R})"""),
+        ("C", """SELECT claim_id FROM raw.remit_claims
+                 WHERE payer_claim_number IN (SELECT original_payer_claim_number FROM raw.claims
+                                              WHERE claim_id IN {C})"""),
+    ]),
+    ("R", [
+        ("F", "SELECT remit_claim_id FROM intermediate.int_adjudications WHERE claim_family_id IN {F}"),
+        ("C", "SELECT remit_claim_id FROM raw.remit_claims WHERE claim_id IN {C}"),
+        ("C", """SELECT remit_claim_id FROM raw.remit_lines
+                 WHERE line_control_number IN (SELECT line_control_number FROM raw.claim_lines
+                                               WHERE claim_id IN {C})"""),
+        ("R", """SELECT remit_claim_id FROM raw.remit_claims
+                 WHERE payer_claim_number IN (SELECT payer_claim_number FROM raw.remit_claims
+                                              WHERE remit_claim_id IN {R})"""),
+    ]),
 ]
+
+
+def _close_scope(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Run the closure's steps until no term has members it has not read; each set's rows carry
+    the generation (``g``) of the step that added them. Returns the rows each step added."""
+    added_at: dict[str, list[tuple[int, int]]] = {x: [(0, _count(con, _SETS[x][0]))] for x in _SETS}
+    seen = {(i, j): -1 for i, (_, terms) in enumerate(_CLOSURE) for j in range(len(terms))}
+    gen, idle, trace = 0, 0, []
+    while idle < len(_CLOSURE):
+        i = gen % len(_CLOSURE)
+        target, terms = _CLOSURE[i]
+        parts = []
+        for j, (src, term) in enumerate(terms):
+            if any(g > seen[i, j] and n for g, n in added_at[src]):
+                table, key = _SETS[src]
+                parts.append(term.format(**{src: f"(SELECT {key} FROM {table} WHERE g > {seen[i, j]})"}))
+                seen[i, j] = gen
+        gen += 1
+        if not parts:
+            idle += 1
+            continue
+        table, key = _SETS[target]
+        n = con.execute(
+            f"INSERT INTO {table} SELECT k, {gen} FROM ({' UNION '.join(parts)} EXCEPT SELECT {key} FROM {table}) AS t(k)"
+        ).fetchone()[0]
+        added_at[target].append((gen, n))
+        trace.append(n)
+        idle = 0 if n else idle + 1
+    return trace
 
 
 def _compute_scope(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     new = "(SELECT file_id FROM _new_files)"
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _sc_claims AS
+        f"""CREATE OR REPLACE TEMP TABLE _sc_claims AS SELECT claim_id, 0 AS g FROM (
             SELECT claim_id FROM raw.claims WHERE file_id IN {new}
             UNION SELECT original_claim_id FROM raw.claims WHERE file_id IN {new} AND original_claim_id IS NOT NULL
             UNION SELECT claim_id FROM raw.claim_lines WHERE file_id IN {new}
-            UNION SELECT claim_id FROM raw.write_offs WHERE file_id IN {new}"""
+            UNION SELECT claim_id FROM raw.write_offs WHERE file_id IN {new}) AS t(claim_id)"""
     )
     con.execute(
-        "INSERT INTO _sc_claims SELECT claim_id FROM raw.claims WHERE original_claim_id IN (SELECT claim_id FROM _sc_claims) "
-        "EXCEPT SELECT claim_id FROM _sc_claims"
+        "INSERT INTO _sc_claims SELECT claim_id, 0 FROM raw.claims WHERE original_claim_id IN (SELECT claim_id FROM _sc_claims) "
+        "EXCEPT SELECT claim_id, 0 FROM _sc_claims"
     )
     # a CSV export's remittance lines and adjustments are files of their own (they may come later)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _sc_remits AS
+        f"""CREATE OR REPLACE TEMP TABLE _sc_remits AS SELECT remit_claim_id, 0 AS g FROM (
             SELECT remit_claim_id FROM raw.remit_claims WHERE file_id IN {new}
             UNION SELECT remit_claim_id FROM raw.remit_lines WHERE file_id IN {new}
-            UNION SELECT remit_claim_id FROM raw.remit_adjustments WHERE file_id IN {new}"""
+            UNION SELECT remit_claim_id FROM raw.remit_adjustments WHERE file_id IN {new}) AS t(remit_claim_id)"""
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE _sc_families (claim_family_id VARCHAR)")
-    while True:
-        added = 0
-        for step in _CLOSURE:
-            added += con.execute(step).fetchone()[0]
-        if added == 0:
-            break
+    con.execute("CREATE OR REPLACE TEMP TABLE _sc_families (claim_family_id VARCHAR, g INTEGER)")
+    _close_scope(con)
     for key, target in SCOPE_TABLES.items():
         source = {"claim_id": "_sc_claims", "remit_claim_id": "_sc_remits", "claim_family_id": "_sc_families"}[key]
         con.execute(f"DELETE FROM {target}")
