@@ -152,11 +152,9 @@ def _model_asset(model: models.Model) -> dg.AssetsDefinition:
                 metadata={"rows": built.rows, "table": model.table, "build": built.mode, "rows_written": built.rows_written}
             )
             if suite is not None:
-                # an incremental build is validated on the rows it rebuilt (read from the rows it
-                # kept for its readers when it kept them: the same rows, without a scan of the table)
-                kept = incremental.kept_rows(con, model.table)
-                outcomes = validate.run_suite(con, suite, source=kept) if kept else validate.run_suite(
-                    con, suite, where=incremental.scope_filter(con, model.table))
+                # an incremental build is validated on the rows it rebuilt
+                source, where = incremental.rebuilt_rows(con, model.table)
+                outcomes = validate.run_suite(con, suite, where=where, source=source)
                 validate.record(con, context.run_id, outcomes)
                 yield from _check_results(suite, outcomes)
 

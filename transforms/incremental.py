@@ -171,12 +171,12 @@ _CLOSURE: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 
-def _close_scope(con: duckdb.DuckDBPyConnection) -> list[int]:
+def _close_scope(con: duckdb.DuckDBPyConnection) -> None:
     """Run the closure's steps until no term has members it has not read; each set's rows carry
-    the generation (``g``) of the step that added them. Returns the rows each step added."""
+    the generation (``g``) of the step that added them."""
     added_at: dict[str, list[tuple[int, int]]] = {x: [(0, _count(con, _SETS[x][0]))] for x in _SETS}
     seen = {(i, j): -1 for i, (_, terms) in enumerate(_CLOSURE) for j in range(len(terms))}
-    gen, idle, trace = 0, 0, []
+    gen, idle = 0, 0
     while idle < len(_CLOSURE):
         i = gen % len(_CLOSURE)
         target, terms = _CLOSURE[i]
@@ -195,9 +195,7 @@ def _close_scope(con: duckdb.DuckDBPyConnection) -> list[int]:
             f"INSERT INTO {table} SELECT k, {gen} FROM ({' UNION '.join(parts)} EXCEPT SELECT {key} FROM {table}) AS t(k)"
         ).fetchone()[0]
         added_at[target].append((gen, n))
-        trace.append(n)
         idle = 0 if n else idle + 1
-    return trace
 
 
 def _compute_scope(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -222,8 +220,9 @@ def _compute_scope(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _sc_families (claim_family_id VARCHAR, g INTEGER)")
     _close_scope(con)
+    sources = {key: table for table, key in _SETS.values()}
     for key, target in SCOPE_TABLES.items():
-        source = {"claim_id": "_sc_claims", "remit_claim_id": "_sc_remits", "claim_family_id": "_sc_families"}[key]
+        source = sources[key]
         con.execute(f"DELETE FROM {target}")
         con.execute(f"INSERT INTO {target} SELECT DISTINCT {key} FROM {source} WHERE {key} IS NOT NULL")
     return _count(con, "audit.scope_claims"), _count(con, "audit.scope_remits")
@@ -488,6 +487,14 @@ def kept_rows(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
     if model is None or model.incremental_key is None:
         return None
     return _cached(con, table, model.incremental_key, plan.plan_id)
+
+
+def rebuilt_rows(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str | None, str | None]:
+    """(source, where) for ``validate.run_suite``: the rows the latest plan rebuilt in ``table``,
+    from the rows the build kept when it kept them, else the table filtered by ``scope_filter``
+    ((None, None): the whole table was built)."""
+    kept = kept_rows(con, table)
+    return (kept, None) if kept else (None, scope_filter(con, table))
 
 
 def scope_filter(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
