@@ -126,8 +126,11 @@ def fresh_run(landing: Path, db: Path, out: Path, full_rebuild: bool = False) ->
 
 
 WARM_YAML = """storage:
-  sqlite:
-    base_dir: {home}/storage
+  custom:
+    module: pipelines.storage
+    class: PooledSqliteStorage
+    config:
+      base_dir: {home}/storage
 run_launcher:
   module: pipelines.launcher
   class: WarmRunLauncher
