@@ -139,7 +139,11 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         dispose_engines()
 
 
-class PooledSqliteRunStorage(SqliteRunStorage):
+class _PooledConnect:
+    """``connect`` of Dagster's SQLite run and schedule storages, through the pooled engine."""
+
+    _conn_string: str
+
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         with _transaction(pooled_engine(self._conn_string)) as conn:
@@ -150,19 +154,16 @@ class PooledSqliteRunStorage(SqliteRunStorage):
         dispose_engines()
 
 
-class PooledSqliteScheduleStorage(SqliteScheduleStorage):
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        with _transaction(pooled_engine(self._conn_string)) as conn:
-            yield conn
+class PooledSqliteRunStorage(_PooledConnect, SqliteRunStorage):
+    pass
 
-    def dispose(self) -> None:
-        super().dispose()
-        dispose_engines()
+
+class PooledSqliteScheduleStorage(_PooledConnect, SqliteScheduleStorage):
+    pass
 
 
 class PooledSqliteStorage(DagsterSqliteStorage):
-    """``storage: sqlite`` with pooled connections to its shared databases (module docstring).
+    """``storage: sqlite`` with pooled connections to its databases (module docstring).
 
     dagster.yaml::
 

@@ -48,6 +48,9 @@ def _messages(inst, run_id) -> list[str]:
 def test_a_job_runs_and_its_history_is_read_by_another_process(instance, tmp_path):
     result = _job.execute_in_process(instance=instance)
     assert result.success
+    instance.all_instigator_state()  # a read of the schedules database
+    mine = {Path(k[1]).name for k in storage._engines if k[0] == os.getpid()}
+    assert {"index.db", "runs.db", "schedules.db", f"{result.run_id}.db"} <= mine  # each through a pooled engine
     instance.report_engine_event("after the run", instance.get_run_by_id(result.run_id))
     n = len(instance.get_records_for_run(result.run_id).records)
     # the pooled connections are open: another process still sees every committed event
