@@ -117,7 +117,7 @@ def denial_worklist_files(duckdb: DuckDBResource, denials: DenialsConfig) -> dg.
     group_name="reports",
     kinds={"html", "great_expectations"},
     owners=OWNERS,
-    deps=[INGEST_KEY, dg.AssetKey(["intermediate", "int_remit_balancing"])] + [dg.AssetKey(s.asset_path) for s in suites.SUITES],
+    deps=[INGEST_KEY, dg.AssetKey(["intermediate", "int_remit_balancing"]), dg.AssetKey(["intermediate", "int_remit_findings"])] + [dg.AssetKey(s.asset_path) for s in suites.SUITES],
     description="The auditor's data-quality report (output_dir/data_quality/index.html and results.json): "
     "files loaded, quarantine, load findings, and this run's Great Expectations results.",
 )

@@ -31,8 +31,8 @@ def _iso(con, week_start: dt.date, weeks_back: int) -> str:
 TILES = [
     # key, label, format, lower_is_better
     ("initial_denial_rate", "Initial denial rate (claims)", "pct", True),
-    ("initial_denial_rate_dollars", "Initial denial rate ($)", "pct", True),
-    ("clean_claim_rate", "Clean claim rate", "pct", False),
+    ("initial_denial_rate_dollars", "Initial denial rate ($ of denied claims)", "pct", True),
+    ("denied_dollar_rate", "Denied $ / charges", "pct", True),
     ("days_in_ar", "Days in A/R", "days", True),
     ("ar_over_90_share", "A/R over 90 days", "pct", True),
     ("net_collection_rate", "Net collection rate (insurance)", "pct", False),
@@ -67,9 +67,57 @@ def _fmt(v, kind: str) -> str:
     return style.money(v)
 
 
+AVERAGE_WEEKS = 13  # the tiles' "vs 13-week average": the mean of the 13 weeks before the page's week
+NCR_WINDOW_DAYS = 91  # the net collection rate's trailing window (mart_weekly_kpis: 13 weeks)
+# the tiles whose figure covers a trailing window, and the mart column saying whether the history covers it
+WINDOW_FULL = {"days_in_ar": "ar_window_full", "net_collection_rate": "ncr_window_full"}
+
+
+def _history(con, week_start: dt.date) -> list[dict]:
+    """The page's week's row of mart_weekly_kpis and the AVERAGE_WEEKS rows before it, newest first,
+    each with the length of its days-in-A/R window (mart_days_in_ar.window_days)."""
+    return rows(
+        con,
+        """SELECT k.*, d.window_days AS ar_window_length FROM marts.mart_weekly_kpis AS k
+           LEFT JOIN marts.mart_days_in_ar AS d USING (week_start)
+           WHERE k.week_start <= ? ORDER BY k.week_start DESC LIMIT ?""",
+        [week_start, AVERAGE_WEEKS + 1],
+    )
+
+
+def _partial(row: dict, key: str) -> bool:
+    """Whether the figure ``key`` of a week covers less than its trailing window (the history starts
+    inside it). False for a figure without a window, and for a mart without the window columns."""
+    return key in WINDOW_FULL and row.get(WINDOW_FULL[key]) is False
+
+
+def _window_flag(row: dict, key: str) -> str:
+    """'partial window: 34 of 90 days' for a figure whose window the history does not cover yet, else ''."""
+    if not _partial(row, key):
+        return ""
+    if key == "days_in_ar":
+        used, length = row.get("ar_window_days_used"), row.get("ar_window_length")
+    else:
+        start, length = row.get("history_start"), NCR_WINDOW_DAYS
+        used = None if start is None else max(0, min(length, (row["snapshot_date"] - start).days + 1))
+    return "partial window" if used is None or length is None else f"partial window: {used} of {length} days"
+
+
+def _baseline(now: dict, before: list[dict], key: str, weeks: int) -> float | None:
+    """The mean of ``key`` over the first ``weeks`` rows of ``before``; None (no baseline yet) when
+    fewer weeks exist, one has no figure, or the week's or a baseline week's window is partial."""
+    base = before[:weeks]
+    if len(base) < weeks or _partial(now, key) or any(style.is_missing(r.get(key)) or _partial(r, key) for r in base):
+        return None
+    return sum(float(r[key]) for r in base) / weeks
+
+
 def _delta(now, before, kind: str, lower_is_better: bool, label: str) -> str:
-    if style.is_missing(now) or style.is_missing(before):
+    """The change from ``before`` to ``now``; '–' without a figure, 'no baseline yet' without a baseline."""
+    if style.is_missing(now):
         return f'<span class="muted">{label}: –</span>'
+    if before is None:
+        return f'<span class="muted">{label}: no baseline yet</span>'
     d = float(now) - float(before)
     text = f"{d * 100:+.1f} pts" if kind == "pct" else f"{d:+.1f}"
     cls = "" if abs(d) < 1e-12 else ("worse" if (d > 0) == lower_is_better else "better")
@@ -77,25 +125,22 @@ def _delta(now, before, kind: str, lower_is_better: bool, label: str) -> str:
 
 
 def tiles(con: duckdb.DuckDBPyConnection, week_row: dict) -> list[dict]:
-    hist = rows(
-        con,
-        "SELECT * FROM marts.mart_weekly_kpis WHERE week_start <= ? ORDER BY week_start DESC LIMIT 14",
-        [week_row["week_start"]],
-    )
-    prev = hist[1] if len(hist) > 1 else {}
-    window = hist[:13]
+    """The headline figures of the week, each with its change from the week before and from the
+    average of the AVERAGE_WEEKS weeks before; a figure whose window is partial is flagged, and no
+    change is shown against a baseline that is partial or shorter than it says."""
+    now, *before = _history(con, week_row["week_start"])
     out = []
     for key, label, kind, lower in TILES:
-        vals = [float(r[key]) for r in window if not style.is_missing(r.get(key))]
-        avg = sum(vals) / len(vals) if vals else None
         out.append(
             {
                 "key": key,
                 "label": label,
-                "raw": "" if style.is_missing(week_row[key]) else week_row[key],
-                "value": _fmt(week_row[key], kind),
-                "delta_week": _delta(week_row[key], prev.get(key), kind, lower, "vs last week"),
-                "delta_avg": _delta(week_row[key], avg, kind, lower, "vs 13-week average"),
+                "raw": "" if style.is_missing(now[key]) else now[key],
+                "value": _fmt(now[key], kind),
+                "flag": _window_flag(now, key),
+                "delta_week": _delta(now[key], _baseline(now, before, key, 1), kind, lower, "vs last week"),
+                "delta_avg": _delta(now[key], _baseline(now, before, key, AVERAGE_WEEKS), kind, lower,
+                                    f"vs {AVERAGE_WEEKS}-week average"),
             }
         )
     return out
@@ -213,6 +258,24 @@ WORKLIST_COLUMNS = [
     ("days_left", "Days left", "int"),
     ("open_balance", "Open balance", "money2"),
 ]
+
+
+def _worklist_section(con, iso_week: str, latest: str) -> dict:
+    """The worklist on the latest week's page. marts.mart_denial_worklist holds today's open denials
+    with days left counted from the as-of date: what was open at an earlier week's end is not in it
+    (claims denied since are, claims paid or written off since are not), so an earlier week's page
+    shows a line linking to the latest week's worklist instead."""
+    section = {"id": "worklist", "title": "Denied claims to work first"}
+    if iso_week < latest:  # ISO week keys sort as the weeks do
+        note = (f'<p class="muted">No worklist on a past week\'s page: the worklist holds the denials open today, '
+                f'not those open at this week\'s end. See the <a href="{escape(latest)}.html#worklist">worklist on the '
+                f'{escape(latest)} page</a>.</p>')
+        return {**section, "lead": "", "body": note}
+    worklist = rows(con, "SELECT * FROM marts.mart_denial_worklist ORDER BY priority LIMIT 50")
+    as_of = f" as of {worklist[0]['as_of_date']}" if worklist else ""
+    return {**section,
+            "lead": f"Open denials{as_of}, ranked by appeal deadline and dollars (full list: worklist/denial_worklist.xlsx).",
+            "body": html.table(worklist, WORKLIST_COLUMNS, "table-worklist", "Top 50 of the worklist")}
 
 
 def _alerts(con, iso_week: str) -> tuple[str, list[dict]]:
@@ -397,13 +460,8 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
          "lead": "A/R balance divided by average daily charges of the trailing window (docs/metrics.md).",
          "body": html.figure_html(_days_in_ar(con, ws), "chart-days-in-ar")},
     ]
-    worklist = rows(con, "SELECT * FROM marts.mart_denial_worklist ORDER BY priority LIMIT 50")
-    sections.append(
-        {"id": "worklist", "title": "Denied claims to work first",
-         "lead": "Open denials ranked by appeal deadline and dollars (full list: worklist/denial_worklist.xlsx).",
-         "body": html.table(worklist, WORKLIST_COLUMNS, "table-worklist", "Top 50 of the worklist")}
-    )
     weeks = available_weeks(con)
+    sections.append(_worklist_section(con, w["iso_week"], weeks[-1] if weeks else w["iso_week"]))
     page = output_dir / "weekly" / f"{w['iso_week']}.html"
     return html.render(
         "dashboard.html",
@@ -415,6 +473,7 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
         week=w["iso_week"],
         weeks=[{"label": x, "href": f"{x}.html"} for x in weeks[-12:]],
         tiles=tiles(con, w),
+        average_weeks=AVERAGE_WEEKS,
         sections=sections,
         footer="Generated by denials from the warehouse marts. No protected health information is shown.",
     )

@@ -51,6 +51,17 @@ def _balancing(con: duckdb.DuckDBPyConnection) -> list[dict]:
     )
 
 
+def _remit_findings(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """intermediate.int_remit_findings, warnings first (empty before the models were first built)."""
+    exists = one(con, "SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = 'intermediate' "
+                      "AND table_name = 'int_remit_findings' AND database_name = current_database()")
+    if not exists or not exists["n"]:
+        return []
+    return rows(con, """SELECT file_name, severity, code, trace_number, amount, related_file_name, message
+                        FROM intermediate.int_remit_findings
+                        ORDER BY severity = 'info', file_name, code, message""")
+
+
 def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, run_id: str | None = None) -> dict[str, Path]:
     output_dir = Path(output_dir)
     if run_id is None:
@@ -75,6 +86,7 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
         """SELECT m.file_name, f.severity, f.code, f.location, f.message
            FROM audit.load_findings f JOIN audit.file_manifest m USING (file_id) ORDER BY m.file_name, f.code""",
     )
+    remit_findings = _remit_findings(con)
     history = rows(
         con,
         """SELECT run_id, min(validated_at) AS validated_at,
@@ -141,6 +153,14 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
         {"id": "findings", "title": "Load findings", "lead": "Problems recorded without stopping a load (envelope counts, balancing).",
          "body": html.table(findings, [("file_name", "File", "text"), ("severity", "Severity", "text"), ("code", "Code", "text"),
                                        ("location", "Where", "text"), ("message", "What", "text")], "table-findings")},
+        {"id": "remittance-decisions", "title": "Payments replaced, combined or ambiguous",
+         "lead": "What the remittance rules decided (docs/x12.md): payments sent again in a later file (the later copy "
+                 "counts), trace numbers repeated in one file (all count), split claims combined into one adjudication, "
+                 "patient control numbers shared by several claims, CLP02=4 without a denial code. Each with its file.",
+         "body": html.table(remit_findings, [("file_name", "File", "text"), ("severity", "Severity", "text"),
+                                             ("code", "Code", "text"), ("trace_number", "Trace number", "text"),
+                                             ("amount", "Amount", "money2"), ("related_file_name", "Replaced by", "text"),
+                                             ("message", "What", "text")], "table-remittance-decisions")},
         {"id": "trace", "title": "How to trace a figure to its source",
          "lead": "Every row of every table carries file_id (the first 16 hex digits of its file's sha256) and source_row "
                  "(the CSV line, or the X12 segment number counted from the file's first segment).",
@@ -173,6 +193,7 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
         "balancing": [{k: str(v) for k, v in b.items()} for b in balancing],
         "files": [{k: str(v) if v is not None else None for k, v in f.items()} for f in files],
         "quarantine": [{k: str(v) if v is not None else None for k, v in q.items()} for q in quarantine],
+        "remittance_decisions": [{k: str(v) if v is not None else None for k, v in f.items()} for f in remit_findings],
     }
     json_path = folder / "results.json"
     json_path.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")

@@ -67,11 +67,20 @@ def test_denial_rate_by_payer(con):
     assert partial == 1
 
 
-def test_clean_claim_rate(con):
-    # W11: clean = not denied on initial adjudication: C1, C4 -> 2 / 4
-    assert kpi(con, "2026-W11", "clean_claim_rate") == pytest.approx(0.5)
-    # W12: C5 and X9 clean of 3
-    assert kpi(con, "2026-W12", "clean_claim_rate") == pytest.approx(2 / 3)
+def test_denied_dollar_rate_beside_the_claim_charge_rate(con):
+    # Denied dollars over charges adjudicated: a partly denied claim counts for its denied part only.
+    # W11: C2 CO-197 200 (in full) + C3 CO-16 200 (one line of 300) = 400 / 750, against the claim-charge
+    # rate 500 / 750 above. W13: C6 CLP02=4 CO-29 250 of 250 -> 1.
+    assert kpi(con, "2026-W11", "denied_amount") == D("400.00")
+    assert kpi(con, "2026-W11", "denied_dollar_rate") == pytest.approx(400 / 750)
+    assert kpi(con, "2026-W13", "denied_dollar_rate") == pytest.approx(1.0)
+
+
+def test_no_clean_claim_rate(con):
+    # "Clean claim rate" (MAP Key CL-1) is about pre-submission edits, which no 835 or 837 carries;
+    # counted from remittances it was exactly 1 - the initial denial rate: not a measure of its own.
+    cols = {r[0] for r in con.execute("DESCRIBE marts.mart_weekly_kpis").fetchall()}
+    assert "clean_claim_rate" not in cols
 
 
 def test_denials_by_category_initial_and_repeat(con):
@@ -158,11 +167,38 @@ def test_aging_from_bill_date(tmp_path):
 
 
 def test_net_collection_rate(con):
-    # Trailing 91 days to 03-29. Payments of billed claims: 70 + 150 + 80 + 100 - 100 + 90 + 300 + 80 = 770
-    # (X9 is unmatched: not in the ledger). Charges 2020; contractual 230; patient share moved to
-    # patients: C1 10 + C4 (20 - 20 + 20) + C5 20 = 50.  770 / (2020 - 230 - 50) = 770 / 1740
+    # Payments, contractual and patient share posted in the 91 days to 03-29, from the adjudications
+    # of billed claims (X9 is unmatched: left out): payments 70 + 150 + 80 + 100 - 100 + 90 + 300 + 80
+    # = 770; contractual CO-45 20 + 20 + 30 - 30 + 40 + 100 + 50 = 230; patient share left with the
+    # patient: C1 PR-2 10, C4 20 - 20 + 20, C5's primary forwarded its 100 (CLP02=19) and the
+    # secondary left PR-2 20 -> 50.
     assert kpi(con, "2026-W13", "payments_13w") == D("770.00")
-    assert kpi(con, "2026-W13", "net_collection_rate") == pytest.approx(770 / 1740)
+    assert kpi(con, "2026-W13", "contractual_13w") == D("230.00")
+    assert kpi(con, "2026-W13", "patient_13w") == D("50.00")
+    # The rate matches the periods (MGMA/AAFP): the families initially adjudicated in the 13 weeks
+    # (C1, C2+C2R1, C3, C4, C5, C6, C8; not C7, billed and not yet adjudicated) and what was posted
+    # on them to 03-29. Charges: the billed charge of the claim each family's latest primary
+    # adjudication settled: 100 + 200 (C2R1) + 300 + 150 + 500 + 250 + 400 = 1900.
+    # 770 / (1900 - 230 - 50) = 770 / 1620.
+    assert kpi(con, "2026-W13", "ncr_charges") == D("1900.00")
+    assert kpi(con, "2026-W13", "ncr_claims") == 7
+    assert kpi(con, "2026-W13", "net_collection_rate") == pytest.approx(770 / 1620)
+    # W11 (to 03-15): C1, C2, C3, C4 adjudicated; posted by then 70 + 0 + 80 + 100 = 250; contractual
+    # 20 + 20 + 30 = 70; patient 10 + 20 = 30; charges 100 + 200 + 300 + 150 = 750 -> 250 / 650
+    assert kpi(con, "2026-W11", "net_collection_rate") == pytest.approx(250 / 650)
+
+
+def test_kpi_windows_at_the_start_of_the_history(con):
+    # The history starts 2025-12-05 (C9's bill). W49 of 2025 ends 12-07: 3 days of history. Days in
+    # A/R divides the balance (C9's 1000) by the charges per day of those 3 days: 1000 / (1000 / 3) = 3,
+    # flagged as a partial window; the 13-week collection window is not full either.
+    row = con.execute(
+        "SELECT days_in_ar, ar_window_days_used, ar_window_full, ncr_window_full FROM marts.mart_weekly_kpis "
+        "WHERE iso_week = '2025-W49'").fetchone()
+    assert row == (pytest.approx(3.0), 3, False, False)
+    # 90 days of history are reached on 03-04 (12-05 + 89): W10 (ends 03-08) is the first full week
+    assert scalar(con, "SELECT min(iso_week) FROM marts.mart_weekly_kpis WHERE ar_window_full") == "2026-W10"
+    assert scalar(con, "SELECT min(iso_week) FROM marts.mart_weekly_kpis WHERE ncr_window_full") == "2026-W10"
 
 
 def test_overturn_and_resolution(con):

@@ -78,8 +78,8 @@ def test_tiles_equal_weekly_kpis(built):
     week = pages["latest"].stem
     row = dict(zip([d[0] for d in con.execute("SELECT * FROM marts.mart_weekly_kpis LIMIT 0").description],
                    con.execute("SELECT * FROM marts.mart_weekly_kpis WHERE iso_week = ?", [week]).fetchone(), strict=True))
-    assert set(page.tiles) == {"initial_denial_rate", "initial_denial_rate_dollars", "clean_claim_rate", "days_in_ar",
-                               "ar_over_90_share", "net_collection_rate"}
+    assert set(page.tiles) == {"initial_denial_rate", "initial_denial_rate_dollars", "denied_dollar_rate", "days_in_ar", "ar_over_90_share",
+                               "net_collection_rate"}
     for kpi, value in page.tiles.items():
         assert close(value, row[kpi]), kpi
 

@@ -105,3 +105,21 @@ def test_pipeline_runs_incrementally_and_equals_a_full_rebuild(tmp_path, monkeyp
     third = run_pipeline(res)
     assert third.success and third.metadata["audit/model_plan"]["mode"] == "none"
     assert {v.get("build") for v in third.metadata.values() if "build" in v} == {"unchanged"}
+
+
+def test_publishing_after_a_mart_gained_a_column(tmp_path):
+    # a warehouse whose weeks were published before a mart gained (or lost) a column still publishes
+    import duckdb
+
+    from transforms import published
+
+    con = duckdb.connect(str(tmp_path / "p.duckdb"))
+    con.execute("CREATE SCHEMA marts")
+    for mart in published.WEEKLY_MARTS:
+        con.execute(f"CREATE TABLE marts.{mart} AS SELECT DATE '2026-03-09' AS week_start, 1 AS old_col")
+    published.publish_week(con, "2026-W11")
+    for mart in published.WEEKLY_MARTS:
+        con.execute(f"CREATE OR REPLACE TABLE marts.{mart} AS SELECT DATE '2026-03-16' AS week_start, 2.5 AS new_col")
+    published.publish_week(con, "2026-W12")
+    rows = con.execute("SELECT published_week, old_col, new_col FROM marts.published_weekly_kpis ORDER BY 1").fetchall()
+    assert [(w, o, None if n is None else float(n)) for w, o, n in rows] == [("2026-W11", 1, None), ("2026-W12", None, 2.5)]

@@ -167,6 +167,11 @@ _CLOSURE: list[tuple[str, list[tuple[str, str]]]] = [
         ("R", """SELECT remit_claim_id FROM raw.remit_claims
                  WHERE payer_claim_number IN (SELECT payer_claim_number FROM raw.remit_claims
                                               WHERE remit_claim_id IN {R})"""),
+        # the CLP loops of one payment with the same CLP01 are decided together (a split claim,
+        # or claims sharing a patient control number: int_adjudications)
+        ("R", """SELECT r.remit_claim_id FROM raw.remit_claims AS r
+                 JOIN (SELECT DISTINCT payment_id, claim_id FROM raw.remit_claims WHERE remit_claim_id IN {R}) AS s
+                   ON s.payment_id = r.payment_id AND s.claim_id = r.claim_id"""),
     ]),
 ]
 
@@ -211,12 +216,20 @@ def _compute_scope(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         "INSERT INTO _sc_claims SELECT claim_id, 0 FROM raw.claims WHERE original_claim_id IN (SELECT claim_id FROM _sc_claims) "
         "EXCEPT SELECT claim_id, 0 FROM _sc_claims"
     )
-    # a CSV export's remittance lines and adjustments are files of their own (they may come later)
+    # a CSV export's remittance lines and adjustments are files of their own (they may come later);
+    # a payment sent again in a new file (same payer and trace number) supersedes the earlier
+    # copies: their remittance claims leave the models, and those of the new file enter
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _sc_remits AS SELECT remit_claim_id, 0 AS g FROM (
             SELECT remit_claim_id FROM raw.remit_claims WHERE file_id IN {new}
             UNION SELECT remit_claim_id FROM raw.remit_lines WHERE file_id IN {new}
-            UNION SELECT remit_claim_id FROM raw.remit_adjustments WHERE file_id IN {new}) AS t(remit_claim_id)"""
+            UNION SELECT remit_claim_id FROM raw.remit_adjustments WHERE file_id IN {new}
+            UNION SELECT r.remit_claim_id FROM raw.remit_claims AS r
+                JOIN raw.remit_payments AS p ON p.payment_id = r.payment_id AND p.file_id = r.file_id
+                JOIN (SELECT DISTINCT trace_number, coalesce(payer_id, payer_name, 'unknown') AS payer_key
+                      FROM raw.remit_payments WHERE file_id IN {new} AND trace_number IS NOT NULL) AS n
+                  ON n.trace_number = p.trace_number AND n.payer_key = coalesce(p.payer_id, p.payer_name, 'unknown')
+            ) AS t(remit_claim_id)"""
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _sc_families (claim_family_id VARCHAR, g INTEGER)")
     _close_scope(con)

@@ -61,9 +61,10 @@ def publish_week(con: duckdb.DuckDBPyConnection, iso_week: str) -> dict[str, int
             target = f"marts.published_{mart.removeprefix('mart_')}"
             con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT ?::VARCHAR AS published_week, * FROM marts.{mart} LIMIT 0",
                         [iso_week])
+            _add_new_columns(con, f"marts.{mart}", target)
             con.execute(f"DELETE FROM {target} WHERE published_week = ?", [iso_week])
             counts[target] = con.execute(
-                f"INSERT INTO {target} SELECT ?::VARCHAR AS published_week, * FROM marts.{mart} WHERE week_start = ?",
+                f"INSERT INTO {target} BY NAME SELECT ?::VARCHAR AS published_week, * FROM marts.{mart} WHERE week_start = ?",
                 [iso_week, monday],
             ).fetchone()[0]
         con.execute("COMMIT")
@@ -71,3 +72,12 @@ def publish_week(con: duckdb.DuckDBPyConnection, iso_week: str) -> dict[str, int
         con.execute("ROLLBACK")
         raise
     return counts
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, source: str, target: str) -> None:
+    """A mart that gained columns since its weeks were first published: the published table gets
+    them too (NULL in the weeks published before); a column the mart dropped stays, NULL from now on."""
+    have = {r[0] for r in con.execute(f"DESCRIBE {target}").fetchall()}
+    for name, type_ in ((r[0], r[1]) for r in con.execute(f"DESCRIBE {source}").fetchall()):
+        if name not in have:
+            con.execute(f'ALTER TABLE {target} ADD COLUMN "{name}" {type_}')

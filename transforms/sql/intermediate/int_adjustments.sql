@@ -1,11 +1,18 @@
--- Every adjustment of a kept adjudication, classified (DOMAIN.md "What counts as a denial"):
---   denial      : group CO, PI or OA with a CARC marked is_denial in ref.carc_categories
---                 (a CARC not in the table counts as a denial when the setting
---                 unmapped_carc_is_denial is true, and is reported as category 'unmapped');
---                 OA-23 (prior payer's adjudication) and group PR are never denials.
---   contractual : group CO, PI, OA or CR that is not a denial and not OA-23 (e.g. CO-45).
---   patient     : group PR (deductible, coinsurance, copay ...).
---   prior_payer : OA-23, the amount a prior payer already adjudicated.
+-- Every adjustment of a kept adjudication, classified (DOMAIN.md "What counts as a denial").
+-- The CARC decides whether an adjustment is a denial, not the group (docs/metrics.md):
+--   is_denial   : the CARC is marked is_denial in ref.carc_categories, in ANY group (CO, PI, OA,
+--                 CR, and PR: PR-27/31/32/96/204 ... are the payer refusing coverage and shifting
+--                 the bill to the patient, an eligibility or benefit denial). OA-23 (prior payer)
+--                 never is; cost sharing (PR-1/2/3 ...) is marked is_denial=false in the table.
+--                 A CARC not in the table is a denial in group CO, PI, OA or CR when the setting
+--                 unmapped_carc_is_denial is true (category 'unmapped', a data-quality warning);
+--                 an unmapped PR code is patient responsibility.
+-- adjustment_class says where the money goes (the A/R ledger and the collection rate use it):
+--   patient     : group PR (cost sharing, and coverage denials billed to the patient: they leave
+--                 insurance A/R like any patient share, and are counted as denials by is_denial)
+--   prior_payer : OA-23, the amount a prior payer already adjudicated
+--   denial      : a denial in any other group (stays in A/R until paid, corrected or written off)
+--   contractual : everything else (e.g. CO-45, CO-253)
 -- The remark code (RARC) is the first LQ*HE code of the line, else the first claim-level code.
 -- incremental: remit_claim_id
 WITH a AS (
@@ -29,10 +36,15 @@ SELECT
     coalesce(c.preventable, false) AS preventable,
     coalesce(c.owner, 'unassigned') AS owner,
     CASE
+        WHEN a.group_code = 'OA' AND a.carc = '23' THEN false
+        WHEN c.carc IS NOT NULL THEN c.is_denial
+        WHEN a.group_code = 'PR' THEN false
+        ELSE getvariable('unmapped_carc_is_denial')
+    END AS is_denial,
+    CASE
         WHEN a.group_code = 'PR' THEN 'patient'
         WHEN a.group_code = 'OA' AND a.carc = '23' THEN 'prior_payer'
-        WHEN a.group_code IN ('CO', 'PI', 'OA')
-             AND coalesce(c.is_denial, getvariable('unmapped_carc_is_denial')) THEN 'denial'
+        WHEN coalesce(c.is_denial, getvariable('unmapped_carc_is_denial')) THEN 'denial'
         ELSE 'contractual'
     END AS adjustment_class
 FROM a

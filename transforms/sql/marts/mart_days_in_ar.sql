@@ -3,6 +3,10 @@
 -- N is the setting ar_window_days (AAFP: user-chosen, 90 by default; MGMA uses 365).
 -- ar_basis = 'gross' (AAFP) divides by gross charges; 'net' (HFMA) by charges less the
 -- contractual adjustments posted in the same window.
+-- At the start of the history the window holds fewer than N days: the average daily charges are
+-- taken over the days actually in the data (window_days_used = least(N, days since the first
+-- activity)), and window_full says whether the figure has its whole window (reports flag it and
+-- never compare it with a baseline until it has).
 WITH ar AS (
     SELECT snapshot_date,
            sum(balance) AS ar_balance,
@@ -38,16 +42,18 @@ SELECT
     coalesce(a.ar_over_90, 0) AS ar_over_90,
     CASE WHEN coalesce(a.ar_balance, 0) <> 0 THEN coalesce(a.ar_over_90, 0) / a.ar_balance END AS ar_over_90_share,
     getvariable('ar_window_days')::INTEGER AS window_days,
+    least(getvariable('ar_window_days')::INTEGER, s.history_days)::INTEGER AS window_days_used,
+    s.history_days >= getvariable('ar_window_days')::INTEGER AS window_full,
     getvariable('ar_basis') AS ar_basis,
     w.charges_in_window,
     w.contractual_in_window,
     CASE WHEN getvariable('ar_basis') = 'net' THEN w.charges_in_window - w.contractual_in_window
-         ELSE w.charges_in_window END / getvariable('ar_window_days')::INTEGER AS average_daily_charges,
+         ELSE w.charges_in_window END / least(getvariable('ar_window_days')::INTEGER, s.history_days) AS average_daily_charges,
     CASE WHEN (CASE WHEN getvariable('ar_basis') = 'net' THEN w.charges_in_window - w.contractual_in_window
                     ELSE w.charges_in_window END) > 0
          THEN coalesce(a.ar_balance, 0) / ((CASE WHEN getvariable('ar_basis') = 'net'
                     THEN w.charges_in_window - w.contractual_in_window ELSE w.charges_in_window END)
-                    / getvariable('ar_window_days')::INTEGER)
+                    / least(getvariable('ar_window_days')::INTEGER, s.history_days))
     END AS days_in_ar
 FROM intermediate.int_calendar_weeks AS s
 LEFT JOIN ar AS a USING (snapshot_date)

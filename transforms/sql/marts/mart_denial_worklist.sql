@@ -3,11 +3,15 @@
 -- The appeal deadline is the denial date plus the payer's appeal window (ref.payer_settings,
 -- else the setting default_appeal_window_days). Ranked: first the claims whose deadline is
 -- near (14 days or less), then 15-30 days, then the rest, expired last; within each, by dollars.
+-- An adjudication of several CLP loops (a split claim) is one row, its charge and denied dollars
+-- summed.
 WITH latest_denial AS (
-    SELECT *
+    SELECT * REPLACE (
+        sum(charge_amount) OVER (PARTITION BY adjudication_id) AS charge_amount,
+        sum(denied_amount) OVER (PARTITION BY adjudication_id) AS denied_amount)
     FROM intermediate.int_adjudications
     WHERE primary_seq IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY claim_family_id ORDER BY primary_seq DESC) = 1
+    QUALIFY primary_seq = max(primary_seq) OVER (PARTITION BY claim_family_id) AND remit_claim_id = adjudication_id
 ),
 open_denials AS (
     SELECT d.*
@@ -15,9 +19,9 @@ open_denials AS (
     WHERE d.is_denied
 ),
 top_reason AS (
-    SELECT remit_claim_id, category, carc, group_code, rarc, owner, preventable
+    SELECT adjudication_id, category, carc, group_code, rarc, owner, preventable
     FROM intermediate.int_denial_events
-    QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY denied_amount DESC, carc) = 1
+    QUALIFY row_number() OVER (PARTITION BY adjudication_id ORDER BY denied_amount DESC, carc NULLS LAST, remit_claim_id, triple_index) = 1
 ),
 balances AS (
     SELECT claim_id, balance
@@ -39,7 +43,7 @@ worklist AS (
         CASE WHEN d.primary_seq = 1 THEN 'initial' ELSE 'repeat' END AS denial_kind,
         d.is_full_denial,
         t.category,
-        t.group_code || '-' || t.carc AS reason,
+        CASE WHEN t.category = 'payer_denied_unspecified' THEN 'CLP02=4' ELSE t.group_code || '-' || t.carc END AS reason,
         t.rarc,
         t.owner,
         t.preventable,
@@ -53,7 +57,7 @@ worklist AS (
     FROM open_denials AS d
     CROSS JOIN as_of AS a
     JOIN balances AS b ON b.claim_id = d.claim_id
-    LEFT JOIN top_reason AS t USING (remit_claim_id)
+    LEFT JOIN top_reason AS t USING (adjudication_id)
     LEFT JOIN ref.payer_settings AS ps ON ps.payer_id = d.payer_id
     WHERE b.balance > 0
       AND d.claim_family_id NOT IN (SELECT claim_family_id FROM intermediate.int_claim_outcomes WHERE written_off > 0)

@@ -13,7 +13,7 @@ SELECT
     bool_or(e.preventable) AS preventable,
     any_value(e.owner) AS owner,
     e.kind,
-    count(DISTINCT e.remit_claim_id) AS claims_denied,
+    count(DISTINCT e.adjudication_id) AS claims_denied,
     count(*) AS denial_adjustments,
     sum(e.denied_amount) AS denied_amount
 FROM intermediate.int_denial_events AS e

@@ -1,4 +1,4 @@
--- One row per provider-level adjustment (PLB reason/amount pair) of a non-duplicate payment.
+-- One row per provider-level adjustment (PLB reason/amount pair) of a payment not superseded by a later file.
 SELECT
     a.file_id,
     a.source_row,
@@ -12,5 +12,5 @@ SELECT
     p.payment_date,
     p.payer_id
 FROM raw.provider_adjustments AS a
-JOIN staging.stg_remit_payments AS p USING (payment_id)
+JOIN staging.stg_remit_payments AS p ON p.payment_id = a.payment_id AND p.file_id = a.file_id
 WHERE NOT p.is_duplicate

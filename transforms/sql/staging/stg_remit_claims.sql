@@ -1,4 +1,6 @@
--- One row per claim adjudication (835 CLP / CSV remittance claim) of a non-duplicate payment.
+-- One row per claim adjudication (835 CLP / CSV remittance claim) of a payment that is not
+-- superseded by a later file (stg_remit_payments). A CSV remittance claim id loaded again in a
+-- later file is that file's row (the latest file counts, as for an 835 resend).
 -- incremental: remit_claim_id
 SELECT
     r.file_id,
@@ -20,5 +22,7 @@ SELECT
     p.trace_number,
     p.loaded_at
 FROM raw.remit_claims AS r
-JOIN staging.stg_remit_payments AS p USING (payment_id)
+JOIN staging.stg_remit_payments AS p ON p.payment_id = r.payment_id AND p.file_id = r.file_id
 WHERE NOT p.is_duplicate
+QUALIFY row_number() OVER (
+    PARTITION BY r.remit_claim_id ORDER BY p.loaded_at DESC, p.received_at DESC, r.file_id DESC, r.source_row DESC) = 1
