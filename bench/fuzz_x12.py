@@ -8,7 +8,6 @@ project's own InputFileError is a failure. Deterministic for a seed. Prints the 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -26,8 +25,7 @@ SIGNIFICANT = list(b"*:~^\n\r 0123456789.-ABCDEGILMNPQSTVX\x00\xff")
 
 
 def fixtures() -> list[tuple[str, bytes]]:
-    shared = Path(os.environ.get("DENIALS_SHARED_DIR", ROOT.parent / "shared"))
-    folder = shared / "fixtures" / "x12"
+    folder = ROOT / "tests" / "fixtures" / "x12"
     return [(p.name, p.read_bytes()) for p in sorted(folder.iterdir()) if p.suffix not in (".md", ".json", ".tsv")]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datagen import reference as ref
 from datagen.csv_writer import ClaimRows, remit_rows, write_off_row
 from datagen.ground_truth import GroundTruth
-from datagen.model import Plan, simulate_batch
+from datagen.model import Plan, first_sent, resent_candidate, simulate_batch
 from datagen.x12_writer import ClaimRenderer, render_claim_payment
 
 
@@ -23,8 +23,22 @@ class BatchOutput:
     csv: dict[str, str]
     spool: dict[tuple[object, ...], str]
     claim_files: set[tuple[int, int]]
-    remits: list[tuple[tuple[int, int, str], int, list[tuple[str, int]], str]]
+    # per 835 transaction (payer, payment date, payee): [key, paid, interest, last paid ICN, number
+    # of CLP loops, the batch's candidate for a resent file's correction or None]
+    remits: list[list]
     truth: GroundTruth
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The amount a resent 835 corrects: the claim payment with the smallest order key among the
+    candidates of its file (:func:`datagen.model.resent_candidate`)."""
+
+    order: int
+    claim_id: str
+    cents: int  # the first copy paid this much more
+    text: str  # the claim payment's loop as resent (what counts); "" when no 835 is written
+    first_text: str  # ... as first sent
 
 
 class Renderers:
@@ -101,14 +115,26 @@ def _render_batch_body(r: Renderers, i: int) -> BatchOutput:
         key = (a.payer, a.payment_ord, a.payee)
         meta = remits.get(key)
         if meta is None:
-            meta = remits[key] = [key, 0, [], ""]
+            meta = remits[key] = [key, 0, [], "", 0, None]
         meta[1] += a.paid
         if a.interest:
             meta[2].append((a.claim_id, a.interest))
         if a.paid > 0 and a.status != "22":
             meta[3] = a.icn
+        meta[4] += 1
+        text = render_claim_payment(a) if x835 else ""
         if x835:
-            spool.setdefault(("835", *key), []).append(render_claim_payment(a))
+            spool.setdefault(("835", *key), []).append(text)
+        cand = resent_candidate(a, plan.seed)
+        if cand is not None and (meta[5] is None or cand[0] < meta[5].order):
+            order, line, cents = cand
+            meta[5] = Correction(
+                order,
+                a.claim_id,
+                cents,
+                text,
+                render_claim_payment(first_sent(a, line, cents)) if x835 else "",
+            )
         if csv_remits:
             c, ls, adj = remit_rows(a)
             rc.append(c)
@@ -126,6 +152,6 @@ def _render_batch_body(r: Renderers, i: int) -> BatchOutput:
         csv=csv,
         spool={k: "".join(v) for k, v in spool.items()},
         claim_files=claim_files,
-        remits=[tuple(m) for m in remits.values()],  # type: ignore[misc]
+        remits=list(remits.values()),
         truth=truth,
     )

@@ -29,7 +29,7 @@ from datagen.model import Plan, make_plan
 from datagen.patterns import Pattern, default_patterns
 from datagen.writer import OutputWriter
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: planted remittance cases, denial rules by CARC in any group
 FORMATS = ("claims_csv", "claims_837", "remittances_835", "remittances_csv")
 FOLDERS = {
     "claims_csv": "claims",

@@ -20,35 +20,63 @@ from datagen.x12_writer import money
 FORWARDED = ("19", "20", "21")
 
 DEFINITIONS = {
+    "payment": (
+        "An 835 transaction (BPR/TRN) identified by its payer and TRN02 trace number. A later file with the "
+        "same payer and trace number replaces the earlier file's payment with that trace (a resent ERA): only "
+        "the latest copy counts, nothing doubles. Within one file a repeated trace number is not a duplicate "
+        "(every payment counts). The remittance totals are those of the payments that count; the superseded "
+        "copies are described in planted_cases.resent_eras."
+    ),
+    "adjudication": (
+        "The CLP loops of one payment with the same CLP01 and no CLP02=22 between them are one adjudication "
+        "of that claim (a payer's split claim): their charges (CLP03), paid amounts (CLP04) and adjustments "
+        "are summed; a reversal (CLP02=22) is an adjudication of its own."
+    ),
     "initial_adjudication": (
-        "The first 835 claim payment (CLP) of an original claim (frequency 1) from its primary payer. "
+        "The first adjudication (see adjudication) of an original claim (frequency 1) from its primary payer. "
         "Adjudications of corrected claims, secondary payers, reversals and re-adjudications are not initial."
     ),
-    "initial_denial": (
-        "The initial adjudication carries at least one adjustment (claim or line CAS) whose group is CO, PI "
-        "or OA and whose CARC has is_denial=true in transforms/reference/carc_categories.csv (DOMAIN.md). "
-        "full: CLP04 = 0; partial: CLP04 > 0 with some lines denied."
+    "denial_adjustment": (
+        "A claim or line CAS whose CARC has is_denial=true in transforms/reference/carc_categories.csv, in any "
+        "group (CO, PI, OA, CR, and PR: PR-27/31/32/96/204 are coverage denials shifted to the patient). "
+        "OA-23 never is; cost sharing (PR-1/2/3 ...) has is_denial=false. A CARC missing from the table is "
+        "a denial in group CO, PI, OA or CR, not in PR."
     ),
-    "initially_denied_claim_charges": "Sum of CLP03 (= total_charge) of the claims with an initial denial.",
-    "initially_denied_amount": "Sum of the denial adjustment amounts on the initial adjudications.",
+    "initial_denial": (
+        "The initial adjudication carries at least one denial adjustment, or it is a CLP02=4 (denied) "
+        "adjudication, whatever its CAS say. full: its CLP04 (summed over its CLP loops) = 0; partial: CLP04 > 0."
+    ),
+    "initially_denied_claim_charges": (
+        "Sum of the billed claims' total_charge (= the adjudication's summed CLP03) of the claims with an "
+        "initial denial."
+    ),
+    "initially_denied_amount": (
+        "Sum over the initially denied claims of the denied amount: the sum of the denial adjustments; for a "
+        "CLP02=4 adjudication max(sum of its denial adjustments, CLP03 - CLP04), the part that no denial CARC "
+        "explains being category payer_denied_unspecified."
+    ),
     "week": (
         "ISO week of the original claim's submission_date (the bill date), unless the field says "
         "by_initial_payment_week (ISO week of BPR16 of the initial adjudication)."
     ),
     "outstanding_ar": (
         "As of the end date, over claim submissions billed to a payer and not replaced by a later corrected "
-        "claim (a claim_id that is some frequency-7 claim's original_claim_id is replaced): total_charge "
+        "claim (a claim_id that is some frequency-7 claim's original_claim_id is replaced, together with its "
+        "adjudications, including a reversal of its payment sent after the replacement): total_charge "
         "- sum(CLP04 of every adjudication with that CLP01, reversals included) - sum(CAS amounts of those "
-        "adjudications that are not denials: group PR, or CO/PI/OA with is_denial=false; except OA-23, and "
-        "except PR on adjudications forwarded to a secondary payer, CLP02 19/20/21) - sum(write_offs of "
-        "that claim_id). Denial adjustments stay in A/R until paid, corrected or written off. PLB "
-        "(interest, recoveries) is provider-level and not part of any claim's balance. Self-pay claims are "
-        "not in it (self_pay_outstanding: their charges - their write-offs; patient payments are not "
-        "modelled)."
+        "adjudications that leave insurance A/R: group PR, cost sharing and coverage denials alike, except "
+        "on adjudications forwarded to a secondary payer, CLP02 19/20/21; and CO/PI/OA/CR adjustments that "
+        "are not denial adjustments, except OA-23) - sum(write_offs of that claim_id). Denial adjustments in "
+        "groups other than PR stay in A/R until paid, corrected or written off. PLB (interest, recoveries) "
+        "is provider-level and not part of any claim's balance. Self-pay claims are not in it "
+        "(self_pay_outstanding: their charges - their write-offs; patient payments are not modelled)."
     ),
     "aging": "A/R aged from service_from to the end date: 0-30, 31-60, 61-90, 91-120, over 120 days.",
     "money": "Decimal strings with two places; CAS and PLB amounts as sent (positive reduces payment).",
 }
+
+UNSPECIFIED = "payer_denied_unspecified"
+EXAMPLES = 10  # claim ids listed per planted case
 
 
 def all_adjustments(a: Adjudication) -> list[tuple[str, str, int]]:
@@ -56,6 +84,34 @@ def all_adjustments(a: Adjudication) -> list[tuple[str, str, int]]:
     for x in a.lines:
         out.extend(x.adjustments)
     return out
+
+
+def adjudication_units(adjs: list[Adjudication]) -> list[list[Adjudication]]:
+    """A claim id's adjudications (in the order sent) as adjudications in the sense of the
+    definitions: consecutive CLP loops of one payment, none a reversal, are one."""
+    units: list[list[Adjudication]] = []
+    for a in adjs:
+        last = units[-1][-1] if units else None
+        if (
+            last is not None
+            and a.status != "22"
+            and last.status != "22"
+            and (a.payer, a.payment_ord, a.payee) == (last.payer, last.payment_ord, last.payee)
+        ):
+            units[-1].append(a)
+        else:
+            units.append([a])
+    return units
+
+
+def denial_of(unit: list[Adjudication]) -> tuple[list[tuple[str, str, int]], int]:
+    """(denial adjustments, amount of CLP02=4 denial no denial CARC explains) of one adjudication."""
+    adjs = [t for a in unit for t in all_adjustments(a)]
+    denial = [(g, c, a) for g, c, a in adjs if ref.is_denial(g, c)]
+    if not any(a.status == "4" for a in unit):
+        return denial, 0
+    unpaid = sum(a.charge for a in unit) - sum(a.paid for a in unit)
+    return denial, max(0, unpaid - sum(a for _, _, a in denial))
 
 
 def _bucket(days: int) -> str:
@@ -119,6 +175,10 @@ class GroundTruth:
         self.ar_bucket: Counter[str] = Counter()
         self.patterns = {p.key: _PatternTally() for p in plan.patterns}
         self.phi: list[tuple[str, str, str, str]] = []
+        self.cases: Counter[str] = Counter()  # planted cases: "<case>.<count>" -> count or cents
+        self.case_reasons: Counter[str] = Counter()  # "<case>.<GROUP-CARC>" -> adjudications
+        self.examples: dict[str, list[str]] = defaultdict(list)  # case -> claim ids or file names
+        self.resent_files: list[dict[str, str]] = []  # in the main process only (the writer's)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -155,6 +215,8 @@ class GroundTruth:
         for p in other.phi:
             if len(self.phi) < 12:
                 self.phi.append(p)
+        for case, ids in other.examples.items():
+            self.examples[case] = sorted({*self.examples[case], *ids})[:EXAMPLES]
 
     # ------------------------------------------------------------------------------------------
     def add_week(self, res: WeekResult) -> None:
@@ -179,6 +241,7 @@ class GroundTruth:
                 for g, _, amt in x.adjustments:
                     self.cas[g] += amt
                     self.cas_level["line"] += amt
+        self._planted(res)
         write_offs: Counter[str] = Counter()
         for w in res.write_offs:
             write_offs[w.claim_id] += w.amount
@@ -225,6 +288,48 @@ class GroundTruth:
                         )
                     )
 
+    def _planted(self, res: WeekResult) -> None:
+        """Counts of the planted cases (reference.PLANTED_CASES, SECONDARY_STATUS4_P)."""
+        cases = self.cases
+        split: dict[str, int] = {}
+        for a in res.adjudications:
+            if not a.case:
+                continue
+            example = a.case
+            if a.case == "pr_coverage_denial":
+                cases["pr_coverage_denials.claims"] += 1
+                cases["pr_coverage_denials.full" if a.paid == 0 else "pr_coverage_denials.partial"] += 1
+                cases["pr_coverage_denials.sent_as_clp02_4"] += a.status == "4"
+                for g, c, _ in all_adjustments(a):
+                    if g == "PR" and ref.is_denial(g, c):
+                        self.case_reasons[f"pr_coverage_denials.{g}-{c}"] += 1
+                        break
+            elif a.case in ("status4_contractual", "status4_secondary"):
+                which = "initial" if a.case == "status4_contractual" else "secondary"
+                cases[f"status4_without_denial_carc.{which}"] += 1
+                codes = sorted({f"{g}-{c}" for g, c, _ in all_adjustments(a)})
+                self.case_reasons[f"status4_without_denial_carc.{'+'.join(codes)}"] += 1
+                example = "status4_without_denial_carc"
+            elif a.case == "split_claim":
+                cases["split_claims.clp_loops"] += 1
+                split[a.claim_id] = split.get(a.claim_id, 0) + 1
+                continue
+            elif a.case == "reversal_after_replacement":
+                if a.status != "22":
+                    continue
+                cases["reversals_after_replacement.claims"] += 1
+                cases["reversals_after_replacement.reversed_paid"] -= a.paid
+            self._example(example, a.claim_id)
+        for claim_id, n in split.items():
+            cases["split_claims.claims"] += 1
+            cases[f"split_claims.in_{n}_clp_loops"] += 1
+            self._example("split_claim", claim_id)
+
+    def _example(self, case: str, value: str) -> None:
+        ex = self.examples[case]
+        if len(ex) < EXAMPLES or value < ex[-1]:
+            self.examples[case] = sorted({*ex, value})[:EXAMPLES]
+
     @staticmethod
     def _phase(p: Pattern, week: int) -> str:
         if week < p.start_week:
@@ -257,13 +362,8 @@ class GroundTruth:
         for a in by_claim.get(s.claim_id, ()):
             balance -= a.paid
             for g, carc, amt in all_adjustments(a):
-                if (
-                    ref.is_denial(g, carc)
-                    or (g == "OA" and carc == "23")
-                    or (g == "PR" and a.status in FORWARDED)
-                ):
-                    continue
-                balance -= amt
+                if ref.leaves_insurance_ar(g, carc, a.status):
+                    balance -= amt
         if balance < 0:
             raise AssertionError(f"negative balance on {s.claim_id}")
         c["ar"] += balance
@@ -285,14 +385,17 @@ class GroundTruth:
             return
         wk.claims_billed_to_payers += 1
         adjs = by_claim.get(s.claim_id, [])
-        init = next((a for a in adjs if a.kind == "initial"), None)
+        unit = next(
+            (u for u in adjudication_units(adjs) if u[0].kind == "initial"), None
+        )
+        init = unit[0] if unit else None
         dept = ref.DEPARTMENTS[s.department].name
         payer_id = ref.PAYERS[s.payer].payer_id
-        denial = (
-            []
-            if init is None
-            else [(g, c, a) for g, c, a in all_adjustments(init) if ref.is_denial(g, c)]
-        )
+        denial, unspecified = denial_of(unit) if unit else ([], 0)
+        status4 = unit is not None and any(a.status == "4" for a in unit)
+        denied = bool(denial) or status4
+        if unit is not None and len(unit) > 1:
+            self.cases["split_claims.initially_denied"] += denied
         if init is not None:
             wk.adjudicated += 1
             self.c["adjudicated"] += 1
@@ -301,26 +404,28 @@ class GroundTruth:
             self.dept_adj[dept] += 1
             pw = self.pay_weeks[iso_week(init.payment_ord)]
             pw["adjudicated"] += 1
-            if denial:
+            if denied:
                 pw["initially_denied"] += 1
-        if denial:
-            assert init is not None
-            amount = sum(a for _, _, a in denial)
+        if denied:
+            assert unit is not None and init is not None
+            amount = sum(a for _, _, a in denial) + unspecified
             wk.initially_denied += 1
             wk.denied_claim_charges += s.charge
             wk.denied_amount += amount
             self.c["denied"] += 1
             self.c["denied_claim_charges"] += s.charge
             self.c["denied_amount"] += amount
-            self.c["denied_full" if init.paid == 0 else "denied_partial"] += 1
-            self.c[
-                "denied_status4" if init.status == "4" else "denied_status_other"
-            ] += 1
+            paid = sum(a.paid for a in unit)
+            self.c["denied_full" if paid == 0 else "denied_partial"] += 1
+            self.c["denied_status4" if status4 else "denied_status_other"] += 1
             self.payer_denied[payer_id] += 1
             self.dept_denied[dept] += 1
             cats = {
                 ref.carc_table().get(c, ("unmapped", True))[0] for _, c, _ in denial
             }
+            if status4 and (unspecified or not denial):
+                cats.add(UNSPECIFIED)
+                self.cat_amount[UNSPECIFIED] += unspecified
             for cat in cats:
                 self.cat_claims[cat] += 1
             for _, carc, a in denial:
@@ -365,7 +470,7 @@ class GroundTruth:
     def add_remittance_file(
         self, n_transactions: int, plb: list[tuple[str, str, int]], bpr02: int
     ) -> None:
-        self.files["remittances"] += 1
+        """The payments of one payer's 835 of one date, as they count (a resent copy's)."""
         self.c["transactions_835"] += n_transactions
         self.c["bpr02"] += bpr02
         for reason, _, amount in plb:
@@ -375,6 +480,30 @@ class GroundTruth:
 
     def add_file(self, folder: str) -> None:
         self.files[folder] += 1
+
+    def add_resent_file(
+        self,
+        name: str,
+        first_name: str,
+        n_transactions: int,
+        n_clp: int,
+        bpr02_first: int,
+        claim_id: str,
+        cents: int,
+    ) -> None:
+        """An 835 file sent again: ``first_name``'s payments are superseded by ``name``'s, which
+        correct ``claim_id``'s payment (the first copy paid ``cents`` more)."""
+        c = self.cases
+        c["resent_eras.files"] += 1
+        c["resent_eras.transactions_superseded"] += n_transactions
+        c["resent_eras.clp_superseded"] += n_clp
+        c["resent_eras.bpr02_superseded"] += bpr02_first
+        c["resent_eras.corrected_claims"] += 1
+        c["resent_eras.corrected_amount"] += cents
+        self.resent_files.append(
+            {"file": name, "replaces": first_name, "corrected_claim_id": claim_id,
+             "first_copy_paid_more": money(cents)}
+        )  # fmt: skip
 
     # ------------------------------------------------------------------------------------------
     def as_dict(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -499,6 +628,7 @@ class GroundTruth:
                 "self_pay_outstanding": money(c["self_pay_outstanding"]),
             },
             "patterns": [self._pattern(p) for p in plan.patterns],
+            "planted_cases": self._planted_cases(),
             "phi_samples": {
                 "note": "fictitious people; tests search the outputs for these values",
                 "patient_names": [f"{last}, {first}" for last, first, _, _ in self.phi],
@@ -507,6 +637,88 @@ class GroundTruth:
                 "birth_dates": [p[3] for p in self.phi],
                 "name_pattern": "last names start with ZZ, first names with TEST",
                 "member_id_pattern": "ZZM + 9 digits (primary), ZZS + 9 digits (secondary coverage)",
+            },
+        }
+
+    def _planted_cases(self) -> dict[str, Any]:
+        c = self.cases
+
+        def reasons(case: str) -> dict[str, int]:
+            return {
+                k.split(".", 1)[1]: v
+                for k, v in sorted(self.case_reasons.items())
+                if k.startswith(case + ".")
+            }
+
+        return {
+            "note": (
+                "Shapes of real 835s planted at a small seeded rate (docs/sample-data.md, Planted cases); "
+                "they are part of every total above. examples: the first claim ids (at most "
+                f"{EXAMPLES})."
+            ),
+            "pr_coverage_denials": {
+                "description": (
+                    "clean claims refused for eligibility or coverage and shifted to the patient: CAS "
+                    "group PR with CARC 27, 31 or 32 on every line, or 96 or 204 on one line; initial "
+                    "denials (eligibility_registration, non_covered_benefit_limit); no follow-up"
+                ),
+                "claims": c["pr_coverage_denials.claims"],
+                "full": c["pr_coverage_denials.full"],
+                "partial": c["pr_coverage_denials.partial"],
+                "sent_as_clp02_4": c["pr_coverage_denials.sent_as_clp02_4"],
+                "by_reason": reasons("pr_coverage_denials"),
+                "examples": self.examples["pr_coverage_denial"],
+            },
+            "status4_without_denial_carc": {
+                "description": (
+                    "CLP02=4 adjudications whose CAS hold no denial CARC: initial adjudications of clean "
+                    "claims with CO-24 (capitation: PNC01, MCD01) or CO-45 for the whole charge, and "
+                    "secondary payers' with OA-23 plus CO-45 (Medicaid) or PR-1 for the balance, paid 0; "
+                    f"denied, category {UNSPECIFIED}"
+                ),
+                "initial": c["status4_without_denial_carc.initial"],
+                "secondary": c["status4_without_denial_carc.secondary"],
+                "by_reason": reasons("status4_without_denial_carc"),
+                "examples": self.examples["status4_without_denial_carc"],
+            },
+            "split_claims": {
+                "description": (
+                    "initial adjudications the payer split into 2-3 CLP loops with the same CLP01 in one "
+                    "transaction, each with its own CLP07 and a run of the lines; one "
+                    "adjudication each (reversed CLP loop by CLP loop when reversed)"
+                ),
+                "claims": c["split_claims.claims"],
+                "clp_loops": c["split_claims.clp_loops"],
+                "in_2_clp_loops": c["split_claims.in_2_clp_loops"],
+                "in_3_clp_loops": c["split_claims.in_3_clp_loops"],
+                "initially_denied": c["split_claims.initially_denied"],
+                "examples": self.examples["split_claim"],
+            },
+            "resent_eras": {
+                "description": (
+                    "835 files sent again 7 days later as PAYERID_YYYYMMDD_resent.835 (the resend date): "
+                    "same payer, same transactions and TRN02 trace numbers, same BPR16 payment dates, one "
+                    "claim payment corrected (the first copy paid more on one line, CO-45 less; the "
+                    "resent copy's CLP04, SVC03, CO-45, AMT*B6 and BPR02 are the corrected ones). The "
+                    "resent copy counts; the remittance CSV holds the corrected payments only"
+                ),
+                "files": c["resent_eras.files"],
+                "transactions_superseded": c["resent_eras.transactions_superseded"],
+                "clp_superseded": c["resent_eras.clp_superseded"],
+                "bpr02_superseded": money(c["resent_eras.bpr02_superseded"]),
+                "corrected_claims": c["resent_eras.corrected_claims"],
+                "corrected_amount": money(c["resent_eras.corrected_amount"]),
+                "resent_files": self.resent_files,
+            },
+            "reversals_after_replacement": {
+                "description": (
+                    "paid claims corrected by the provider (frequency 7, REF*F8 the original's CLP07, a "
+                    "diagnosis added); the payer then reverses the original's payment (CLP02=22) and pays "
+                    "the replacement in the same 835; the original's payment nets out"
+                ),
+                "claims": c["reversals_after_replacement.claims"],
+                "reversed_paid": money(c["reversals_after_replacement.reversed_paid"]),
+                "examples": self.examples["reversal_after_replacement"],
             },
         }
 
@@ -569,7 +781,7 @@ class GroundTruth:
             else None,
             "scope": scope,
             "rate_definition": (
-                "share of adjudicated in-scope original claims whose initial adjudication carries a CO/PI/OA "
+                "share of adjudicated in-scope original claims whose initial adjudication carries a denial "
                 "adjustment with the scope's CARC"
             ),
             "baseline_rate": rate(t.model_before)

@@ -9,7 +9,8 @@ before the end of the generated window. Money is integer cents throughout.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -102,6 +103,7 @@ class Adjudication:
     claim_adjustments: list[tuple[str, str, int]]
     remarks: tuple[str, ...]
     interest: int = 0  # prompt-pay interest paid with it (PLB L6), cents
+    case: str = ""  # the planted case it belongs to (reference.PLANTED_CASES ...), if any
 
 
 @dataclass(slots=True)
@@ -520,6 +522,11 @@ class _Week:
         self.readj_bp = rng.integers(-1500, 1001, n)
         self.sec_ded = (rng.random(n) < 0.15) * rng.integers(500, 5001, n)
         self.self_pay_u = rng.random(n)
+        # the planted cases draw from their own stream: the draws above do not move
+        crng = np.random.default_rng([plan.seed, 4, w, batch.index])
+        self.case_u = crng.random(n)
+        self.case_v = crng.random((n, 3))
+        self.case_sec = crng.random(n)
         for pattern, mask in self.pattern_masks:
             self.patterns[pattern.key] = self._pattern_week(pattern, mask)
 
@@ -797,6 +804,9 @@ class _Builder:
         pat_a = wk.patient.tolist()
         recv_a = wk.recv_ord.tolist()
         pay_a = wk.pay_ord.tolist()
+        case_a = wk.case_u.tolist()
+        case_v_a = wk.case_v.tolist()
+        case_sec_a = wk.case_sec.tolist()  # (crossovers of clean claims; splits of denied ones)
         end = self.end
         for i in range(wk.n):
             seq = wk.seq0 + i
@@ -849,17 +859,23 @@ class _Builder:
             reason = ref.DENIAL_REASONS[r] if r < n_k else None
             member = PatientPool.member_id(claim.patient)
             claim_level = inst and ref.PAYERS[payer].claim_level_institutional
+            case = planted_case(case_a[i])
+            planted = ""  # the case this claim's initial adjudication carries
+            if reason is None and case in ("pr_coverage_denial", "status4_contractual"):
+                planted = case
+                reason = self.planted_reason(case, payer, case_v_a[i])
             if reason is None:
                 denied: set[int] | None = None
                 group = ""
             else:
                 denied = set(range(len(claim.lines))) if reason.level == "claim" or len(claim.lines) == 1 else {dline_a[i]}
-                group = reason.alt_group if alt_a[i] else reason.group
+                group = reason.group if planted or not alt_a[i] else reason.alt_group
             lines = self.remit_lines(i, claim, denied, group, reason)
             full = denied is not None and len(denied) == len(claim.lines)
             pr_total = sum(a[2] for x in lines for a in x.adjustments if a[0] == "PR")
             crossover = reason is None and claim.secondary >= 0 and pr_total > 0
-            status = "4" if full and st4_a[i] else ("19" if crossover else "1")
+            status4 = planted == "status4_contractual" or (full and st4_a[i])
+            status = "4" if status4 else ("19" if crossover else "1")
             first_adj = self.adjudication(
                 "initial",
                 claim,
@@ -872,18 +888,40 @@ class _Builder:
                 claim_level,
                 member,
             )
-            first_adj.interest = self.interest(payer, first_adj.paid, recv_a[i], pay)
-            res.adjudications.append(first_adj)
+            first_adj.case = planted
+            paid = first_adj.paid
+            parts = [first_adj]
+            if (
+                (
+                    case == "split_claim"
+                    or (not planted and reason is not None and case_sec_a[i] < ref.SPLIT_DENIED_P)
+                )
+                and not claim_level
+                and len(claim.lines) >= 2
+                and status == "1"
+            ):
+                parts = self.split(first_adj, case_v_a[i])
+                first_adj = parts[0]
+            first_adj.interest = self.interest(payer, paid, recv_a[i], pay)
+            res.adjudications.extend(parts)
+            if planted:
+                continue  # the patient is billed, or the payer's contract settles it: no follow-up
             if reason is None:
                 if crossover:
                     self.crossover(i, claim, first_adj)
-                elif wk.u_rev[i] < ref.REVERSAL_RATE and first_adj.paid > 0:
-                    self.reverse(i, claim, first_adj, claim_level, member)
+                elif wk.u_rev[i] < ref.REVERSAL_RATE and paid > 0:
+                    self.reverse(i, claim, parts, claim_level, member)
+                elif (
+                    case == "reversal_after_replacement"
+                    and len(parts) == 1
+                    and paid > 0
+                ):
+                    self.replace_paid_claim(i, claim, first_adj, claim_level, member, case_v_a[i])
             else:
                 self.follow_denial(
                     i,
                     claim,
-                    first_adj,
+                    parts,
                     reason,
                     group,
                     denied or set(),
@@ -914,7 +952,19 @@ class _Builder:
         balance = primary.patient_resp
         share = ref.SECONDARY_PAY_SHARE.get(ref.PAYERS[sec].payer_id)
         adjs: list[tuple[str, str, int]] = [("OA", "23", claim.charge - balance)]
-        if share is not None:
+        status, case = "2", ""
+        if wk.case_sec[i] < ref.SECONDARY_STATUS4_P:
+            # planted: the secondary pays nothing and says CLP02=4 without a denial CARC; Medicaid
+            # pays no more than its own rate, which the primary's payment exceeds (the provider
+            # writes the balance off, CO-45); a commercial plan applies it to its deductible (PR-1)
+            status, case, paid = "4", "status4_secondary", 0
+            if share is not None:
+                adjs.append(("CO", "45", balance))
+                pr = 0
+            else:
+                adjs.append(("PR", "1", balance))
+                pr = balance
+        elif share is not None:
             paid = balance * int(share * 100) // 100
             if balance - paid:
                 adjs.append(("CO", "45", balance - paid))
@@ -932,7 +982,7 @@ class _Builder:
             primary.payee,
             pay,
             primary.payment_ord + 1,
-            "2",
+            status,
             claim.charge,
             paid,
             pr,
@@ -946,23 +996,132 @@ class _Builder:
             [],
             adjs,
             (),
+            case=case,
         )
         self.result.adjudications.append(adj)
 
-    def reverse(
+    # -- planted cases ---------------------------------------------------------------------------
+    @staticmethod
+    def planted_reason(case: str, payer: int, v: list[float]) -> ref.DenialReason:
+        """The adjustment of a planted coverage denial (group PR) or CLP02=4 without a denial CARC."""
+        payer_id = ref.PAYERS[payer].payer_id
+        if case == "status4_contractual":
+            key = "CAP24" if payer_id in ref.CAPITATED_PAYERS else "CON45"
+            return ref.STATUS4_CONTRACTUAL[key]
+        if v[0] < ref.PR_ELIGIBILITY_SHARE:
+            options = ["PR27", "PR31"]
+            if ref.PAYERS[payer].payer_type == "commercial":
+                options.append("PR32")  # a dependant the plan does not cover
+        else:
+            options = ["PR96", "PR204"]
+        weights = [ref.PR_REASONS[k].weight for k in options]
+        u = v[1] * sum(weights)
+        for k, wt in zip(options, weights, strict=True):
+            if u < wt:
+                return ref.PR_REASONS[k]
+            u -= wt
+        return ref.PR_REASONS[options[-1]]
+
+    @staticmethod
+    def split(adj: Adjudication, v: list[float]) -> list[Adjudication]:
+        """The payer splits one claim into 2-3 CLP loops with the same CLP01 in the same payment, each
+        with its own CLP07 and a run of the lines (no remark: MA15, "claim separated", is retired)."""
+        n = len(adj.lines)
+        if n >= 3 and v[0] < 0.35:
+            a = 1 + int(v[1] * (n - 2))
+            cuts = [a, a + 1 + int(v[2] * (n - 1 - a))]
+        else:
+            cuts = [1 + int(v[1] * (n - 1))]
+        bounds = [0, *cuts, n]
+        parts = []
+        for k in range(len(bounds) - 1):
+            lines = adj.lines[bounds[k] : bounds[k + 1]]
+            parts.append(
+                replace(
+                    adj,
+                    charge=sum(x.charge for x in lines),
+                    paid=sum(x.paid for x in lines),
+                    patient_resp=sum(
+                        a[2] for x in lines for a in x.adjustments if a[0] == "PR"
+                    ),
+                    icn=adj.icn if k == 0 else adj.icn[:-1] + str(4 + k),
+                    lines=lines,
+                    case="split_claim",
+                )
+            )
+        return parts
+
+    def replace_paid_claim(
         self,
         i: int,
         claim: Submission,
         first: Adjudication,
         claim_level: bool,
         member: str,
+        v: list[float],
+    ) -> None:
+        """A paid claim corrected by the provider (frequency 7, a diagnosis added); the payer reverses
+        the original's payment (CLP02=22) and pays the replacement in the same 835. Planted only
+        when the whole story happens before the end of the window."""
+        wk = self.wk
+        payer = claim.payer
+        target = first.payment_ord + int(wk.r1_lag[i])
+        sub = target + (7 - weekday(target) if weekday(target) >= 5 else 0)
+        pay = self.pay_day(payer, sub + int(wk.r1_pay_lag[i]))
+        if pay > self.end:
+            return
+        dx = list(claim.diagnoses)
+        options = [c for c in ref.DEPARTMENTS[claim.department].diagnoses if c not in dx]
+        if options and len(dx) < 12:
+            dx.append(options[int(v[2] * len(options))])
+        r1 = replace(
+            claim,
+            claim_id=claim.claim_id + "R1",
+            frequency="7",
+            original_claim_id=claim.claim_id,
+            original_icn=first.icn,
+            submission_ord=sub,
+            diagnoses=tuple(dx),
+            replaced=False,
+        )
+        claim.replaced = True
+        res = self.result
+        res.submissions.append(r1)
+        reversal = self.reversal(first, pay)
+        reversal.case = "reversal_after_replacement"
+        res.adjudications.append(reversal)
+        lines = self.remit_lines(i, r1, None, "", None)
+        adj = self.adjudication(
+            "resubmission",
+            r1,
+            payer,
+            pay,
+            "1",
+            lines,
+            f"{ref.PAYERS[payer].icn_prefix}{claim.seq:08d}3",
+            sub + 1,
+            claim_level,
+            member,
+        )
+        adj.interest = self.interest(payer, adj.paid, sub + 1, pay)
+        adj.case = "reversal_after_replacement"
+        res.adjudications.append(adj)
+
+    def reverse(
+        self,
+        i: int,
+        claim: Submission,
+        parts: list[Adjudication],
+        claim_level: bool,
+        member: str,
     ) -> None:
         wk = self.wk
+        first = parts[0]
         pay = self.pay_day(claim.payer, first.payment_ord + int(wk.rev_lag[i]))
         if pay > self.end:
             return
         res = self.result
-        res.adjudications.append(self.reversal(first, pay))
+        res.adjudications.extend(self.reversal(x, pay) for x in parts)
         icn = f"{ref.PAYERS[claim.payer].icn_prefix}{claim.seq:08d}2"
         if wk.u_rev_denial[i] < ref.REVERSAL_DENIAL_SHARE:
             reason = ref.DENIAL_REASONS[ref.REASON_INDEX["COB22"]]
@@ -998,8 +1157,9 @@ class _Builder:
         if target is not None:
             co45 = next((a for a in target.adjustments if a[1] == "45"), None)
             room = co45[2] if co45 else 0
+            first_paid = sum(x.paid for x in parts)
             delta = max(
-                -target.paid, min(room, first.paid * int(wk.readj_bp[i]) // 10000)
+                -target.paid, min(room, first_paid * int(wk.readj_bp[i]) // 10000)
             )
             target.paid += delta
             target.allowed += delta
@@ -1029,7 +1189,7 @@ class _Builder:
         self,
         i: int,
         claim: Submission,
-        first: Adjudication,
+        parts: list[Adjudication],
         reason: ref.DenialReason,
         group: str,
         denied: set[int],
@@ -1038,6 +1198,7 @@ class _Builder:
     ) -> None:
         wk = self.wk
         res = self.result
+        first = parts[0]  # a split adjudication: its first CLP loop carries the claim's ICN
         plan = ref.RESOLUTIONS[reason.category]
         u = float(wk.u_path[i])
         denied_amount = sum(claim.lines[k].charge for k in denied)
@@ -1085,7 +1246,7 @@ class _Builder:
             if pay > end:
                 return
             if partial:
-                res.adjudications.append(self.reversal(first, pay))
+                res.adjudications.extend(self.reversal(x, pay) for x in parts)
             received = sub + 1
             if wk.u_outcome[i] < plan.resubmit_paid:
                 lines = self.remit_lines(i, r1, None, "", None)
@@ -1137,7 +1298,7 @@ class _Builder:
                 if pay > end:
                     return
                 if partial or wk.u_reversal_first[i] < 0.5:
-                    res.adjudications.append(self.reversal(first, pay))
+                    res.adjudications.extend(self.reversal(x, pay) for x in parts)
                 lines = self.remit_lines(i, claim, None, "", None)
                 res.adjudications.append(
                     self.adjudication(
@@ -1177,6 +1338,52 @@ class _Builder:
                         reason.carc,
                     )
                 )
+
+
+def planted_case(u: float) -> str:
+    """The planted case a claim's draw picks (reference.PLANTED_CASES), or ""."""
+    for case, share in ref.PLANTED_CASES:
+        if u < share:
+            return case
+        u -= share
+    return ""
+
+
+def resent_candidate(a: Adjudication, seed: int) -> tuple[int, int, int] | None:
+    """(order key, line index, cents) when this claim payment can be the one amount a resent 835
+    corrects: a paid CLP02=1 with a line whose CO-45 exceeds the correction. The first copy of the
+    file paid ``cents`` more on that line (CO-45 that much less); the resent copy is ``a``. Among
+    the candidates of a file, the smallest order key is corrected (the same whatever the batches)."""
+    if a.status != "1" or a.paid <= 0 or not a.lines:
+        return None
+    best, co45 = -1, 0
+    for k, x in enumerate(a.lines):
+        for g, c, amt in x.adjustments:
+            if (g, c) == ("CO", "45") and amt > co45 and x.allowed > 0:
+                best, co45 = k, amt
+    if co45 < 200:
+        return None
+    key = zlib.crc32(f"{seed}:{a.claim_id}:{a.icn}".encode())
+    line = a.lines[best]
+    cents = min(co45 - 1, max(100, line.allowed * (5 + key % 11) // 100))
+    return key, best, cents
+
+
+def first_sent(a: Adjudication, line: int, cents: int) -> Adjudication:
+    """The claim payment as the first copy of a resent 835 had it: ``cents`` more paid on ``line``,
+    CO-45 (and the allowed amount) changed to match."""
+    x = a.lines[line]
+    lines = list(a.lines)
+    lines[line] = replace(
+        x,
+        paid=x.paid + cents,
+        allowed=x.allowed + cents,
+        adjustments=[
+            (g, c, amt - cents) if (g, c) == ("CO", "45") else (g, c, amt)
+            for g, c, amt in x.adjustments
+        ],
+    )
+    return replace(a, paid=a.paid + cents, lines=lines)
 
 
 def simulate_batch(plan: Plan, batch: Batch) -> WeekResult:

@@ -1162,6 +1162,48 @@ SELF_PAY_WRITE_OFF = (
     ("bad_debt", 0.35, 120),
 )  # (reason, share, days after bill)
 
+# --------------------------------------------------------------------------------------------
+# Planted remittance cases (docs/sample-data.md "Planted cases"): shapes of real 835s that the
+# counting rules must get right, a few in every week. They are drawn from their own random
+# stream, so the rest of the data and the planted patterns stay as they are.
+# --------------------------------------------------------------------------------------------
+
+# Per original claim billed to a payer and adjudicated, one draw: the share of claims given each
+# case (exclusive, in this order). A claim that does not fit the case it drew (a denied claim drawn
+# for a coverage denial, a one-line claim drawn for a split ...) is left as it is.
+PLANTED_CASES: tuple[tuple[str, float], ...] = (
+    # a clean claim refused for coverage and shifted to the patient (CAS group PR, denial CARC)
+    ("pr_coverage_denial", 0.005),
+    # a clean claim sent as CLP02=4 with only a contractual code (CO-24 capitation, CO-45)
+    ("status4_contractual", 0.003),
+    # a claim with line-level CAS adjudicated in 2-3 CLP loops with the same CLP01
+    ("split_claim", 0.008),
+    # a paid claim corrected (frequency 7); the payer reverses the original and pays the replacement
+    ("reversal_after_replacement", 0.004),
+)
+# share of the other initially denied claims (CLP02=1, line-level CAS, 2+ lines) also split
+SPLIT_DENIED_P = 0.05
+# share of secondary-payer adjudications sent as CLP02=4 with OA-23 and a non-denial code
+SECONDARY_STATUS4_P = 0.04
+# share of 835 files the payer sends again RESEND_DAYS later (same traces, one amount corrected)
+RESENT_FILE_P = 0.035
+RESEND_DAYS = 7
+# coverage denials shifted to the patient: eligibility (every line) or a non-covered line
+PR_ELIGIBILITY_SHARE = 0.6
+PR_REASONS: dict[str, DenialReason] = {
+    "PR27": DenialReason("PR27", "27", "PR", "eligibility_registration", "claim", 0.5, ("N30",)),
+    "PR31": DenialReason("PR31", "31", "PR", "eligibility_registration", "claim", 0.2),
+    "PR32": DenialReason("PR32", "32", "PR", "eligibility_registration", "claim", 0.3, ("N30",)),
+    "PR96": DenialReason("PR96", "96", "PR", "non_covered_benefit_limit", "line", 0.6, ("N130",)),
+    "PR204": DenialReason("PR204", "204", "PR", "non_covered_benefit_limit", "line", 0.4, ("N130",)),
+}
+# CLP02=4 without a denial CARC: managed-care plans' capitation (CO-24), others CO-45
+STATUS4_CONTRACTUAL: dict[str, DenialReason] = {
+    "CAP24": DenialReason("CAP24", "24", "CO", "not_a_denial", "claim", 1.0),
+    "CON45": DenialReason("CON45", "45", "CO", "not_a_denial", "claim", 1.0),
+}
+CAPITATED_PAYERS = ("PNC01", "MCD01")
+
 
 @cache
 def carc_table() -> dict[str, tuple[str, bool]]:
@@ -1177,11 +1219,27 @@ def carc_table() -> dict[str, tuple[str, bool]]:
 
 
 def is_denial(group: str, carc: str) -> bool:
-    """DOMAIN.md: a CO/PI/OA adjustment whose CARC is a denial (unknown CARCs count as denials)."""
-    if group not in ("CO", "PI", "OA"):
+    """docs/metrics.md: an adjustment whose CARC has is_denial=true in the CARC table, in any group
+    (CO, PI, OA, CR and PR: PR-27/31/32/96/204 are coverage denials shifted to the patient); OA-23
+    never is. A CARC missing from the table is a denial in group CO, PI, OA or CR, not in PR."""
+    if group == "OA" and carc == "23":
         return False
     entry = carc_table().get(carc)
-    return True if entry is None else entry[1]
+    if entry is None:
+        return group != "PR"
+    return entry[1]
+
+
+def leaves_insurance_ar(group: str, carc: str, status: str) -> bool:
+    """Whether a CAS amount takes its dollars out of insurance A/R (outstanding_ar): patient
+    responsibility (group PR, cost sharing and coverage denials alike, except on an adjudication
+    forwarded to a secondary payer, CLP02 19/20/21) and non-denial adjustments except OA-23.
+    Denials in any other group stay in A/R until paid, corrected or written off."""
+    if group == "PR":
+        return status not in ("19", "20", "21")
+    if group == "OA" and carc == "23":
+        return False
+    return not is_denial(group, carc)
 
 
 @cache

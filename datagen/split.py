@@ -1,7 +1,8 @@
 """Cut generated (or sample) data into batches by date, as files would land week by week.
 
 Claims by submission date (a claim's lines with it), write-offs by their date, 835 files by the
-date in their name (``<payer>_<YYYYMMDD>.835``, as the generator writes them). Used by the
+date in their name (``<payer>_<YYYYMMDD>.835``, as the generator writes them; a file the payer sent
+again, ``<payer>_<YYYYMMDD>_resent.835``, by the date it was sent again). Used by the
 incremental tests and bench/bench_incremental.py.
 """
 
@@ -61,7 +62,7 @@ def split_by_date(src: Path, dest: Path, cuts: list[dt.date], end: dt.date | Non
     split_csv("claim_lines", None, claim_batch)
     split_csv("write_offs", "writeoff_date")
     for f in sorted((src / "remittances").glob("*.835")):
-        stamp = f.stem.rsplit("_", 1)[-1]
+        stamp = f.stem.split("_")[1]  # <payer>_<YYYYMMDD>.835 or <payer>_<YYYYMMDD>_resent.835
         b = _batch_of(dt.date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8])), bounds)
         if b is not None:
             shutil.copy(f, folders[b] / "remittances" / f.name)

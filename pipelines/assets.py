@@ -4,6 +4,7 @@ Wiring only: every asset calls one function in transforms/ or reports/.
 """
 
 
+import dataclasses
 from pathlib import Path
 
 import dagster as dg
@@ -12,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.resources import DenialsConfig
 from transforms import incremental, models, reference, warehouse
 from transforms.ingest import loader
-from transforms.quality import suites, validate
+from transforms.quality import gate, suites, validate
 
 INGEST_KEY = dg.AssetKey(["raw", "landed_files"])
 REFERENCE_KEY = dg.AssetKey(["ref", "reference_tables"])
@@ -29,12 +30,19 @@ OWNERS = ["team:revenue-cycle-analytics"]
     "tables in one transaction; records each in audit.file_manifest and quarantines unreadable ones.",
 )
 def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
-    paths = loader.discover(Path(denials.landing_dir))
+    if denials.mappings_dir:  # a broken mapping file stops the run here, naming it (pipelines/resources.py)
+        from pipelines.resources import check_mappings
+
+        check_mappings(Path(denials.mappings_dir))
+    paths, skipped = loader.scan(Path(denials.landing_dir))
     with duckdb.get_connection() as con:
         result = loader.load_batch(
             con, paths, denials.hasher(), mappings_dir=Path(denials.mappings_dir) if denials.mappings_dir else None
         )
+        loader.record_skipped(con, skipped, result.batch_id)
         totals = dict(con.execute("SELECT 'manifest_files', count(*) FROM audit.file_manifest").fetchall())
+    for s in skipped:
+        context.log.warning(f"skipped {s.path}: {s.reason}")
     for f in result.files:
         if f.status == "quarantined":
             context.log.warning(f"quarantined {f.path.name}: {f.error}")
@@ -50,6 +58,7 @@ def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, deni
             "files_skipped": result.count("skipped"),
             "files_skipped_quarantined_before": sum(f.previously_quarantined for f in result.files),
             "files_quarantined": result.count("quarantined"),
+            "paths_skipped": len(skipped),
             "rows_loaded": result.rows_loaded,
             "files_in_manifest": totals["manifest_files"],
         }
@@ -152,16 +161,26 @@ def _model_asset(model: models.Model) -> dg.AssetsDefinition:
                 metadata={"rows": built.rows, "table": model.table, "build": built.mode, "rows_written": built.rows_written}
             )
             if suite is not None:
-                # an incremental build is validated on the rows it rebuilt
+                # an incremental build is validated on the rows it rebuilt; rows failing a blocking
+                # check quarantine their files and the rest is rebuilt and validated (gate.py)
                 source, where = incremental.rebuilt_rows(con, model.table)
-                outcomes = validate.run_suite(con, suite, where=where, source=source)
-                validate.record(con, context.run_id, outcomes)
-                yield from _check_results(suite, outcomes)
+                gated = gate.validate_and_gate(con, suite, settings, context.run_id, where=where, source=source)
+                if gated.before is not None:
+                    # the failure that quarantined files, kept in the history as severity 'quarantine'
+                    names = ", ".join(f.file_name for f in gated.quarantined)
+                    validate.record(con, context.run_id, [
+                        dataclasses.replace(o, severity="quarantine", description=f"{o.description} (quarantined: {names})")
+                        for o in gated.before if o.severity == "error" and not o.success])
+                    for f in gated.quarantined:
+                        context.log.warning(f"quarantined {f.file_name}: {f.message} ({f.location})")
+                validate.record(con, context.run_id, gated.outcomes)
+                yield from _check_results(suite, gated.outcomes, gated.quarantined)
 
     return _asset
 
 
-def _check_results(suite: suites.Suite, outcomes: list[validate.ExpectationOutcome]):
+def _check_results(suite: suites.Suite, outcomes: list[validate.ExpectationOutcome],
+                   quarantined: list[gate.QuarantinedFile] | None = None):
     for severity in ("error", "warning"):
         mine = [o for o in outcomes if o.severity == severity]
         if not mine:
@@ -178,6 +197,8 @@ def _check_results(suite: suites.Suite, outcomes: list[validate.ExpectationOutco
                     "\n".join(f"- {o.description}: {o.unexpected_count} of {o.element_count} rows" for o in failed)
                     or "none"
                 ),
+                "quarantined_files": dg.MetadataValue.md(
+                    "\n".join(f"- {f.file_name}: {f.message}" for f in quarantined or []) or "none"),
             },
         )
 

@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -34,26 +36,94 @@ WarehouseOpt = Annotated[Path, typer.Option("--warehouse", help="DuckDB warehous
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder for reports, worklists and data-quality results.")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML file of metric settings (docs/metrics.md).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's step-by-step log.")]
+MappingsOpt = Annotated[Path | None, typer.Option(
+    "--mappings", envvar="DENIALS_MAPPINGS", show_envvar=True,
+    help="Folder of mapping files for non-canonical CSV exports, instead of the project's mappings/ (mappings/README.md).",
+)]
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    """A project error: one line on stderr, no traceback."""
+    typer.secho(" ".join(str(message).split()), fg="red", err=True)
+    raise typer.Exit(code)
+
+
+def _check_out(out: Path) -> None:
+    """The output folder, checked before anything runs: a folder, or a path where one can be made."""
+    expected = "expected a folder, or a path where one can be created"
+    folder = out
+    if out.exists():
+        if not out.is_dir():
+            _fail(f"output folder (--out) {out}: is a file ({expected})")
+    else:
+        folder = out.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            _fail(f"output folder (--out) {out}: {folder} is a file ({expected})")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        _fail(f"output folder (--out) {out}: permission denied ({folder} is not writable by this user)")
+
+
+def _open_warehouse(warehouse: Path, wait: bool = False, read_only: bool = False):
+    """Open the warehouse, waiting only for another process's lock on it (see transforms/warehouse.py)."""
+    from transforms.warehouse import LOCK_WAIT_SECONDS, connect
+
+    return connect(warehouse, read_only=read_only, lock_wait=math.inf if wait else LOCK_WAIT_SECONDS)
+
+
+def _model_status(warehouse: Path) -> None:
+    """One line: which load batches the models hold, or what is pending (a run stopped midway)."""
+    import duckdb
+
+    from transforms import incremental
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return
+    try:
+        st = incremental.status(con)
+    finally:
+        con.close()
+    typer.secho(st.sentence(), fg=None if st.complete else "yellow")
 
 
 def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose: bool, wait: bool = False,
-         full_rebuild: bool = False) -> None:
+         full_rebuild: bool = False, mappings: Path | None = None) -> None:
+    from pipelines.resources import check_mappings
     from pipelines.run import WarehouseBusyError, resources_for, run_pipeline, warehouse_lock
+    from transforms.errors import ConfigError
+    from transforms.ingest.phi import check_key_before_run
+    from transforms.settings import load_settings
+    from transforms.warehouse import WarehouseError, WarehouseLockedError, check_path
 
     if not landing.is_dir():
-        typer.secho(f"landing folder not found: {landing}", fg="red", err=True)
-        raise typer.Exit(2)
+        _fail(f"landing folder not found: {landing}")
     if config is not None and not config.is_file():
-        typer.secho(f"settings file not found: {config}", fg="red", err=True)
-        raise typer.Exit(2)
+        _fail(f"settings file not found: {config}")
+    _check_out(out)
+    try:
+        load_settings(config)
+        if mappings is not None:
+            check_mappings(mappings)
+        check_path(warehouse)
+    except (ConfigError, WarehouseError) as e:
+        _fail(str(e))
     typer.echo(f"Loading {landing} into {warehouse} and running the pipeline ...")
     try:
         with warehouse_lock(warehouse, wait=wait):
-            outcome = run_pipeline(resources_for(landing, warehouse, out, config), log_level="INFO" if verbose else "WARNING",
-                                   full_rebuild=full_rebuild)
-    except WarehouseBusyError as e:
-        typer.secho(str(e), fg="red", err=True)
-        raise typer.Exit(3) from None
+            resources = resources_for(landing, warehouse, out, config, mappings)
+            con = _open_warehouse(warehouse, wait)  # what is not a DuckDB file fails here, not in a step
+            try:  # another member-id key than the warehouse's: refused here, in one line, not in a step
+                check_key_before_run(con, Path(resources["denials"].phi_key_file))
+            finally:
+                con.close()
+            outcome = run_pipeline(resources, log_level="INFO" if verbose else "WARNING", full_rebuild=full_rebuild)
+    except (WarehouseBusyError, WarehouseLockedError) as e:
+        _fail(str(e), 3)
+    except (WarehouseError, ConfigError) as e:
+        _fail(str(e))
     meta = outcome.metadata
     plan = meta.get("audit/model_plan", {})
     if plan:
@@ -82,6 +152,7 @@ def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose
     if dq:
         typer.echo(f"  data-quality report   {dq.get('path')}")
     typer.echo(f"  warehouse             {warehouse}")
+    _model_status(warehouse)
     if not outcome.success:
         typer.secho(f"The run did not complete: {outcome.error or 'a blocking data-quality check failed'}", fg="red", err=True)
         raise typer.Exit(1)
@@ -92,7 +163,10 @@ def demo(
     out: OutOpt = Path("out/demo"),
     verbose: VerboseOpt = False,
 ) -> None:
-    """Run the whole pipeline on the built-in sample data (sample_data/) and print where the outputs are."""
+    """Run the whole pipeline on the built-in sample data (sample_data/) and print where the outputs are.
+
+    The sample data is canonical CSV and X12: the demo reads no mapping files (DENIALS_MAPPINGS is
+    for `denials run`)."""
     out = out.resolve()
     _run(SAMPLE_DATA, out / "warehouse.duckdb", out, None, verbose)
 
@@ -106,14 +180,17 @@ def run(
     verbose: VerboseOpt = False,
     wait: Annotated[bool, typer.Option("--wait", help="If another run holds the warehouse, wait for it instead of stopping.")] = False,
     full_rebuild: Annotated[bool, typer.Option("--full-rebuild", help="Rebuild every model whole instead of only what the new files touch.")] = False,
+    mappings: MappingsOpt = None,
 ) -> None:
     """Load new files from a landing folder, rebuild the marts, validate, and write the reports.
 
     Files already loaded (same sha256) are skipped; unreadable files are quarantined with the
     reason, and the rest of the batch loads. Models are rebuilt only for the claims the new files
-    touch (docs/operations.md), unless --full-rebuild.
+    touch (docs/operations.md), unless --full-rebuild. Exports that are not canonical CSV are read
+    through the mapping files of --mappings (or DENIALS_MAPPINGS; default the project's mappings/).
     """
-    _run(landing.resolve(), warehouse.resolve(), out.resolve(), config, verbose, wait, full_rebuild)
+    _run(landing.resolve(), warehouse.resolve(), out.resolve(), config, verbose, wait, full_rebuild,
+         mappings.resolve() if mappings else None)
 
 
 def _week_range(spec: str) -> list[str]:
@@ -144,21 +221,22 @@ def backfill(
     per week of the report_week partitions. Backfilling a week twice gives the same tables."""
     from pipelines.run import WarehouseBusyError, backfill_weeks, resources_for, warehouse_lock
     from transforms.errors import DenialsError
+    from transforms.warehouse import WarehouseLockedError, check_path
 
-    warehouse = warehouse.resolve()
+    warehouse, out = warehouse.resolve(), out.resolve()
     if not warehouse.exists():
-        typer.secho(f"warehouse not found: {warehouse} (run `denials run` first)", fg="red", err=True)
-        raise typer.Exit(2)
+        _fail(f"warehouse not found: {warehouse} (run `denials run` first)")
+    _check_out(out)
     try:
         keys = [w for spec in weeks for w in _week_range(spec)]
+        check_path(warehouse)
         with warehouse_lock(warehouse, wait=wait):
-            outcomes = backfill_weeks(resources_for(warehouse.parent, warehouse, out.resolve()), keys)
-    except WarehouseBusyError as e:
-        typer.secho(str(e), fg="red", err=True)
-        raise typer.Exit(3) from None
+            _open_warehouse(warehouse, wait).close()
+            outcomes = backfill_weeks(resources_for(warehouse.parent, warehouse, out), keys)
+    except (WarehouseBusyError, WarehouseLockedError) as e:
+        _fail(str(e), 3)
     except DenialsError as e:
-        typer.secho(str(e), fg="red", err=True)
-        raise typer.Exit(2) from None
+        _fail(str(e))
     failed = 0
     for week, o in zip(keys, outcomes, strict=True):
         if o.success:
@@ -208,17 +286,21 @@ def report(
 ) -> None:
     """Write the weekly report of one completed week from an existing warehouse."""
     from reports.dashboard import NoDataError, build_weekly_dashboard
-    from transforms.warehouse import connect
+    from transforms.warehouse import WarehouseError, WarehouseLockedError
 
     if not warehouse.exists():
-        typer.secho(f"warehouse not found: {warehouse} (run `denials run` first)", fg="red", err=True)
-        raise typer.Exit(2)
-    con = connect(warehouse, read_only=True)
+        _fail(f"warehouse not found: {warehouse} (run `denials run` first)")
+    _check_out(out.resolve())
+    try:
+        con = _open_warehouse(warehouse, read_only=True)
+    except WarehouseLockedError as e:
+        _fail(str(e), 3)
+    except WarehouseError as e:
+        _fail(str(e))
     try:
         path = build_weekly_dashboard(con, out.resolve(), week)
     except NoDataError as e:
-        typer.secho(str(e), fg="red", err=True)
-        raise typer.Exit(2) from None
+        _fail(str(e))
     finally:
         con.close()
     typer.echo(f"weekly report: {path}")
@@ -234,21 +316,22 @@ def release(
     reader). A corrected file with new content needs no release: drop it in the landing folder."""
     from pipelines.run import WarehouseBusyError, warehouse_lock
     from transforms.ingest.loader import release as do_release
-    from transforms.warehouse import connect
+    from transforms.warehouse import WarehouseError, WarehouseLockedError, check_path
 
     if not warehouse.exists():
-        typer.secho(f"warehouse not found: {warehouse}", fg="red", err=True)
-        raise typer.Exit(2)
+        _fail(f"warehouse not found: {warehouse}")
     try:
+        check_path(warehouse)
         with warehouse_lock(warehouse.resolve()):
-            con = connect(warehouse)
+            con = _open_warehouse(warehouse)
             try:
                 names = do_release(con, file, reason)
             finally:
                 con.close()
-    except WarehouseBusyError as e:
-        typer.secho(str(e), fg="red", err=True)
-        raise typer.Exit(3) from None
+    except (WarehouseBusyError, WarehouseLockedError) as e:
+        _fail(str(e), 3)
+    except WarehouseError as e:
+        _fail(str(e))
     if not names:
         typer.secho(f"no quarantined file matches {file!r}", fg="red", err=True)
         raise typer.Exit(2)

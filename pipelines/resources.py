@@ -47,16 +47,26 @@ class Warehouse(DuckDBResource):
                 stack.close()  # the last connection: DuckDB checkpoints the write-ahead log here
 
     @contextmanager
+    def _open(self):
+        # Instead of DuckDBResource's: that one retried any IOException ten times (about 100 s,
+        # for each step) and ended with DuckDB's bare message. Here only another process's lock
+        # is waited for; a path that is no DuckDB file fails at once, naming it (WarehouseError).
+        config = {"custom_user_agent": "dagster", **self.connection_config}
+        con = warehouse.connect(self.database, lock_wait=warehouse.LOCK_WAIT_SECONDS, config=config)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
     def get_connection(self):
-        if self.database not in ("", ":memory:"):
-            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         if not self._in_run:
-            with super().get_connection() as con:
+            with self._open() as con:
                 yield con
             return
         if self._root is None:
             stack = ExitStack()
-            self._root = stack.enter_context(super().get_connection())
+            self._root = stack.enter_context(self._open())
             warehouse.defer_vacuum(self._root)  # done at the run's end, when worth it (transforms/warehouse.py)
             self._stack = stack
         cursor = self._root.cursor()
@@ -92,6 +102,65 @@ class DenialsConfig(dg.ConfigurableResource):
         p = Path(self.output_dir)
         p.mkdir(parents=True, exist_ok=True)
         return p
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _mapping_shape(raw) -> str | None:
+    """What is wrong with the layout of a parsed mapping file (mappings/README.md), or None."""
+    if not isinstance(raw, dict):
+        return "expected a YAML mapping with 'name', 'match' and 'outputs' (mappings/README.md)"
+    match = raw.get("match")
+    if not isinstance(match, dict) or not isinstance(match.get("required_columns"), list) or not match["required_columns"]:
+        return "expected 'match: {required_columns: [...]}' listing the header names that identify the export"
+    outputs = raw.get("outputs")
+    if not isinstance(outputs, list) or not outputs or not all(isinstance(o, dict) for o in outputs):
+        return "expected 'outputs' to be a list of {target: ..., columns: {...}}"
+    for i, o in enumerate(outputs, start=1):
+        if o.get("columns") is not None and not isinstance(o["columns"], dict):
+            return f"output {i}: expected 'columns' to map canonical columns to source columns"
+    return None
+
+
+def check_mappings(folder: Path) -> tuple:
+    """Read every mapping file of ``folder`` (``*.yaml``) as a run would, before anything is
+    loaded. Raises ConfigError, one line naming the folder or the file and what is wrong; a run
+    would otherwise stop at the first export needing a mapping, or never say anything."""
+    import yaml
+
+    from transforms.errors import ConfigError
+    from transforms.ingest import mapping
+
+    if not folder.is_dir():
+        what = "is a file" if folder.exists() else "not found"
+        raise ConfigError(f"mappings folder {folder}: {what} (expected a folder of mapping files, mappings/README.md)")
+    misnamed = sorted(folder.glob("*.yml"))
+    if misnamed:
+        raise ConfigError(f"mapping {misnamed[0]}: not read (mapping files end in .yaml; rename it)")
+    found = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(e, "problem", None) or e
+            raise ConfigError(f"mapping {path}: not valid YAML{where}: {_one_line(problem)}") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"mapping {path}: cannot be read ({_one_line(e)})") from None
+        problem = _mapping_shape(raw)
+        if problem is None:
+            try:
+                found.append(mapping.load_mapping(path))
+            except ConfigError as e:
+                problem = _one_line(str(e).replace(f"{path}: ", "", 1))
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                problem = f"not a valid mapping ({type(e).__name__}: {_one_line(e)}; see mappings/README.md)"
+        if problem is not None:
+            raise ConfigError(f"mapping {path}: {problem}")
+    return tuple(found)
 
 
 def default_resources() -> dict:

@@ -14,6 +14,7 @@ import dagster as dg
 from pipelines.definitions import PIPELINE_ASSETS, WEEKLY_ASSETS
 from pipelines.report_assets import data_quality_report
 from pipelines.resources import DenialsConfig, Warehouse
+from transforms.warehouse import WarehouseError
 
 
 @dataclass
@@ -35,9 +36,16 @@ def warehouse_lock(warehouse: Path, wait: bool = False):
     """Hold ``<warehouse>.lock`` for the whole run: DuckDB allows one writer per file, and two runs
     interleaving their steps would each see half of the other's work. A second run fails at once
     with the holder's process id (or waits for it with ``wait=True``)."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
     lock_path = warehouse.with_name(warehouse.name + ".lock")
-    with open(lock_path, "a+") as f:
+    try:
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        f = open(lock_path, "a+")  # noqa: SIM115 (closed by the with below)
+    except OSError as e:
+        raise WarehouseError(
+            f"warehouse {warehouse}: cannot create its lock file {lock_path} ({e.strerror}; "
+            "expected a folder this user can write to)"
+        ) from None
+    with f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -59,7 +67,8 @@ def warehouse_lock(warehouse: Path, wait: bool = False):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def resources_for(landing: Path, warehouse: Path, output: Path, settings: Path | None = None) -> dict:
+def resources_for(landing: Path, warehouse: Path, output: Path, settings: Path | None = None,
+                  mappings: Path | None = None) -> dict:
     return {
         "duckdb": Warehouse(database=str(warehouse)),
         "denials": DenialsConfig(
@@ -67,6 +76,7 @@ def resources_for(landing: Path, warehouse: Path, output: Path, settings: Path |
             output_dir=str(output),
             settings_path=str(settings) if settings else None,
             phi_key_file=str(warehouse.parent / "phi.key"),
+            mappings_dir=str(mappings) if mappings else None,
         ),
     }
 

@@ -12,6 +12,7 @@ import duckdb
 
 from reports import html
 from reports.data import one, rows
+from transforms import incremental
 
 TRACE_HELP = """<ol>
 <li>A weekly figure comes from a mart named on the report (for example the initial denial rate from
@@ -87,6 +88,7 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
            FROM audit.load_findings f JOIN audit.file_manifest m USING (file_id) ORDER BY m.file_name, f.code""",
     )
     remit_findings = _remit_findings(con)
+    skipped = rows(con, "SELECT path, reason, first_seen, last_seen FROM audit.skipped_paths ORDER BY last_seen DESC, path")
     history = rows(
         con,
         """SELECT run_id, min(validated_at) AS validated_at,
@@ -109,6 +111,7 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
         if errors
         else "No error expectation failed."
     ) + f" {len(warnings)} warning(s)."
+    model_status = incremental.status(con)
     plan = one(con, "SELECT mode, reason, scope_claims FROM audit.model_plans ORDER BY plan_id DESC LIMIT 1")
     if plan is None:
         built = ""
@@ -121,7 +124,8 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
         built = f"Models rebuilt whole ({escape(plan['reason'])}): the expectations validated the whole tables."
     sections = [
         {"id": "status", "title": "Status of the latest run", "lead": f"Run {run_id or '(none)'}.",
-         "body": f'<div class="{"alert" if errors else "ok"}">{status}</div>' + (f"<p>{built}</p>" if built else "")},
+         "body": f'<div class="{"alert" if errors else "ok"}">{status}</div>' + (f"<p>{built}</p>" if built else "")
+                 + f'<p class="{"" if model_status.complete else "alert"}">{escape(model_status.sentence())}</p>'},
         {"id": "checks", "title": "Expectations (Great Expectations)",
          "lead": "Each expectation with its severity: errors block downstream tables, warnings are reported.",
          "body": html.table(results, [("suite", "Suite", "text"), ("table_name", "Table", "text"),
@@ -150,6 +154,12 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
          "body": html.table(quarantine, [("file_name", "File", "text"), ("error_code", "Error", "text"),
                                          ("location", "Where", "text"), ("message", "Expected", "text"),
                                          ("quarantined_at", "When (UTC)", "text")], "table-quarantine")},
+        {"id": "skipped", "title": "Passed over in the landing folder",
+         "lead": "Paths that were never read, and why: links leading outside the landing folder, dangling links, "
+                 "FIFOs, sockets and devices, folders named like data files.",
+         "body": html.table(skipped, [("path", "Path", "text"), ("reason", "Why", "text"),
+                                      ("first_seen", "First seen (UTC)", "text"), ("last_seen", "Last seen (UTC)", "text")],
+                            "table-skipped")},
         {"id": "findings", "title": "Load findings", "lead": "Problems recorded without stopping a load (envelope counts, balancing).",
          "body": html.table(findings, [("file_name", "File", "text"), ("severity", "Severity", "text"), ("code", "Code", "text"),
                                        ("location", "Where", "text"), ("message", "What", "text")], "table-findings")},
@@ -183,6 +193,9 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
     )
     summary = {
         "run_id": run_id,
+        "models": {"complete": model_status.complete, "statement": model_status.sentence(),
+                   "last_batch": model_status.last_batch, "files_pending": model_status.files_pending,
+                   "models_pending": list(model_status.models_pending)},
         "errors_failed": len(errors),
         "warnings_failed": len(warnings),
         "expectations": [
@@ -193,6 +206,7 @@ def build_data_quality_report(con: duckdb.DuckDBPyConnection, output_dir: Path, 
         "balancing": [{k: str(v) for k, v in b.items()} for b in balancing],
         "files": [{k: str(v) if v is not None else None for k, v in f.items()} for f in files],
         "quarantine": [{k: str(v) if v is not None else None for k, v in q.items()} for q in quarantine],
+        "skipped_paths": [{k: str(v) if v is not None else None for k, v in s.items()} for s in skipped],
         "remittance_decisions": [{k: str(v) if v is not None else None for k, v in f.items()} for f in remit_findings],
     }
     json_path = folder / "results.json"

@@ -7,6 +7,7 @@ one query, are streamed into the workbook's zip. Writing them cell by cell throu
 own type, as XlsxWriter writes it: numbers and money as numbers (money formatted ``#,##0.00``),
 dates as dates, booleans as booleans, text as text. Text is always text: a value beginning with
 ``=`` is not turned into a formula, nor an address into a link (formula injection from an input file).
+In the CSV, which has no types, such text is written with a single quote before it (reports/csv_safe.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 import xlsxwriter
+
+from reports.csv_safe import sql_neutralise
 
 COLUMNS = [
     "priority", "claim_id", "claim_family_id", "payer_id", "payer_name", "department", "location", "service_from",
@@ -39,10 +42,10 @@ def write_worklist(con: duckdb.DuckDBPyConnection, output_dir: Path) -> dict[str
     csv_path = folder / "denial_worklist.csv"
     tmp = csv_path.with_suffix(".tmp")
     # written by DuckDB: a header row, rows ending CRLF (as Excel writes them), NULL as an empty
-    # field, booleans True/False
+    # field, booleans True/False; text a spreadsheet would run as a formula (=HYPERLINK(...) as a
+    # claim id) with a single quote before it (reports/csv_safe.py), numbers as they are
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {select})").fetchall())
-    cells = ", ".join(f"CASE WHEN {c} THEN 'True' WHEN NOT {c} THEN 'False' END AS {c}" if types[c] == "BOOLEAN" else c
-                      for c in COLUMNS)
+    cells = ", ".join(_csv_cell(c, types[c]) for c in COLUMNS)
     try:
         con.execute(f"COPY (SELECT {cells} FROM marts.mart_denial_worklist ORDER BY priority) "
                     f"TO '{_sql_path(tmp)}' (FORMAT csv, HEADER, NEW_LINE '\r\n')")
@@ -53,6 +56,15 @@ def write_worklist(con: duckdb.DuckDBPyConnection, output_dir: Path) -> dict[str
     xlsx_path = folder / "denial_worklist.xlsx"
     write_xlsx(con, select, "priority", xlsx_path, "Denial worklist", money=MONEY, n_rows=n_rows)
     return {"csv": csv_path, "xlsx": xlsx_path, "rows": n_rows}
+
+
+def _csv_cell(column: str, duck_type: str) -> str:
+    """The worklist CSV's cell of ``column``: booleans True/False, text neutralised, the rest as is."""
+    if duck_type == "BOOLEAN":
+        return f"CASE WHEN {column} THEN 'True' WHEN NOT {column} THEN 'False' END AS {column}"
+    if duck_type == "VARCHAR":
+        return f"{sql_neutralise(column)} AS {column}"
+    return column
 
 
 def _sql_path(path: Path) -> str:

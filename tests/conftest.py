@@ -4,7 +4,6 @@ Chromium for pages. Nothing is mocked."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 from pathlib import Path
 
@@ -16,8 +15,9 @@ TINY_AS_OF = dt.date(2026, 3, 29)
 
 
 def shared_dir() -> Path:
-    env = os.environ.get("DENIALS_SHARED_DIR")
-    return Path(env) if env else ROOT.parent / "shared"
+    """The folder holding fixtures/x12: the public X12 samples copied into the repository
+    (tests/fixtures/x12, with their NOTICE.md and SOURCES.tsv)."""
+    return ROOT / "tests"
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ class File:
 
     @property
     def order(self) -> tuple:  # "later file": modification time, then id (one batch: same load time)
-        return (self.mtime, self.file_id)
+        return (self.mtime, self.path.name, self.file_id)
 
 
 def _files(landing: Path, prefix: str) -> list[File]:

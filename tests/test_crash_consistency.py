@@ -99,7 +99,7 @@ def test_sigkill_during_ingestion_leaves_all_or_nothing(tmp_path):
     shutil.copytree(TINY, batch / "tiny")  # already loaded in the base: skipped
 
     # reference states: before the batch (kept as a file to start each trial from), and after it
-    base_db, ref_db = tmp_path / "base.duckdb", tmp_path / "ref.duckdb"
+    base_db, ref_db = tmp_path / "base.duckdb", tmp_path / "after.duckdb"
     assert run_child(script, base_db, base, None)
     before = state(base_db)
     shutil.copy(base_db, ref_db)

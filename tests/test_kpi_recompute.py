@@ -64,10 +64,12 @@ def test_tiny_data(tmp_path):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    from datagen import cli_generate
+    from datagen import generate
 
     tmp = tmp_path_factory.mktemp("recompute")
-    cli_generate(3000, 20, 11, tmp / "gen")
+    # one process: a forked generator worker inside a test process that already runs DuckDB's
+    # threads can crash
+    generate(tmp / "gen", claims=3000, weeks=20, seed=11, formats=("claims_csv", "remittances_csv"), workers=1)
     landing = tmp / "landing"
     landing.mkdir()
     shutil.copytree(tmp / "gen" / "claims", landing / "claims")

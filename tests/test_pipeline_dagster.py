@@ -66,20 +66,38 @@ def test_kpis_follow_the_input(tiny_landing, tiny_settings, tmp_path):
     assert ">75.0%<" in (out2 / "weekly" / "2026-W11.html").read_text()
 
 
-def test_error_check_blocks_downstream_and_is_reported(tiny_landing, tiny_settings, tmp_path):
-    """A duplicate remittance key fails an error expectation: everything downstream of the table
-    is not built, and the data-quality report still says why."""
+def test_a_blocking_check_quarantines_the_file_behind_it_and_the_batch_goes_on(tiny_landing, tiny_settings, tmp_path):
+    """A claims file whose claim has a negative charge loads (the loader checks shapes, not this)
+    and fails the blocking check 'billed charges are not negative': that file is quarantined with
+    the check, the rows and the place; every other file is modelled and reported."""
+    (tiny_landing / "claims" / "claims_extra.csv").write_text(
+        "claim_id,claim_type,frequency_code,original_claim_id,submission_date,service_from,service_to,total_charge,payer_id\n"
+        "N1,professional,1,,2026-03-25,2026-03-23,2026-03-23,-50.00,P1\n")
+    outcome = run_pipeline(resources_for(tiny_landing, tmp_path / "w.duckdb", tmp_path / "out", tiny_settings))
+    assert outcome.success
+    assert "reports/weekly_dashboard" in outcome.materialized and "marts/mart_weekly_kpis" in outcome.materialized
+    con = warehouse.connect(tmp_path / "w.duckdb", read_only=True)
+    assert con.execute("SELECT file_name, error_code, location, message FROM audit.quarantine").fetchall() == [
+        ("claims_extra.csv", "failed_check", "staging.stg_claims: 1 row(s) failing, source rows 2",
+         "rows fail the blocking check: billed charges are not negative")]
+    assert con.execute("SELECT count(*) FROM staging.stg_claims WHERE claim_id = 'N1'").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM staging.stg_claims").fetchone()[0] == 10
+    dq = json.loads((tmp_path / "out" / "data_quality" / "results.json").read_text())
+    assert dq["errors_failed"] == 0
+    assert [q["file_name"] for q in dq["quarantine"]] == ["claims_extra.csv"]
+    # the history keeps the failing validation that led to the quarantine
+    assert con.execute("SELECT description FROM audit.dq_results WHERE NOT success AND severity = 'quarantine'").fetchall() == [
+        ("billed charges are not negative (quarantined: claims_extra.csv)",)]
+
+
+def test_a_repeated_adjudication_id_in_one_file_uses_the_last_line(tiny_landing, tiny_settings, tmp_path):
+    """The same adjudication id twice in one remittance export: the loader's finding says the last
+    line is used, and it is (nothing blocks)."""
     rc = tiny_landing / "remittances" / "remit_claims.csv"
     lines = rc.read_text().splitlines()
     rc.write_text("\n".join(lines + [lines[1].replace("T100", "T101")]) + "\n")  # A1 again, other payment
     outcome = run_pipeline(resources_for(tiny_landing, tmp_path / "w.duckdb", tmp_path / "out", tiny_settings))
-    assert not outcome.success
-    assert "staging/stg_remit_claims:remit_claims_errors (ERROR)" in outcome.failed_checks
-    assert "intermediate/int_adjudications" not in outcome.materialized
-    assert "reports/weekly_dashboard" not in outcome.materialized
-    assert "reports/data_quality_report" in outcome.materialized
-    dq = json.loads((tmp_path / "out" / "data_quality" / "results.json").read_text())
-    failed = [e for e in dq["expectations"] if not e["success"]]
-    assert [(e["table_name"], e["severity"], e["description"]) for e in failed] == [
-        ("staging.stg_remit_claims", "error", "each remittance claim appears once")
-    ]
+    assert outcome.success
+    con = warehouse.connect(tmp_path / "w.duckdb", read_only=True)
+    assert con.execute("SELECT code FROM audit.load_findings WHERE code LIKE 'duplicate%'").fetchall() == [("duplicate_adjudication_id",)]
+    assert con.execute("SELECT trace_number FROM staging.stg_remit_claims WHERE remit_claim_id = 'A1'").fetchall() == [("T101",)]

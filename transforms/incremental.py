@@ -93,6 +93,58 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     return h.hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class ModelStatus:
+    """What the warehouse's models hold, for every report and the CLI to state."""
+
+    plan_id: int | None
+    plan_mode: str | None
+    planned_at: dt.datetime | None
+    last_batch: str | None  # the latest load batch whose files the models include
+    files_modelled: int
+    files_pending: int  # loaded, not yet in any model build
+    models_pending: tuple[str, ...]  # models the latest plan has not built yet
+
+    @property
+    def complete(self) -> bool:
+        return not self.files_pending and not self.models_pending
+
+    def sentence(self) -> str:
+        if self.plan_id is None:
+            return "No model has been built yet."
+        base = (f"Figures include load batches through {self.last_batch or '(none)'} ({self.files_modelled:,} files), "
+                f"models built by plan {self.plan_id} ({self.plan_mode}) at {self.planned_at:%Y-%m-%d %H:%M} UTC.")
+        if self.complete:
+            return base
+        parts = []
+        if self.files_pending:
+            parts.append(f"{self.files_pending:,} loaded file(s) not yet modelled")
+        if self.models_pending:
+            parts.append(f"{len(self.models_pending)} model(s) of this plan not yet built ({', '.join(self.models_pending[:3])}"
+                         + (" ..." if len(self.models_pending) > 3 else "") + ")")
+        return base + " PENDING: " + "; ".join(parts) + ": the next run (`denials run`, even with no new file) finishes them."
+
+
+def status(con: duckdb.DuckDBPyConnection) -> ModelStatus:
+    """Whether the models hold every loaded file and the latest plan built every model. A run
+    killed after its load, or between two models, leaves this pending until the next run."""
+    have = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'audit' AND database_name = current_database()").fetchall()}
+    if not {"model_plans", "model_files", "model_state", "file_manifest"} <= have:  # read-only: nothing is created here
+        return ModelStatus(None, None, None, None, 0, 0, ())
+    plan = con.execute("SELECT plan_id, mode, created_at FROM audit.model_plans ORDER BY plan_id DESC LIMIT 1").fetchone()
+    modelled, pending, last_batch = con.execute(
+        """SELECT count(*) FILTER (WHERE mf.file_id IS NOT NULL), count(*) FILTER (WHERE mf.file_id IS NULL),
+                  max(m.batch_id) FILTER (WHERE mf.file_id IS NOT NULL)
+           FROM audit.file_manifest AS m LEFT JOIN audit.model_files AS mf USING (file_id)
+           WHERE m.status = 'loaded'""").fetchone()
+    if plan is None:
+        return ModelStatus(None, None, None, None, 0, pending, ())
+    built = {r[0] for r in con.execute("SELECT model FROM audit.model_state WHERE plan_id = ?", [plan[0]]).fetchall()}
+    missing = tuple(m.table for m in models.discover() if m.table not in built)
+    return ModelStatus(plan[0], plan[1], plan[2], last_batch, modelled, pending, missing)
+
+
 def latest_plan(con: duckdb.DuckDBPyConnection) -> Plan | None:
     row = con.execute(
         "SELECT plan_id, mode, reason, new_files, scope_claims, scope_remits FROM audit.model_plans "

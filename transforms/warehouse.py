@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from transforms.errors import DenialsError
 
 SQL_DIR = Path(__file__).parent / "sql"
 SCHEMA_SQL = SQL_DIR / "raw" / "schema.sql"
@@ -18,11 +21,103 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA_SQL.read_text())
 
 
-def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+class WarehouseError(DenialsError):
+    """The warehouse file cannot be opened: the message names the path and what was expected."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process still holds the DuckDB file's lock (DuckDB lets one process write a file)."""
+
+
+# How long the pipeline waits for another process's lock on the warehouse file before it gives
+# up: about what dagster_duckdb's retries allowed (0.1 s, doubling, ten times).
+LOCK_WAIT_SECONDS = 100.0
+
+
+def _expected(read_only: bool) -> str:
+    return "expected a DuckDB database file" + ("" if read_only else ", or a path where one can be created")
+
+
+RESERVED_NAMES = {"raw", "ref", "audit", "staging", "intermediate", "marts", "run_cache"}
+
+
+def check_path(path: Path | str, read_only: bool = False) -> Path:
+    """What can be told about the warehouse path without opening it: not a folder, its folder not
+    a file, and (read-only) that it exists. Raises WarehouseError naming the path."""
     path = Path(path)
+    if path.is_dir():
+        raise WarehouseError(f"warehouse {path}: is a directory ({_expected(read_only)})")
+    if path.stem.lower() in RESERVED_NAMES:
+        # DuckDB names the database after the file: 'ref.duckdb' is catalog "ref", and "ref.x"
+        # becomes ambiguous with the schema ref
+        raise WarehouseError(f"warehouse {path}: a file named {path.stem!r} clashes with the warehouse's schema of that "
+                             f"name (expected another file name, e.g. denials.duckdb)")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise WarehouseError(f"warehouse {path}: {folder} is a file (expected a folder to hold the DuckDB database file)")
+    if read_only and not path.exists():
+        raise WarehouseError(f"warehouse {path}: not found (expected an existing DuckDB database file; run `denials run` first)")
+    return path
+
+
+def _is_lock_conflict(message: str) -> bool:
+    return "Could not set lock on file" in message or "Conflicting lock" in message
+
+
+def _explain(path: Path, message: str, read_only: bool) -> str:
+    """One line for an error DuckDB gave when opening the file (anything but a lock conflict)."""
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    if "not a valid DuckDB database" in message:
+        return f"warehouse {path}: not a DuckDB database file ({_expected(read_only)})"
+    if "Is a directory" in message:
+        return f"warehouse {path}: is a directory ({_expected(read_only)})"
+    if "Not a directory" in message:
+        return f"warehouse {path}: a part of its folder path is a file (expected a folder to hold the DuckDB database file)"
+    if "Permission denied" in message or "Read-only file system" in message:
+        need = "read" if read_only else "read and write"
+        return f"warehouse {path}: permission denied (expected a DuckDB database file this user can {need}, in a folder it can write to)"
+    if "database does not exist" in message or "No such file or directory" in message:
+        return f"warehouse {path}: not found (expected an existing DuckDB database file)"
+    return f"warehouse {path}: cannot be opened as a DuckDB database ({first})"
+
+
+def connect(path: Path | str, read_only: bool = False, lock_wait: float = 0.0,
+            config: dict | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file (created when missing, unless ``read_only``).
+
+    Only a lock held by another process is retried (with growing pauses, for up to ``lock_wait``
+    seconds), then WarehouseLockedError. Anything else (not a DuckDB file, a directory, permission
+    denied, a missing file or a file where a folder should be) raises WarehouseError at once,
+    one line naming the path and what was expected. ``:memory:`` opens an in-memory database."""
+    if str(path) in ("", ":memory:"):
+        return duckdb.connect(":memory:", read_only=read_only, **({"config": config} if config else {}))
+    path = check_path(path, read_only)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WarehouseError(f"warehouse {path}: cannot create its folder {path.parent} ({e.strerror})") from None
+    deadline, pause = time.monotonic() + lock_wait, 0.1
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, **({"config": config} if config else {}))
+        except duckdb.IOException as e:
+            message = str(e)
+            if not _is_lock_conflict(message):
+                raise WarehouseError(_explain(path, message, read_only)) from None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                holder = re.search(r"\(PID (\d+)\)", message)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                waited = f" (waited {lock_wait:.0f} s)" if lock_wait else ""
+                raise WarehouseLockedError(
+                    f"warehouse {path}: in use by {who}{waited}; DuckDB lets one process open it for "
+                    "writing: run again when that process has finished"
+                ) from None
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 5.0)
 
 
 # Vacuum is put off during a run and allowed at its end only when a table carries this share of

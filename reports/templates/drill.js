@@ -124,9 +124,7 @@
   section.querySelector('button[data-drill-export]').addEventListener('click', function () {
     var lines = [cols.map(function (c) { return c.label; })];
     selected().forEach(function (r) { lines.push(r.slice(0, keyAt)); });
-    var csv = lines.map(function (l) {
-      return l.map(function (v) { v = v == null ? '' : String(v); return /[",\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; }).join(',');
-    }).join('\n');
+    var csv = denialsCsv(lines);  // csv.js, included by base.html
     var a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
     a.download = table.id + '.csv';

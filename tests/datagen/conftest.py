@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from datagen import generate
-from tests.datagen.helpers import REPO, Generated, Transaction, read_remittances
+from tests.datagen.helpers import (
+    REPO,
+    Generated,
+    Transaction,
+    payments_that_count,
+    read_remittances,
+)
 
 SAMPLE_ARGS = {"claims": 5000, "weeks": 26, "seed": 7}
 
@@ -58,4 +64,11 @@ def carc_denial() -> dict[str, tuple[str, bool]]:
 
 @pytest.fixture(scope="session")
 def remittances(dataset: Path) -> list[Transaction]:
+    """Every transaction of every 835 file, the superseded copies of resent files included."""
     return read_remittances(dataset / "remittances")
+
+
+@pytest.fixture(scope="session")
+def payments(remittances: list[Transaction]) -> list[Transaction]:
+    """The transactions that count (a resent file's copy replaces the earlier one)."""
+    return payments_that_count(remittances)

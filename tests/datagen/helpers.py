@@ -49,6 +49,11 @@ class Clp:
         default_factory=list
     )  # claim level
     lines: list[Svc] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)  # MOA
+
+    @property
+    def icn(self) -> str:
+        return self.elements[7]
 
     @property
     def claim_id(self) -> str:
@@ -82,6 +87,8 @@ class Transaction:
     payer_id: str
     claims: list[Clp] = field(default_factory=list)
     plb: list[tuple[str, str, Decimal]] = field(default_factory=list)
+    trace: str = ""  # TRN02
+    sent: tuple[str, str] = ("", "")  # its file's GS04 date and ISA13 control number
 
 
 def cas_pairs(seg: list[str]) -> list[tuple[str, str, Decimal]]:
@@ -97,12 +104,21 @@ def read_835(path: Path) -> list[Transaction]:
     st: Transaction | None = None
     clp: Clp | None = None
     svc: Svc | None = None
+    control = ""
+    sent: tuple[str, str] = ("", "")
     for seg in segments(path):
         sid = seg[0]
-        if sid == "ST":
-            st = Transaction(path.name, Decimal(0), "", "")
+        if sid == "ISA":
+            control = seg[13]
+        elif sid == "GS":
+            sent = (seg[4], control)
+        elif sid == "ST":
+            st = Transaction(path.name, Decimal(0), "", "", sent=sent)
             out.append(st)
             clp = svc = None
+        elif sid == "TRN":
+            assert st is not None
+            st.trace = seg[2]
         elif sid == "BPR":
             assert st is not None
             st.bpr02 = Decimal(seg[2])
@@ -115,6 +131,9 @@ def read_835(path: Path) -> list[Transaction]:
             clp = Clp(path.name, st.payment_date, st.payer_id, seg)
             st.claims.append(clp)
             svc = None
+        elif sid == "MOA":
+            assert clp is not None
+            clp.remarks.extend(r for r in seg[3:] if r)
         elif sid == "SVC":
             assert clp is not None
             svc = Svc(Decimal(seg[2]), Decimal(seg[3]))
@@ -135,9 +154,40 @@ def read_835(path: Path) -> list[Transaction]:
 
 
 def read_remittances(folder: Path) -> list[Transaction]:
+    """Every transaction of every 835 file (resent copies and the copies they supersede)."""
     out: list[Transaction] = []
     for path in sorted(folder.glob("*.835")):
         out.extend(read_835(path))
+    return out
+
+
+def payments_that_count(remittances: list[Transaction]) -> list[Transaction]:
+    """A later file (by its GS date, then control number) with the same payer and TRN02 replaces
+    the earlier file's payments with that trace; within one file every payment counts."""
+    latest: dict[tuple[str, str], tuple[str, str]] = {}
+    for st in remittances:
+        key = (st.payer_id, st.trace)
+        if key not in latest or st.sent > latest[key]:
+            latest[key] = st.sent
+    return [st for st in remittances if st.sent == latest[(st.payer_id, st.trace)]]
+
+
+def adjudications(st: Transaction) -> list[list[Clp]]:
+    """The transaction's adjudications: the CLP loops with the same CLP01 and no CLP02=22 between
+    them are one (a payer's split claim); a reversal is one of its own."""
+    units: dict[tuple[str, int], list[Clp]] = {}
+    out: list[list[Clp]] = []
+    reversals: dict[str, int] = {}
+    for c in st.claims:
+        if c.status == "22":
+            reversals[c.claim_id] = reversals.get(c.claim_id, 0) + 1
+            out.append([c])
+            continue
+        key = (c.claim_id, reversals.get(c.claim_id, 0))
+        if key not in units:
+            units[key] = []
+            out.append(units[key])
+        units[key].append(c)
     return out
 
 
@@ -147,4 +197,8 @@ class Generated:
 
     path: Path
     truth: dict
-    remittances: list[Transaction]
+    remittances: list[Transaction]  # every file's
+
+    @property
+    def payments(self) -> list[Transaction]:
+        return payments_that_count(self.remittances)

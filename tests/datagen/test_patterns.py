@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.datagen.helpers import read_csv, read_remittances
+from tests.datagen.helpers import payments_that_count, read_csv, read_remittances
 
 
 def in_scope(claim: dict[str, str], scope: dict) -> bool:
@@ -30,7 +30,8 @@ def weekly_rates(dataset: Path, pattern: dict) -> dict[str, list[int]]:
     claims = read_csv(dataset / "claims/claims.csv")
     first = {}
     for st in sorted(
-        read_remittances(dataset / "remittances"), key=lambda t: t.payment_date
+        payments_that_count(read_remittances(dataset / "remittances")),
+        key=lambda t: t.payment_date,
     ):
         for c in st.claims:
             first.setdefault(c.claim_id, c)

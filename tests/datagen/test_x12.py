@@ -61,13 +61,22 @@ def test_835_shapes_an_analyst_expects(remittances: list[Transaction]) -> None:
 
 
 def test_one_file_per_payer_per_payment_date(dataset: Path) -> None:
-    names = [p.name for p in (dataset / "remittances").glob("*.835")]
-    keys = [n.rsplit(".", 1)[0] for n in names]
-    assert len(keys) == len(set(keys))
-    for path in sorted((dataset / "remittances").glob("*.835"))[:40]:
-        payer, day = path.stem.split("_")
+    """PAYERID_YYYYMMDD.835 holds the payer's payments of that date; PAYERID_YYYYMMDD_resent.835
+    is the copy of the file of 7 days before that the payer sent again on that date."""
+    paths = sorted((dataset / "remittances").glob("*.835"))
+    resent = [p for p in paths if p.stem.endswith("_resent")]
+    assert resent
+    for path in paths[:40] + resent:
+        payer, day, *suffix = path.stem.split("_")
         segs = list(segments(path))
-        assert {s[16] for s in segs if s[0] == "BPR"} == {day}
+        paid_on = {s[16] for s in segs if s[0] == "BPR"}
+        if suffix:
+            assert suffix == ["resent"]
+            assert (dataset / "remittances" / f"{payer}_{paid_on.pop()}.835").exists()
+            assert not paid_on
+        else:
+            assert paid_on == {day}
+        assert {s[4] for s in segs if s[0] == "GS"} == {day}
         assert {s[4] for s in segs if s[0] == "N1" and s[1] == "PR"} == {payer}
 
 
@@ -152,8 +161,13 @@ def _sample(dataset: Path) -> list[Path]:
         "WO:",
         "L6:",
         r"\*MA\*[A-Z0-9]+\*13\*",
+        r"CAS\*PR\*(27|31|32|96|204)\*",  # a coverage denial shifted to the patient
+        r"\nCLP\*[^*]+\*4\*[^~]*~\nCAS\*OA\*23\*",  # a secondary's CLP02=4, no denial CARC
     ):
         first(remits, pattern)
+    chosen += [p for p in remits if p.stem.endswith("_resent")][:1]
+    split = re.compile(r"\nCLP\*([^*]+)\*1\*[^~]*~\n(?:(?!CLP\*)[^\n]*\n)*CLP\*\1\*1\*")
+    first(remits, split.pattern)  # a split claim: the same CLP01 in two CLP loops in a row
     first(prof, r":B:7\*")
     first(inst, r":A:7\*")
     first(prof, r"SBR\*S\*")

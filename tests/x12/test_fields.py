@@ -26,7 +26,7 @@ def test_835_payment_header():
         "payment_amount": Decimal("150000.00"), "credit_debit": "C", "payment_method": "ACH",
         "payment_date": dt.date(2002, 9, 13), "trace_number": "12345", "payer_id": "999",
         "payer_name": "INSURANCE COMPANY OF TIMBUCKTU", "payee_name": "REGIONAL HOPE HOSPITAL",
-        "payee_npi": "6543210903",
+        "payee_npi": "6543210903", "interchange_created": "201310311147",
     }  # fmt: skip
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def fixtures_dir() -> Path:
-    shared = os.environ.get("DENIALS_SHARED_DIR")
-    base = Path(shared) if shared else REPO / ".." / "shared"
-    return (base / "fixtures" / "x12").resolve()
+    """The public X12 samples copied into the repository, with their NOTICE.md."""
+    return (REPO / "tests" / "fixtures" / "x12").resolve()
 
 
 FIXTURES = fixtures_dir()
@@ -33,6 +31,7 @@ X12_FILES = (
     else []
 )
 
+assert EXPECTED, f"the X12 fixtures are part of the repository: {FIXTURES} (tests/fixtures/x12)"
 needs_fixtures = pytest.mark.skipif(
     not EXPECTED, reason=f"shared X12 fixtures not found at {FIXTURES}"
 )

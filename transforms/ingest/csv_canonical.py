@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from transforms.errors import InputFileError
 from transforms.ingest.records import Finding, ParsedFile
+from transforms.x12.values import date_range, range_text
 
 MONEY_RE = r"^-?([0-9]+(\.[0-9]{0,2})?|\.[0-9]{1,2})$"
 DECIMAL_RE = r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
@@ -235,6 +236,7 @@ def parse_canonical_csv(path: Path, spec: CsvSpec, file_id: str, hash_member_id)
         )
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         delim = sniff_delimiter(f.readline())
+    check_line_lengths(path, name)
 
     con = duckdb.connect()
     try:
@@ -295,6 +297,29 @@ def parse_canonical_csv(path: Path, spec: CsvSpec, file_id: str, hash_member_id)
     return ParsedFile(kind=spec.kind, tables=tables, rows_read=n_rows, findings=findings)
 
 
+MAX_LINE_BYTES = 2 * 1024 * 1024  # DuckDB's CSV reader's own line limit (max_line_size)
+
+
+def check_line_lengths(path: Path, name: str, limit: int = MAX_LINE_BYTES) -> None:
+    """Refuse a file with a physical line longer than ``limit`` bytes, naming the line: DuckDB's
+    reader refuses such a line among others, but reads a file whose only record is one as empty
+    (a 200 MB field was loaded as 0 rows). One pass in 1 MB chunks: bounded memory."""
+    line, run = 1, 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            parts = chunk.split(b"\n")
+            for i, part in enumerate(parts):
+                run += len(part)
+                if run > limit:
+                    raise InputFileError(
+                        name, f"line {line}",
+                        f"a CSV line of at most {limit:,} bytes (this one is longer: a value too large to be a claim field)",
+                        "line_too_long")
+                if i < len(parts) - 1:
+                    line += 1
+                    run = 0
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, n_columns: int, values: str, name: str | None = None) -> None:
     """``CREATE TABLE src AS SELECT {values}`` from the file, every column as text. With ``name``:
     a malformed row raises the file's InputFileError."""
@@ -332,10 +357,13 @@ def _checks(cols_present: list[Col]) -> list[tuple[str, str, str, str]]:
         if c.type in PATTERN:
             cond = f"NOT regexp_full_match({col}, '{PATTERN[c.type]}')"
             if c.type == "date":
-                cond = f"({cond} OR try_strptime({col}, '%Y-%m-%d') IS NULL)"
+                lo, hi = date_range()
+                cond = (f"({cond} OR try_strptime({col}, '%Y-%m-%d') IS NULL "
+                        f"OR try_strptime({col}, '%Y-%m-%d')::DATE NOT BETWEEN DATE '{lo}' AND DATE '{hi}')")
             else:  # too large for its column (DECIMAL(18,2), DECIMAL(18,3), INTEGER): refused here, not by the cast
                 cond = f"({cond} OR try_cast({col} AS {CAST[c.type]}) IS NULL)"
-            out.append((f"{col} IS NOT NULL AND {cond}", c.name, EXPECTED[c.type] + RANGE[c.type], "bad_value"))
+            rng = range_text(*date_range(), fmt="%Y-%m-%d") if c.type == "date" else RANGE[c.type]
+            out.append((f"{col} IS NOT NULL AND {cond}", c.name, EXPECTED[c.type] + rng, "bad_value"))
         if c.allowed:
             lst = ", ".join("'" + a + "'" for a in c.allowed)
             out.append((f"{col} IS NOT NULL AND {col} NOT IN ({lst})", c.name, "one of " + ", ".join(c.allowed), "bad_value"))

@@ -17,6 +17,8 @@ import hashlib
 import logging
 import os
 import queue
+import stat
+import tempfile
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.errors import InputFileError
-from transforms.ingest import csv_canonical, mapping, sniff
+from transforms.ingest import csv_canonical, encoding, mapping, sniff
 from transforms.ingest.records import ParsedFile
 from transforms.warehouse import ensure_schema, raw_columns
 
@@ -63,15 +65,80 @@ class BatchResult:
         return sum(f.rows_loaded for f in self.files)
 
 
-def discover(landing: Path) -> list[Path]:
-    """Every regular, non-hidden file below the landing folder, in a stable order."""
+DATA_SUFFIXES = {".835", ".837", ".csv", ".edi", ".txt", ".x12", ".era", ".dat"}
+
+
+@dataclass(frozen=True)
+class SkippedPath:
+    path: str  # relative to the landing folder
+    reason: str  # symlink_outside_landing | dangling_symlink | not_a_regular_file | folder_named_like_a_file
+
+
+def scan(landing: Path) -> tuple[list[Path], list[SkippedPath]]:
+    """The regular, non-hidden files below the landing folder (stable order), and what was passed
+    over and why. Nothing outside the landing folder is read: a symbolic link is followed only
+    when it stays inside it, and folder links are not walked into. FIFOs, sockets and devices are
+    never opened (reading a FIFO would block the run)."""
     if not landing.exists():
-        return []
-    return sorted(
-        p
-        for p in landing.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(landing).parts) and p.name not in IGNORED_NAMES
-    )
+        return [], []
+    root = landing.resolve()
+    files: list[Path] = []
+    skipped: list[SkippedPath] = []
+    for dirpath, dirnames, filenames in os.walk(landing, followlinks=False):
+        base = Path(dirpath)
+        rel_dir = base.relative_to(landing)
+        if any(part.startswith(".") for part in rel_dir.parts):
+            dirnames[:] = []
+            continue
+        for d in list(dirnames):
+            p = base / d
+            if d.startswith("."):
+                dirnames.remove(d)
+            elif p.is_symlink():
+                dirnames.remove(d)  # os.walk does not enter it; say so
+                skipped.append(SkippedPath(str(p.relative_to(landing)), "symlink_to_a_folder"))
+            elif Path(d).suffix.lower() in DATA_SUFFIXES:
+                skipped.append(SkippedPath(str(p.relative_to(landing)), "folder_named_like_a_file"))
+        for name in filenames:
+            if name.startswith(".") or name in IGNORED_NAMES:
+                continue
+            p = base / name
+            rel = str(p.relative_to(landing))
+            if p.is_symlink():
+                try:
+                    target = p.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    skipped.append(SkippedPath(rel, "dangling_symlink"))
+                    continue
+                if not target.is_relative_to(root):
+                    skipped.append(SkippedPath(rel, "symlink_outside_landing"))
+                    continue
+            try:
+                mode = p.stat().st_mode
+            except OSError:
+                skipped.append(SkippedPath(rel, "unreadable"))
+                continue
+            if not stat.S_ISREG(mode):
+                skipped.append(SkippedPath(rel, "not_a_regular_file"))
+                continue
+            files.append(p)
+    return sorted(files), sorted(skipped, key=lambda s: s.path)
+
+
+def discover(landing: Path) -> list[Path]:
+    """Every regular, non-hidden file below the landing folder, in a stable order (see :func:`scan`)."""
+    return scan(landing)[0]
+
+
+def record_skipped(con: duckdb.DuckDBPyConnection, skipped: list[SkippedPath], batch_id: str | None = None) -> None:
+    """What a scan passed over, for the auditor (audit.skipped_paths: first and last time seen)."""
+    ensure_schema(con)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for s in skipped:
+        con.execute(
+            """INSERT INTO audit.skipped_paths VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (path, reason) DO UPDATE SET last_seen = excluded.last_seen, batch_id = excluded.batch_id""",
+            [s.path, s.reason, now, now, batch_id])
 
 
 def sha256_of(path: Path) -> str:
@@ -82,14 +149,43 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def max_x12_bytes() -> int:
+    """The largest X12 file read (it is parsed in memory, about 3x its size at the peak): the
+    setting DENIALS_MAX_X12_MB, 512 by default."""
+    raw = os.environ.get("DENIALS_MAX_X12_MB", "").strip()
+    try:
+        return int(raw) * 2**20 if raw else 512 * 2**20
+    except ValueError:
+        from transforms.errors import ConfigError
+
+        raise ConfigError(f"DENIALS_MAX_X12_MB={raw!r}: expected a whole number of megabytes") from None
+
+
 def parse_file(path: Path, file_id: str, hash_member_id, mappings_dir: Path | None = None) -> ParsedFile:
-    """Parse one file into raw-table rows, or raise InputFileError."""
+    """Parse one file into raw-table rows, or raise InputFileError. A file that is not UTF-8
+    (UTF-16, a Latin-1 CSV, NUL bytes) is parsed from a UTF-8 copy (transforms/ingest/encoding.py)."""
     if path.stat().st_size == 0:
         raise InputFileError(path.name, None, "a non-empty file", "empty_file")
+    with tempfile.TemporaryDirectory(prefix="denials-utf8-") as tmp:
+        text, findings = encoding.to_utf8(path, Path(tmp), sniff.looks_like_x12)
+        pf = _parse_utf8(text, file_id, hash_member_id, mappings_dir)
+    if findings:
+        pf.findings[:0] = findings
+    return pf
+
+
+def _parse_utf8(path: Path, file_id: str, hash_member_id, mappings_dir: Path | None) -> ParsedFile:
     kind, spec = sniff.sniff(path)
     if kind == sniff.X12:
         from transforms import x12
 
+        limit = max_x12_bytes()
+        size = path.stat().st_size
+        if size > limit:  # an X12 file is parsed in memory: refused before it is read
+            raise InputFileError(
+                path.name, None,
+                f"an X12 file of at most {limit // 2**20:,} MB (this one is {size / 2**20:,.0f} MB: split it by "
+                "interchange, or raise DENIALS_MAX_X12_MB)", "file_too_large")
         return x12.parse_x12(path.read_bytes(), path.name, file_id, hash_member_id, arrow=True)
     if kind == sniff.CSV and spec is not None:
         return csv_canonical.parse_canonical_csv(path, spec, file_id, hash_member_id)
@@ -118,6 +214,9 @@ def load_batch(
     mappings_dir: Path | None = None,
 ) -> BatchResult:
     ensure_schema(con)
+    from transforms.ingest.phi import check_warehouse_key
+
+    check_warehouse_key(con, hash_member_id)  # another key would give every member a second hash: refused
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     result = BatchResult(batch_id=now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     known = dict(con.execute("SELECT sha256, status FROM audit.file_manifest").fetchall())

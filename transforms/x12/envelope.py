@@ -47,6 +47,7 @@ class Envelope:
         self.findings = findings
         self.isa_seg: int | None = None
         self.isa13 = ""
+        self.gs_created: str | None = None
         self.n_gs = 0
         self.gs_seg: int | None = None
         self.gs06 = ""
@@ -140,6 +141,10 @@ class Envelope:
             )
         self.gs_seg = seg_no
         self.gs06 = _el(e, 6)
+        # when the sender made the group (GS04 CCYYMMDD, GS05 HHMM): which of two copies of a
+        # payment is the later one (docs/x12.md "Resent and corrected ERAs")
+        gs04, gs05 = _el(e, 4), _el(e, 5)
+        self.gs_created = (gs04[:8] + (gs05 + "0000")[:4]) if len(gs04) >= 8 and gs04[:8].isdigit() else None
         self.gs08 = _el(e, 8) or None
         if self.gs08 and self.gs08 not in self.gs08_versions:
             self.gs08_versions.append(self.gs08)

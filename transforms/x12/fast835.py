@@ -81,7 +81,7 @@ from transforms.x12.tokenizer import (
     isa_delimiters,
     tokenize,
 )
-from transforms.x12.values import BadValue, money_str, parse_date, parse_money
+from transforms.x12.values import BadValue, date_range, money_str, parse_date, parse_money
 
 HashMemberId = Callable[[str | None], str | None]
 
@@ -1203,6 +1203,9 @@ def _ccyymmdd(v8: np.ndarray, starts: np.ndarray) -> np.ndarray:
     v &= _U64(0x0000FFFF0000FFFF)
     v = v * _U64(10000) + (v >> _U64(32))
     v = (v & _U64(0xFFFFFFFF)).astype(np.int64)  # CCYYMMDD as a number
+    lo, hi = (int(x.strftime("%Y%m%d")) for x in date_range())
+    if len(v) and (v.min() < lo or v.max() > hi):
+        raise _Fallback  # outside the plausible dates: the row parser's error
     ym = v // 100
     dd = v - ym * 100
     y = ym // 100
@@ -1866,7 +1869,9 @@ def _fast(
                     pay[7] = st_bpr
                     pay[8] = e[3] or None
                     pay[9] = e[4] or None
-                    pay[10] = parse_date(e[16].strip(" "), "BPR16", yymmdd=v4010) if e[16] else None
+                    if not e[16].strip(" "):
+                        raise _Fallback  # no payment date: the row parser dates it by DTM*405
+                    pay[10] = parse_date(e[16].strip(" "), "BPR16", yymmdd=v4010)
                 elif t_ == TRN:
                     if pay[11] is None:
                         pay[11] = e[2] if len(e) > 2 and e[2] else None
@@ -1934,6 +1939,7 @@ def _fast(
                     v4010 = bool(ver and ver.startswith("00401"))
                     pay = [file_ids[f_], no, pid, "835", ver, e[2] if len(e) > 2 and e[2] else None]
                     pay.extend([None] * 10)
+                    pay.append(env.gs_created)
                     pay_rows.append(pay)
                     pay_file.append(f_)
                     pid_list.append(pid)

@@ -40,7 +40,7 @@ HashMemberId = Callable[[str | None], str | None]
 PAYMENT_COLUMNS = (
     "file_id", "source_row", "payment_id", "source_format", "x12_version", "st_control_number",
     "handling_code", "payment_amount", "credit_debit", "payment_method", "payment_date",
-    "trace_number", "payer_id", "payer_name", "payee_name", "payee_npi",
+    "trace_number", "payer_id", "payer_name", "payee_name", "payee_npi", "interchange_created",
 )  # fmt: skip
 CLAIM_COLUMNS = (
     "file_id", "source_row", "payment_id", "remit_claim_id", "claim_id", "status_code",
@@ -67,6 +67,7 @@ PLB_COLUMNS = (
 SVC_UNBALANCED = "svc_unbalanced"
 CLP_UNBALANCED = "clp_unbalanced"
 BPR_UNBALANCED = "bpr_unbalanced"
+PAYMENT_DATE_FROM_DTM405 = "payment_date_from_dtm405"
 NO_TRANSACTIONS = "no_transactions"
 
 _PAD = [""] * 24
@@ -197,6 +198,7 @@ def _parse_835(
     pr_id: str | None = None
     ref_2u: str | None = None
     trn03: str | None = None
+    st_production: str | None = None
 
     try:
         for blk in tokens.blocks:
@@ -284,6 +286,8 @@ def _parse_835(
                             clm[15] = date(e[2], "DTM02")
                     elif pay is None:
                         raise Misplaced("a DTM only inside a transaction (after ST)")
+                    elif q == "405" and len(e) > 2 and e[2]:
+                        st_production = e[2]  # the header's production date, read only if BPR16 is empty
                 elif t == "SVC":
                     if clm is None:
                         raise Misplaced("an SVC only inside a claim (after CLP)")
@@ -435,6 +439,16 @@ def _parse_835(
                                 "a BPR segment in this transaction", "missing_segment"
                             )
                         pay[12] = pr_id or ref_2u or trn03
+                        if pay[10] is None:
+                            if st_production is None:
+                                raise BadValue(
+                                    "BPR16", "a payment date in BPR16 (or a production date, DTM*405, in the header)",
+                                    "missing_payment_date")
+                            pay[10] = date(st_production, "DTM02")
+                            findings.append(Finding(
+                                "warning", PAYMENT_DATE_FROM_DTM405, f"ST {pay[5] or ''}",
+                                "BPR16 (the payment date) is empty: the payment is dated by the production date "
+                                "(DTM*405), as payers who leave BPR16 empty intend"))
                         if st_paid - st_plb != st_bpr:
                             findings.append(
                                 Finding(
@@ -511,10 +525,12 @@ def _parse_835(
                         e[2] if len(e) > 2 and e[2] else None,
                     ]
                     pay.extend([None] * 10)
+                    pay.append(env.gs_created)
                     pay_rows.append(pay)
                     clm = line = None
                     st_paid = st_plb = ZERO
                     st_bpr = None
+                    st_production = None
                     n1 = ""
                     pr_id = ref_2u = trn03 = None
                 elif t in _IGNORED:

@@ -63,20 +63,48 @@ def parse_quantity(s: str, element: str) -> Decimal:
     return _number(s, element, 3, "a decimal quantity")
 
 
+DEFAULT_DATE_RANGE = (dt.date(1900, 1, 1), dt.date(2099, 12, 31))
+
+
+def date_range() -> tuple[dt.date, dt.date]:
+    """The plausible dates of any input (an X12 or CSV date outside them is a bad value): the
+    setting ``DENIALS_DATE_RANGE`` (``YYYY-MM-DD..YYYY-MM-DD``), else 1900-01-01..2099-12-31. A date
+    of year 1 or 9999 would otherwise stretch the weekly calendar to half a million weeks."""
+    import os
+
+    raw = os.environ.get("DENIALS_DATE_RANGE", "").strip()
+    if not raw:
+        return DEFAULT_DATE_RANGE
+    try:
+        lo, hi = (dt.date.fromisoformat(x.strip()) for x in raw.split(".."))
+    except ValueError:
+        from transforms.errors import ConfigError
+
+        raise ConfigError(f"DENIALS_DATE_RANGE={raw!r}: expected two dates as YYYY-MM-DD..YYYY-MM-DD") from None
+    return lo, hi
+
+
+def range_text(lo: dt.date, hi: dt.date, fmt: str = "%Y%m%d") -> str:
+    return f" from {lo.strftime(fmt)} to {hi.strftime(fmt)}"
+
+
 def parse_date(s: str, element: str, yymmdd: bool = False) -> dt.date:
-    """CCYYMMDD (or YYMMDD when ``yymmdd``: 004010 DTM, century 20 below 50, else 19)."""
+    """CCYYMMDD (or YYMMDD when ``yymmdd``: 004010 DTM, century 20 below 50, else 19), within
+    :func:`date_range`."""
+    d = None
     if s.isdigit() and s.isascii():
         try:
             if len(s) == 8:
-                return dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
-            if len(s) == 6 and yymmdd:
+                d = dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
+            elif len(s) == 6 and yymmdd:
                 yy = int(s[:2])
-                return dt.date(
-                    (2000 if yy < 50 else 1900) + yy, int(s[2:4]), int(s[4:])
-                )
+                d = dt.date((2000 if yy < 50 else 1900) + yy, int(s[2:4]), int(s[4:]))
         except ValueError:
-            pass
-    raise BadValue(element, "a date CCYYMMDD" + (" or YYMMDD" if yymmdd else ""))
+            d = None
+    lo, hi = date_range()
+    if d is None or not lo <= d <= hi:
+        raise BadValue(element, "a date CCYYMMDD" + (" or YYMMDD" if yymmdd else "") + range_text(lo, hi))
+    return d
 
 
 def parse_int(s: str, element: str) -> int:

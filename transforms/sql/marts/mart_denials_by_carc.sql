@@ -4,6 +4,8 @@ SELECT
     e.payer_id,
     e.group_code,
     e.carc,
+    -- group-CARC as the reports show it; 'CLP02=4' for a denial no CARC explains
+    coalesce(e.group_code || '-' || e.carc, 'CLP02=4') AS reason,
     e.category,
     e.kind,
     count(DISTINCT e.adjudication_id) AS claims_denied,

@@ -58,6 +58,17 @@ CREATE TABLE IF NOT EXISTS audit.load_batches (
     files_quarantined INTEGER NOT NULL
 );
 
+-- Paths in the landing folder that a run passed over, and why (never read): links leading outside
+-- the folder, dangling links, FIFOs, sockets and devices, folders named like data files.
+CREATE TABLE IF NOT EXISTS audit.skipped_paths (
+    path       VARCHAR NOT NULL,   -- relative to the landing folder
+    reason     VARCHAR NOT NULL,
+    first_seen TIMESTAMP NOT NULL,
+    last_seen  TIMESTAMP NOT NULL,
+    batch_id   VARCHAR,
+    PRIMARY KEY (path, reason)
+);
+
 -- Data-quality results of every run, kept as history.
 CREATE TABLE IF NOT EXISTS audit.dq_results (
     run_id          VARCHAR NOT NULL,
@@ -149,8 +160,11 @@ CREATE TABLE IF NOT EXISTS raw.remit_payments (
     payer_id           VARCHAR,              -- N1*PR N104 / REF*2U / TRN03
     payer_name         VARCHAR,
     payee_name         VARCHAR,
-    payee_npi          VARCHAR
+    payee_npi          VARCHAR,
+    interchange_created VARCHAR             -- GS04 || GS05 (CCYYMMDDHHMM): when the sender made the file
 );
+-- warehouses made before the column existed
+ALTER TABLE raw.remit_payments ADD COLUMN IF NOT EXISTS interchange_created VARCHAR;
 
 CREATE TABLE IF NOT EXISTS raw.remit_claims (
     file_id                VARCHAR NOT NULL,

@@ -25,4 +25,5 @@ FROM raw.remit_claims AS r
 JOIN staging.stg_remit_payments AS p ON p.payment_id = r.payment_id AND p.file_id = r.file_id
 WHERE NOT p.is_duplicate
 QUALIFY row_number() OVER (
-    PARTITION BY r.remit_claim_id ORDER BY p.loaded_at DESC, p.received_at DESC, r.file_id DESC, r.source_row DESC) = 1
+    PARTITION BY r.remit_claim_id
+    ORDER BY p.interchange_created DESC NULLS LAST, p.loaded_at DESC, p.received_at DESC, p.file_name DESC, r.file_id DESC, r.source_row DESC) = 1

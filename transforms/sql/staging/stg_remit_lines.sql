@@ -4,11 +4,11 @@
 -- arrive again in a later file (a resent export), the latest file's rows count (never both).
 WITH superseded AS (
     SELECT remit_claim_id, file_id
-    FROM (SELECT DISTINCT x.remit_claim_id, x.file_id, m.loaded_at, m.received_at
+    FROM (SELECT DISTINCT x.remit_claim_id, x.file_id, m.loaded_at, m.received_at, m.file_name
           FROM raw.remit_lines AS x
           JOIN audit.file_manifest AS m USING (file_id)
           WHERE m.file_kind <> 'x12_835')
-    QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY loaded_at DESC, received_at DESC, file_id DESC) > 1
+    QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY loaded_at DESC, received_at DESC, file_name DESC, file_id DESC) > 1
 )
 SELECT
     l.file_id,

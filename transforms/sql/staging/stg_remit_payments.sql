@@ -20,7 +20,8 @@ ranked AS (
         p.*,
         CASE WHEN p.trace_number IS NOT NULL THEN
             last_value(p.file_id) OVER (
-                PARTITION BY p.trace_number, p.payer_key ORDER BY p.loaded_at, p.received_at, p.file_id
+                PARTITION BY p.trace_number, p.payer_key
+                ORDER BY p.interchange_created NULLS FIRST, p.loaded_at, p.received_at, p.file_name, p.file_id
                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
         END AS latest_file_id,
         CASE WHEN p.trace_number IS NOT NULL THEN
@@ -44,6 +45,7 @@ SELECT
     r.file_name,
     r.loaded_at,
     r.received_at,
+    r.interchange_created,
     coalesce(r.file_id <> r.latest_file_id, false) AS is_duplicate,
     CASE WHEN r.file_id <> r.latest_file_id THEN r.latest_file_id END AS superseded_by_file_id,
     r.copies_in_file
