@@ -158,7 +158,13 @@ def _model_asset(model: models.Model) -> dg.AssetsDefinition:
         with duckdb.get_connection() as con:
             built = incremental.build(con, model, settings)
             yield dg.MaterializeResult(
-                metadata={"rows": built.rows, "table": model.table, "build": built.mode, "rows_written": built.rows_written}
+                metadata={
+                    "dagster/row_count": built.rows,
+                    "dagster/table_name": model.table,
+                    "dagster/column_schema": _table_schema(con, model.table),
+                    "build": built.mode,
+                    "rows_written": built.rows_written,
+                }
             )
             if suite is not None:
                 # an incremental build is validated on the rows it rebuilt; rows failing a blocking
@@ -177,6 +183,15 @@ def _model_asset(model: models.Model) -> dg.AssetsDefinition:
                 yield from _check_results(suite, gated.outcomes, gated.quarantined)
 
     return _asset
+
+
+def _table_schema(con, table: str) -> dg.TableSchema:
+    """The table's columns and types, as Dagster shows them (the asset's Columns tab)."""
+    schema, name = table.split(".")
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=c, type=t) for c, t in con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+            "AND database_name = current_database() ORDER BY column_index", [schema, name]).fetchall()])
 
 
 def _check_results(suite: suites.Suite, outcomes: list[validate.ExpectationOutcome],

@@ -46,7 +46,8 @@ weekly_schedule = dg.ScheduleDefinition(
     name="weekly_report",
     job=pipeline_job,
     cron_schedule="0 6 * * 1",
+    execution_timezone="UTC",  # explicit: Monday 06:00 UTC whatever the machine's zone
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every Monday at 06:00: load what landed, rebuild the marts and write the report of the "
+    description="Every Monday at 06:00 UTC: load what landed, rebuild the marts and write the report of the "
     "week just completed.",
 )

@@ -56,8 +56,6 @@ def test_sensor_starts_a_run_for_dropped_files(tmp_path):
                 break
             time.sleep(3)
         assert status == "SUCCESS", f"sensor runs: {runs}\n{proc.stdout.peek(8000)[-4000:] if proc.stdout else ''}"
-        # started by dagster.yaml's warm launcher: forked from its worker, which names the process
-        assert any(t["key"] == "denials/run_worker_pid" and t["value"].isdigit() for t in runs[0]["tags"])
         time.sleep(35)  # another sensor tick: the same files start no second run
         assert len(graphql(port, RUNS)["data"]["runsOrError"]["results"]) == 1
     finally:
