@@ -22,19 +22,49 @@ import typer
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = PROJECT_ROOT / "sample_data"
 
+DEFAULT_SETTINGS_FILE = Path("denials.yaml")  # read by default when present in the working folder
+
 app = typer.Typer(
     name="denials",
     help="Denial analytics and revenue-cycle reporting: X12 835/837 and CSV claims into DuckDB, "
     "KPIs, weekly dashboards, worklists and data-quality reports.",
+    epilog="Exit codes: 0 done; 1 the run did not complete (a step failed: the message says which); "
+    "2 the command cannot start (a path, a settings or mapping file, the member-id key: the message "
+    "says what); 3 the warehouse is in use by another run (pass --wait to queue). Every option "
+    "can also be set by the DENIALS_* variable shown beside it; a denials.yaml in the working "
+    "folder is read as --config when none is given.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-LandingOpt = Annotated[Path, typer.Option("--landing", help="Landing folder with claim and remittance files (read recursively).")]
-WarehouseOpt = Annotated[Path, typer.Option("--warehouse", help="DuckDB warehouse file (created if missing).")]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output folder for reports, worklists and data-quality results.")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML file of metric settings (docs/metrics.md).")]
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"denials {version('denials')}")
+        except PackageNotFoundError:
+            typer.echo("denials (not installed as a package)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Denial analytics and revenue-cycle reporting."""
+
+
+LandingOpt = Annotated[Path, typer.Option("--landing", envvar="DENIALS_LANDING", show_envvar=True,
+                                          help="Landing folder with claim and remittance files (read recursively).")]
+WarehouseOpt = Annotated[Path, typer.Option("--warehouse", envvar="DENIALS_WAREHOUSE", show_envvar=True,
+                                            help="DuckDB warehouse file (created if missing).")]
+OutOpt = Annotated[Path, typer.Option("--out", envvar="DENIALS_OUTPUT", show_envvar=True,
+                                      help="Output folder for reports, worklists and data-quality results.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="DENIALS_SETTINGS", show_envvar=True,
+                                                help="YAML file of metric settings (docs/metrics.md); default ./denials.yaml if present.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's step-by-step log.")]
 MappingsOpt = Annotated[Path | None, typer.Option(
     "--mappings", envvar="DENIALS_MAPPINGS", show_envvar=True,
@@ -189,6 +219,9 @@ def run(
     touch (docs/operations.md), unless --full-rebuild. Exports that are not canonical CSV are read
     through the mapping files of --mappings (or DENIALS_MAPPINGS; default the project's mappings/).
     """
+    if config is None and DEFAULT_SETTINGS_FILE.is_file():
+        config = DEFAULT_SETTINGS_FILE.resolve()
+        typer.echo(f"Settings: {config}")
     _run(landing.resolve(), warehouse.resolve(), out.resolve(), config, verbose, wait, full_rebuild,
          mappings.resolve() if mappings else None)
 

@@ -281,3 +281,34 @@ def test_mappings_option_and_a_missing_mappings_folder(tiny_landing, tmp_path):
     r, _ = quick("run", "--landing", str(tiny_landing), "--warehouse", str(wh), env={"DENIALS_MAPPINGS": str(missing)})
     fails_in_one_line(r, 2, str(missing), "not found")
     assert not wh.exists()
+
+
+def test_version_exit_codes_and_variables_in_help():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "denials"
+    v = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=120)
+    assert v.returncode == 0 and v.stdout.startswith("denials ")
+    h = subprocess.run([str(exe), "run", "--help"], capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": ""})
+    for var in ("DENIALS_LANDING", "DENIALS_WAREHOUSE", "DENIALS_OUTPUT", "DENIALS_SETTINGS", "DENIALS_MAPPINGS"):
+        assert var in h.stdout, var
+    top = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": ""})
+    assert "Exit codes: 0 done; 1" in " ".join(top.stdout.split())
+
+
+def test_options_are_read_from_their_variables(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "denials"
+    notdb = tmp_path / "from_env.duckdb"
+    notdb.write_text("not a database")
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    env = {**os.environ, "DENIALS_WAREHOUSE": str(notdb), "DENIALS_LANDING": str(landing), "DENIALS_OUTPUT": str(tmp_path / "o")}
+    r = subprocess.run([str(exe), "run"], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert r.returncode == 2 and "from_env.duckdb: not a DuckDB database file" in r.stderr
