@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines import progress
 from pipelines.resources import DenialsConfig
 from transforms import incremental, models, reference, warehouse
 from transforms.ingest import loader
@@ -35,6 +36,7 @@ def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, deni
 
         check_mappings(Path(denials.mappings_dir))
     paths, skipped = loader.scan(Path(denials.landing_dir))
+    progress.report("ingest", f"{len(paths)} files in {denials.landing_dir}")
     with duckdb.get_connection() as con:
         result = loader.load_batch(
             con, paths, denials.hasher(), mappings_dir=Path(denials.mappings_dir) if denials.mappings_dir else None
@@ -155,6 +157,7 @@ def _model_asset(model: models.Model) -> dg.AssetsDefinition:
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig):
         settings = denials.settings()
+        progress.report("models", model.table)
         with duckdb.get_connection() as con:
             built = incremental.build(con, model, settings)
             yield dg.MaterializeResult(
@@ -169,6 +172,7 @@ def _model_asset(model: models.Model) -> dg.AssetsDefinition:
             if suite is not None:
                 # an incremental build is validated on the rows it rebuilt; rows failing a blocking
                 # check quarantine their files and the rest is rebuilt and validated (gate.py)
+                progress.report("checks", suite.name)
                 source, where = incremental.rebuilt_rows(con, model.table)
                 gated = gate.validate_and_gate(con, suite, settings, context.run_id, where=where, source=source)
                 if gated.before is not None:
@@ -235,6 +239,7 @@ MODEL_ASSETS = [_model_asset(m) for m in models.discover()]
 def mart_trend_alerts(duckdb: DuckDBResource) -> dg.MaterializeResult:
     from transforms import trends
 
+    progress.report("trends", "denial-rate alerts")
     with duckdb.get_connection() as con:
         alerts = trends.detect(con)
         trends.write_alerts(con, alerts)

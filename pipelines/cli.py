@@ -14,6 +14,7 @@ import json
 import math
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -102,6 +103,37 @@ def _open_warehouse(warehouse: Path, wait: bool = False, read_only: bool = False
     return connect(warehouse, read_only=read_only, lock_wait=math.inf if wait else LOCK_WAIT_SECONDS)
 
 
+@contextmanager
+def _progress(enabled: bool = True):
+    """A progress bar on a terminal while the pipeline runs (stage, step, elapsed time); nothing
+    when the output is not a terminal (logs, CI)."""
+    from pipelines import progress
+    from pipelines.definitions import PIPELINE_ASSETS
+
+    if not enabled or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    steps = sum(len(a.keys) for a in PIPELINE_ASSETS)
+    bar = Progress(SpinnerColumn(), TextColumn("{task.fields[stage]:<8}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    task = bar.add_task("starting", total=steps, stage="")
+
+    def on_step(stage: str, detail: str) -> None:
+        if stage != "checks":  # a model's checks are part of its step
+            bar.advance(task)
+        bar.update(task, description=detail, stage=stage)
+
+    progress.listen(on_step)
+    try:
+        with bar:
+            yield
+    finally:
+        progress.listen(None)
+
+
 def _model_status(warehouse: Path) -> None:
     """One line: which load batches the models hold, or what is pending (a run stopped midway)."""
     import duckdb
@@ -149,7 +181,8 @@ def _run(landing: Path, warehouse: Path, out: Path, config: Path | None, verbose
                 check_key_before_run(con, Path(resources["denials"].phi_key_file))
             finally:
                 con.close()
-            outcome = run_pipeline(resources, log_level="INFO" if verbose else "WARNING", full_rebuild=full_rebuild)
+            with _progress(enabled=not verbose):
+                outcome = run_pipeline(resources, log_level="INFO" if verbose else "WARNING", full_rebuild=full_rebuild)
     except (WarehouseBusyError, WarehouseLockedError) as e:
         _fail(str(e), 3)
     except (WarehouseError, ConfigError) as e:
