@@ -304,20 +304,23 @@ def check_line_lengths(path: Path, name: str, limit: int = MAX_LINE_BYTES) -> No
     """Refuse a file with a physical line longer than ``limit`` bytes, naming the line: DuckDB's
     reader refuses such a line among others, but reads a file whose only record is one as empty
     (a 200 MB field was loaded as 0 rows). One pass in 1 MB chunks: bounded memory."""
+    chunk_size = 1 << 20  # smaller than the limit: a line longer than it spans chunks
     line, run = 1, 0
     with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            parts = chunk.split(b"\n")
-            for i, part in enumerate(parts):
-                run += len(part)
-                if run > limit:
-                    raise InputFileError(
-                        name, f"line {line}",
-                        f"a CSV line of at most {limit:,} bytes (this one is longer: a value too large to be a claim field)",
-                        "line_too_long")
-                if i < len(parts) - 1:
-                    line += 1
-                    run = 0
+        while chunk := f.read(chunk_size):
+            first = chunk.find(b"\n")
+            if first < 0:
+                run += len(chunk)
+            else:
+                run += first
+                if run <= limit:
+                    line += chunk.count(b"\n")
+                    run = len(chunk) - chunk.rfind(b"\n") - 1
+            if run > limit:
+                raise InputFileError(
+                    name, f"line {line}",
+                    f"a CSV line of at most {limit:,} bytes (this one is longer: a value too large to be a claim field)",
+                    "line_too_long")
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, n_columns: int, values: str, name: str | None = None) -> None:

@@ -72,7 +72,7 @@ def _scan(path: Path) -> tuple[bool, int, int, bool]:
                     dec.decode(chunk)
                 except UnicodeDecodeError:
                     valid = False
-            if not c1 and _C1.search(chunk):
+            if not valid and not c1 and _C1.search(chunk):  # only asked of a file that is not UTF-8
                 c1 = True
             offset += len(chunk)
     if valid:
