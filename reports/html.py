@@ -21,9 +21,10 @@ from reports import style
 
 TEMPLATES = Path(__file__).parent / "templates"
 PLOTLY_JS = "plotly.min.js"
-VENDORED_PLOTLY_JS = Path(__file__).parent / "vendor" / "plotly-partial.min.js"
-# the trace types the vendored bundle registers (reports/vendor/plotly-build/entry.js); every figure must use only these
-BUNDLE_TRACE_TYPES = frozenset({"scatter", "bar", "heatmap"})
+VENDORED_PLOTLY_JS = Path(__file__).parent / "vendor" / "plotly-cartesian.min.js"
+# the trace types the published cartesian bundle registers (reports/vendor/README.md); every figure must use only these
+BUNDLE_TRACE_TYPES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour",
+                                "image", "pie", "scatter", "scatterternary", "violin"})
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
