@@ -1,18 +1,16 @@
 """X12 835 parsing benchmark: our parser against edi-835-parser and DuckDB's read floor.
 
-    uv run python bench/bench_x12.py            # 5 MB, 50 MB and 10,000 small files (~3-5 min)
-    uv run python bench/bench_x12.py --quick    # 0.5 MB, 5 MB and 300 small files (< 60 s)
+    uv run python bench/bench_x12.py            # 5 MB, 50 MB and 10,000 small files
+    uv run python bench/bench_x12.py --quick    # 0.5 MB, 5 MB and 300 small files (CI)
 
 For each input (written by ``bench/make_835.py``, deterministic, cached under ``bench/out/``)
 the same bytes go through:
 
 * ``ours``: ``transforms.x12.fast835`` (columnar path, Arrow tables ready for the loader), one
   file with ``parse_835_arrow``, the small files with ``parse_835_files`` (one table per raw
-  table for the whole batch); ``--threads`` (2), and for a single file 1 thread as well. Both
-  with ``processes=2`` too: for a single file the second process parses the last parts of the
-  file (files of at least 4 MB; below, one process), for the small files the second half of
-  the files. For the small files also ``parse_835_batch`` (a ParsedFile per file, as the
-  loader takes them today);
+  table for the whole batch); ``--threads`` (2), and for a single file 1 thread as well. For
+  the small files also ``parse_835_batch`` (a ParsedFile per file, as the loader takes them
+  today);
 * ``ours, row parser``: ``parse_835`` (the row-by-row parser, dict of lists with ``Decimal`` /
   ``date``) plus the conversion to Arrow the loader then does: what ingestion cost before;
 * ``edi-835-parser``: ``edi_835_parser.parse(path)`` (a directory for the small files);
@@ -21,10 +19,8 @@ the same bytes go through:
   ``read_text`` (one row per file) for reference.
 
 Times are wall-clock seconds including reading the files, after one warm-up parse of a tiny
-file (imports excluded) and one with two processes (which starts the second process, a Python
-kept between files: its start is timed and printed apart, like the imports). ``ours``
-and DuckDB: median of ``--repeats`` runs (the first run is shown too); edi-835-parser and the
-row parser: one run (they take longer). When edi-835-parser
+file (imports excluded). ``ours`` and DuckDB: median of ``--repeats`` runs (the first run is
+shown too); edi-835-parser and the row parser: one run (they take longer). When edi-835-parser
 would take too long on an input (its time on the smaller file, scaled, exceeds
 ``--edi-budget``), it is timed on a prefix of the input instead, and the table says so.
 """
@@ -98,30 +94,15 @@ def _timed(fn: Callable[[], int], repeats: int) -> tuple[float, float, int]:
 # --- the parsers -----------------------------------------------------------------------------
 
 
-def ours_single(path: Path, threads: int, processes: int = 1) -> int:
+def ours_single(path: Path, threads: int) -> int:
     from transforms.ingest.phi import MemberIdHasher
     from transforms.x12.fast835 import parse_835_arrow
 
-    p = parse_835_arrow(path.read_bytes(), path.name, "f" * 16, MemberIdHasher(KEY), threads=threads, processes=processes)
+    p = parse_835_arrow(path.read_bytes(), path.name, "f" * 16, MemberIdHasher(KEY), threads=threads)
     return p.tables["remit_claims"].num_rows
 
 
-def start_second_process(path: Path) -> float:
-    """Seconds of a parse of ``path`` with two processes (whatever its size) that starts the
-    second process, which later parses reuse."""
-    from transforms.x12 import fast835
-
-    old = fast835._PROCESS_MIN_FILE_BYTES
-    fast835._PROCESS_MIN_FILE_BYTES = 0
-    try:
-        t = time.perf_counter()
-        ours_single(path, 1, processes=2)
-        return time.perf_counter() - t
-    finally:
-        fast835._PROCESS_MIN_FILE_BYTES = old
-
-
-def ours_many(paths: list[Path], threads: int, processes: int = 1, per_file: bool = False) -> int:
+def ours_many(paths: list[Path], threads: int, per_file: bool = False) -> int:
     """All files in one Batch835 (one table per raw table, ready for one insert each); with
     ``per_file`` a ParsedFile per file (the loader's present interface: slices)."""
     from transforms.ingest.phi import MemberIdHasher
@@ -136,7 +117,7 @@ def ours_many(paths: list[Path], threads: int, processes: int = 1, per_file: boo
                 raise r
             n += r.tables["remit_claims"].num_rows
         return n
-    batch = parse_835_files(items, MemberIdHasher(KEY), threads=threads, processes=processes)
+    batch = parse_835_files(items, MemberIdHasher(KEY), threads=threads)
     for r in batch.results:
         if isinstance(r, Exception):
             raise r
@@ -234,7 +215,6 @@ def main(argv: list[str] | None = None) -> int:
     duck(tiny, "lines")
     if not args.no_edi:
         edi(tiny)
-    t_second = start_second_process(singles[0][1])
 
     inputs = [(label, [p], p, p.stat().st_size) for label, p in singles]
     inputs.append((f"{n_small:,} small files", small_paths, small_dir, small_bytes))
@@ -252,14 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         if len(paths) == 1 and args.threads != 1:
             s, first, c = _timed(lambda p=paths[0]: ours_single(p, 1), args.repeats)
             r["ours_1thread"] = {"s": s, "first": first, "claims": c, "mb": mb}
-        if len(paths) == 1:
-            s, first, c = _timed(lambda p=paths[0]: ours_single(p, 1, processes=2), args.repeats)
-            r["ours_2proc"] = {"s": s, "first": first, "claims": c, "mb": mb}
         if len(paths) > 1:
             s, first, c = _timed(lambda ps=paths: ours_many(ps, args.threads, per_file=True), args.repeats)
             r["ours_per_file"] = {"s": s, "first": first, "claims": c, "mb": mb}
-            s, first, c = _timed(lambda ps=paths: ours_many(ps, args.threads, processes=2), args.repeats)
-            r["ours_2proc"] = {"s": s, "first": first, "claims": c, "mb": mb}
         if not args.no_row:
             s, _, c = _timed(lambda ps=paths: row_parser(ps), 1)
             r["row"] = {"s": s, "first": s, "claims": c, "mb": mb}
@@ -282,23 +257,18 @@ def main(argv: list[str] | None = None) -> int:
 
     # linearity, measured apart: the two single files alternately (the load of a shared machine
     # changes between the rows above), wall and CPU seconds (CPU: less sensitive to that load)
-    # (CPU: of this process; with 2 processes the second one's is not counted, so wall only)
-    configs = {"ours": (args.threads, 1), "ours_2proc": (1, 2)}
-    lin: dict[tuple[str, str], list[tuple[float, float]]] = {(k, label): [] for k in configs for label, _ in singles}
+    lin: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in singles}
     for _ in range(args.repeats):
-        for key, (threads, processes) in configs.items():
-            for label, p in singles:
-                t, c = time.perf_counter(), time.process_time()
-                ours_single(p, threads, processes)
-                lin[key, label].append((time.perf_counter() - t, time.process_time() - c))
-    linearity = {kl: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for kl, v in lin.items()}
-    _report(args, results, singles, load0, time.perf_counter() - t_start, linearity, t_second)
+        for label, p in singles:
+            t, c = time.perf_counter(), time.process_time()
+            ours_single(p, args.threads)
+            lin[label].append((time.perf_counter() - t, time.process_time() - c))
+    linearity = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in lin.items()}
+    _report(args, results, singles, load0, time.perf_counter() - t_start, linearity)
     return 0
 
 
-def _report(args, results, singles, load0, elapsed, linearity, t_second) -> None:
-    from transforms.x12 import fast835
-
+def _report(args, results, singles, load0, elapsed, linearity) -> None:
     pr = print
     pr()
     pr("X12 835 parsing benchmark" + (" (--quick)" if args.quick else ""))
@@ -309,7 +279,6 @@ def _report(args, results, singles, load0, elapsed, linearity, t_second) -> None
     )
     pr(f"load average at start: {load0} (other processes on the machine slow every number alike)")
     pr(f"ours: fast835, threads={args.threads}, median of {args.repeats} runs (first run in brackets)")
-    pr(f"warm-up: a first parse with 2 processes, starting the second one, took {t_second:.2f} s (it is kept between files)")
     pr()
     hdr = f"{'input':<20} {'size MB':>8}  {'parser':<34} {'seconds':>16} {'MB/s':>8} {'claims/s':>10} {'claims':>8}"
     pr(hdr)
@@ -318,7 +287,6 @@ def _report(args, results, singles, load0, elapsed, linearity, t_second) -> None
         "ours": "ours (fast path, Arrow)",
         "ours_1thread": "ours, 1 thread",
         "ours_per_file": "ours, a ParsedFile per file",
-        "ours_2proc": "ours, 2 processes",
         "row": "ours, row parser + to Arrow (before)",
         "edi": "edi-835-parser",
         "duck_lines": "duckdb read_csv, a row per line",
@@ -326,7 +294,7 @@ def _report(args, results, singles, load0, elapsed, linearity, t_second) -> None
     }
     for label, r in results.items():
         first_row = True
-        for key in ("ours", "ours_1thread", "ours_per_file", "ours_2proc", "row", "edi", "duck_lines", "duck_text"):
+        for key in ("ours", "ours_1thread", "ours_per_file", "row", "edi", "duck_lines", "duck_text"):
             if key not in r:
                 continue
             x = r[key]
@@ -357,9 +325,6 @@ def _report(args, results, singles, load0, elapsed, linearity, t_second) -> None
         if "ours_1thread" in r and "edi" in r:
             e, o1 = r["edi"], r["ours_1thread"]
             parts.append(f"with 1 thread {(e['s'] / e['mb']) / (o1['s'] / o1['mb']):.1f}x edi-835-parser")
-        if "ours_2proc" in r and "edi" in r:
-            e, o2 = r["edi"], r["ours_2proc"]
-            parts.append(f"with 2 processes {(e['s'] / e['mb']) / (o2['s'] / o2['mb']):.1f}x edi-835-parser")
         parts.append(f"{o['s'] / r['duck_lines']['s']:.1f}x DuckDB's read_csv floor")
         parts.append(f"{o['s'] / r['duck_text']['s']:.1f}x read_text")
         pr(f"  {label:<20} " + ", ".join(parts))
@@ -373,21 +338,13 @@ def _report(args, results, singles, load0, elapsed, linearity, t_second) -> None
         f"linearity: {b_label} / {a_label} = {size_ratio:.2f}x the input; in the table {t_ratio:.2f}x the time "
         f"(goal: at most {goal:.2f}x) -> {'ok' if t_ratio <= goal else 'NOT LINEAR'}"
     )
-    for key, what in (("ours_1thread", "1 thread"), ("ours_2proc", "2 processes")):
-        if key in a and key in b:
-            t = b[key]["s"] / a[key]["s"]
-            small = key == "ours_2proc" and a[key]["mb"] * 1e6 < fast835._PROCESS_MIN_FILE_BYTES
-            note = f" ({a_label} is below the {fast835._PROCESS_MIN_FILE_BYTES / 1e6:.1f} MB threshold: one process)" if small else ""
-            pr(f"           {what}: {t:.2f}x the time -> {'ok' if t <= goal else 'NOT LINEAR'}{note}")
-    (aw, ac), (bw, bc) = linearity["ours", a_label], linearity["ours", b_label]
+    if "ours_1thread" in a and "ours_1thread" in b:
+        t = b["ours_1thread"]["s"] / a["ours_1thread"]["s"]
+        pr(f"           1 thread: {t:.2f}x the time -> {'ok' if t <= goal else 'NOT LINEAR'}")
+    (aw, ac), (bw, bc) = linearity[a_label], linearity[b_label]
     pr(
         f"           measured alternately ({args.repeats} each, medians): wall {bw / aw:.2f}x "
         f"-> {'ok' if bw / aw <= goal else 'NOT LINEAR'}, CPU {bc / ac:.2f}x -> {'ok' if bc / ac <= goal else 'NOT LINEAR'}"
-    )
-    (aw, _), (bw, _) = linearity["ours_2proc", a_label], linearity["ours_2proc", b_label]
-    pr(
-        f"           2 processes, measured alternately: wall {bw / aw:.2f}x ({aw:.3f} s, {bw:.3f} s) "
-        f"-> {'ok' if bw / aw <= goal else 'NOT LINEAR'}"
     )
     if "edi" in a and "edi" in b and not b["edi"].get("note"):
         pr(f"           edi-835-parser: {b['edi']['s'] / a['edi']['s']:.2f}x the time")

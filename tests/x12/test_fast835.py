@@ -206,23 +206,6 @@ def test_batch_tables_hold_every_readable_file():
         )
 
 
-def test_two_processes_same_as_one(monkeypatch):
-    monkeypatch.setattr(fast835, "_PROCESS_MIN_BYTES", 0)
-    items = [(make_835(1, seed=s, claims_per_st=(1, 5)), f"r{s}.835", f"{s:016x}") for s in range(24)]
-    items[2] = (b"not x12", "junk.txt", "j" * 16)
-    items[20] = (items[20][0].replace(b"~\nCLP*", b"~\nCLP**", 1), "bad.835", "b" * 16)
-    one = parse_835_files(items, HASH, threads=1)
-    two = parse_835_files(items, HASH, processes=2)
-    for name in one.tables:
-        assert two.tables[name].equals(one.tables[name]), name
-    for a, b in zip(one.results, two.results, strict=True):
-        if isinstance(a, InputFileError):
-            assert (b.file_name, b.location, b.expected, b.code) == (a.file_name, a.location, a.expected, a.code)
-        else:
-            assert a == b
-    assert isinstance(two.parsed(20), InputFileError)
-
-
 def test_batch_results_are_per_file():
     items = [(make_835(1, seed=s, claims_per_st=(2, 4)), f"r{s}.835", f"{s:016x}") for s in range(5)]
     out = parse_835_batch(items, HASH, threads=1)
@@ -693,3 +676,103 @@ def test_newlines_after_terminators_left_in(threads, monkeypatch):
         ref, err = reference(v, "n.835")
         assert err is None, name
         check(ref, None, fast_only(v, "n.835", threads), None)
+
+
+# --- many parts: what the parts hand on to each other ---------------------------------------
+
+
+@needs_fixtures
+@pytest.mark.parametrize("name", X12_FILES)
+def test_fixtures_in_parts_of_100_bytes(name, monkeypatch):
+    """Every claim (and most segments outside claims) a part of its own."""
+    monkeypatch.setattr(fast835, "_CHUNK_BYTES", 100)
+    for threads in (1, 2):
+        assert_same(fixture_bytes(name), name, threads)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_findings_of_parts_and_envelope_merged_in_order(threads, monkeypatch):
+    """Unbalanced lines, claims and transactions in many parts, with wrong SE01 counts, ST
+    control numbers and GE01: the findings of the parts (SVC, CLP) and of RemitHeader (BPR,
+    envelope) in the row parser's order."""
+    monkeypatch.setattr(fast835, "_CHUNK_BYTES", 20_000)
+    segs = _segments(make_835(400_000, seed=11, claims_per_st=(5, 40)))
+    n = len(segs)
+    for where in (0.1, 0.3, 0.6, 0.9):  # an SVC and a CLP paid wrongly: SVC, CLP, BPR unbalanced
+        k = next(i for i in range(int(n * where), n) if segs[i].startswith(b"SVC*"))
+        e = segs[k].split(b"*")
+        e[3] = b"0.01"
+        segs[k] = b"*".join(e)
+        k = next(i for i in range(k, n) if segs[i].startswith(b"CLP*"))
+        e = segs[k].split(b"*")
+        e[4] = b"1234.5"
+        segs[k] = b"*".join(e)
+    for where in (0.2, 0.8):  # a wrong SE01 count and a wrong ST control number
+        k = next(i for i in range(int(n * where), n) if segs[i].startswith(b"SE*"))
+        segs[k] = b"SE*3*" + segs[k].split(b"*")[2]
+        k = next(i for i in range(k, n) if segs[i].startswith(b"ST*"))
+        segs[k] = segs[k].replace(b"*0", b"*9", 1) if b"*0" in segs[k] else segs[k] + b"9"
+    i = next(i for i in range(n - 1, 0, -1) if segs[i].startswith(b"GE*"))
+    segs[i] = b"GE*999*" + segs[i].split(b"*")[2]  # a wrong GE01
+    data = b"~\n".join(segs)
+    ref, _ = reference(data, "t.835")
+    codes = [f.code for f in ref.findings]
+    assert {"svc_unbalanced", "clp_unbalanced", "bpr_unbalanced", "se01_count", "st02_se02", "ge01_count"} <= set(codes)
+    check(ref, None, fast_only(data, threads=threads), None)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_empty_segments_in_many_parts(threads, monkeypatch):
+    """Empty segments (``~~``, ``~\n~``) are dropped: the segment numbers of the parts after
+    them go on from the segments really found."""
+    monkeypatch.setattr(fast835, "_CHUNK_BYTES", 20_000)
+    segs = _segments(make_835(300_000, seed=12))
+    k, m = len(segs) // 5, len(segs) // 2
+    data = b"~\n".join(segs[:k]) + b"~\n~\n" + b"~\n".join(segs[k:m]) + b"~~\n" + b"~\n".join(segs[m:])
+    ref, _ = reference(data, "e.835")
+    assert ref.rows_read == len([x for x in segs if x])
+    check(ref, None, fast_only(data, "e.835", threads), None)
+
+
+@pytest.mark.parametrize("layout", ["~", "\r\n", "'"])
+def test_layouts_in_many_parts(layout, monkeypatch):
+    monkeypatch.setattr(fast835, "_CHUNK_BYTES", 20_000)
+    data = make_835(300_000, seed=3)
+    variant = {"~": data.replace(b"~\n", b"~"), "\r\n": data.replace(b"\n", b"\r\n"),
+               "'": data.replace(b"~\n", b"'\n")}[layout]  # fmt: skip
+    ref, _ = reference(variant, "l.835")
+    check(ref, None, fast_only(variant, "l.835", 2), None)
+
+
+def test_payment_dated_by_dtm405_on_the_fast_path():
+    """BPR16 empty, DTM*405 in the header: RemitHeader dates the payment and records the
+    finding, on the fast path as in the row parser; without DTM*405 the row parser's error."""
+    segs = _segments(make_835(40_000, seed=8, claims_per_st=(2, 4)))
+    sts = [i for i, s in enumerate(segs) if s.startswith(b"ST*")]
+    for i in sts[:2]:
+        bpr = segs[i + 1].split(b"*")
+        assert bpr[0] == b"BPR" and len(bpr) == 17
+        segs[i + 1] = b"*".join(bpr[:16])  # BPR16 dropped
+    data = b"~\n".join(segs)
+    ref, _ = reference(data, "d.835")
+    assert [f.code for f in ref.findings] == ["payment_date_from_dtm405"] * 2
+    check(ref, None, fast_only(data, "d.835"), None)
+    dtm405 = next(i for i in range(sts[1], sts[2]) if segs[i].startswith(b"DTM*405*"))
+    del segs[dtm405]  # the second transaction has no date at all
+    _, err = reference(b"~\n".join(segs), "d.835")
+    assert err is not None and err.code == "missing_payment_date"
+    assert_same(b"~\n".join(segs), "d.835")
+
+
+def test_fast_path_reads_header_segments_with_the_row_parsers_code():
+    """The segments outside claims go through remit835.RemitHeader, whose methods the row
+    parser (a subclass) calls too: one place reads BPR, TRN, N1, REF, DTM*405, PLB, ST and SE."""
+    from transforms.x12 import remit835
+
+    names = {"ISA", "GS", "GE", "IEA", "ST", "SE", "BPR", "TRN", "N1", "REF", "DTM", "PLB"}
+    table = fast835._HEADER_METHODS
+    assert {k for k, v in fast835._CODES.items() if v in table} == names
+    for fn in table.values():
+        assert fn is getattr(remit835.RemitHeader, fn.__name__), fn
+    assert issubclass(remit835._Remit835, remit835.RemitHeader)
+    assert remit835._Remit835.bpr is remit835.RemitHeader.bpr  # not overridden: the very same code

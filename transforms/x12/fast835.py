@@ -1,10 +1,10 @@
 """Columnar fast path for 835 files: the same tables as ``remit835`` as ``pyarrow.Table``.
 
-The row-by-row parser (``remit835._parse_835``) spends its time in Python per segment and per
-value (``Decimal``, ``datetime.date``). Here a file (or a batch of small files) is split once
-with numpy: every element of every segment becomes one entry of a single Arrow string array
-(the bytes without separators, with an offset per element), and each output column is a gather
-from it (``take``) followed by a column-wise check and cast:
+The row-by-row parser (``remit835``) spends its time in Python per segment and per value
+(``Decimal``, ``datetime.date``). Here a file (or a batch of small files) is split once with
+numpy: every element of every segment becomes one entry of a single Arrow string array (the
+bytes without separators, with an offset per element), and each output column is a gather from
+it (``take``) followed by a column-wise check and cast:
 
 * money: the characters of the whole column are checked with numpy (digits, one point, a
   leading minus), then Arrow's ``cast`` to ``decimal128(18,2)`` refuses the rest of what
@@ -15,14 +15,17 @@ from it (``take``) followed by a column-wise check and cast:
 * structure (which claim / line / transaction a segment belongs to) from running maxima over
   the positions of the boundary segments (CLP, SVC, LX, PLB, ST, SE).
 
-Only the few envelope and header segments (ISA, GS, ST, BPR, TRN, N1, REF outside claims, PLB,
-SE, GE, IEA) go through a Python loop, with the same code and the same ``Envelope`` as the row
-parser. A large file is cut in parts of about 2 MB (before an ST or a CLP), split and gathered
-in order on 1 or 2 threads (numpy and Arrow release the GIL, but hand it over often); with two
-processes, a second process (kept between files) parses the last parts of a large file at the
-same time, from a guessed state that is checked (see "one large file on two processes"). Many
-small files are vectorised together; with two processes, the second half of them is parsed in
-another process.
+The few segments outside claims (ISA, GS, ST, BPR, TRN, N1, REF*2U, DTM*405, PLB, SE, GE, IEA)
+go through the row parser's own code (``remit835.RemitHeader``, with its ``Envelope``), one
+segment at a time.
+
+How a call goes (``_fast``): the text is cut in parts of about 2 MB (before an ST or a CLP);
+each part is split and turned into columns (``_Part.split``, ``_Columns``), parts in order
+(``_pipeline``: a part's segment numbers go on from the parts before it), on one thread or two
+(numpy and Arrow release the GIL); then the segments outside claims of every part go through
+``RemitHeader`` (``_headers``), and the tables are put together (``_assemble``). Many small
+files are vectorised together. Everything runs in the calling process: a second process was
+measured and did not pay (``docs/performance.md``).
 
 Exactness: the fast path handles the common shape of a file and checks its preconditions as it
 goes (one interchange block, no blanks around segments, UTF-8, every segment where it may be,
@@ -35,21 +38,12 @@ the row parser gives; the fast path only decides how quickly.
 
 from __future__ import annotations
 
-import contextlib
-import mmap
 import os
-import pickle
-import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from multiprocessing import reduction
-from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,19 +52,17 @@ import pyarrow.compute as pc
 
 from transforms.errors import InputFileError
 from transforms.ingest.records import Finding, ParsedFile
-from transforms.x12.envelope import Envelope
 from transforms.x12.remit835 import (
     ADJUSTMENT_COLUMNS,
-    BPR_UNBALANCED,
     CLAIM_COLUMNS,
-    CLP_UNBALANCED,
     KIND_835,
     LINE_COLUMNS,
-    NO_TRANSACTIONS,
     PAYMENT_COLUMNS,
     PLB_COLUMNS,
-    SVC_UNBALANCED,
+    RemitHeader,
+    clp_finding,
     parse_835_tokens,
+    svc_finding,
 )
 from transforms.x12.segments import Misplaced
 from transforms.x12.tokenizer import (
@@ -81,7 +73,7 @@ from transforms.x12.tokenizer import (
     isa_delimiters,
     tokenize,
 )
-from transforms.x12.values import BadValue, date_range, money_str, parse_date, parse_money
+from transforms.x12.values import BadValue, date_range
 
 HashMemberId = Callable[[str | None], str | None]
 
@@ -121,17 +113,11 @@ _CODES = {
     "REF": REF, "DTM": DTM, "CLP": CLP, "CAS": CAS, "NM1": NM1, "MOA": MOA, "MIA": MIA, "SVC": SVC,
     "AMT": AMT, "LQ": LQ, "LX": LX, "PLB": PLB,
 }  # fmt: skip
-_PLB_ELEMENTS = [(f"PLB{k:02d}", f"PLB{k + 1:02d}") for k in range(3, 15, 2)]
 # blanks the tokenizer strips around segments, other than space and CR/LF (checked apart)
 _RARE_BLANK_BYTES = (b"\t", b"\x0b", b"\x0c", b"\x00", b"\x1a")
 _MAX_PART_BYTES = 1 << 30  # int32 offsets of the element array
 _BATCH_BYTES = 64 << 20  # files vectorised together (memory)
 _CHUNK_BYTES = 2 << 20  # a large file is split and gathered in parts of about this size
-_PROCESS_MIN_BYTES = 2 << 20  # below this, a second process is not worth its start (many files)
-_PROCESS_MIN_FILE_BYTES = 4_000_000  # one file: below this (one 2 MB part), no second process
-_PARENT_SHARE = 0.5  # of one file's bytes parsed by the calling process, the rest by the second one
-_WORKER_TIMEOUT_S = 60.0  # (+ 1 s per MB) the second process is given up after this: its parts parsed here
-_WORKER_IDLE_S = 30.0  # the second process exits after this long without work
 _HEAD = 4096
 _MISSING: Any = object()
 
@@ -151,13 +137,11 @@ def parse_835_arrow(
     hash_member_id: HashMemberId,
     *,
     threads: int | None = None,
-    processes: int | None = None,
 ) -> ParsedFile:
     """Like ``parse_835`` but the tables are ``pyarrow.Table`` (schemas: :data:`SCHEMAS`).
     Raises the same InputFileError as ``parse_835``. ``threads``: 1 or 2 (default: 2 when the
-    machine has two cores or more). ``processes``: 1, 2 or None, as in :func:`parse_835_files`
-    (None: a second process for a large file when the machine has two cores)."""
-    out = parse_835_files([(data, file_name, file_id)], hash_member_id, threads=threads, processes=processes).parsed(0)
+    machine has two cores or more)."""
+    out = parse_835_files([(data, file_name, file_id)], hash_member_id, threads=threads).parsed(0)
     if isinstance(out, InputFileError):
         raise out
     return out
@@ -170,7 +154,6 @@ def try_parse_835_arrow(
     hash_member_id: HashMemberId,
     *,
     threads: int | None = None,
-    processes: int | None = None,
 ) -> ParsedFile | None:
     """The fast path alone: the ParsedFile when it reads the file as an 835, else None (the
     file is something else, has an unusual shape or an error: the row parsers decide)."""
@@ -182,9 +165,7 @@ def try_parse_835_arrow(
     if i >= 0 and prep.c[i + len(mark) : i + len(mark) + 4] != b"835" + mark[-1:]:
         return None  # the first transaction is not an 835
     try:
-        tables, files = _fast(
-            [prep], prep.d, [file_name], [file_id], hash_member_id, _n_threads(threads), _n_processes(processes)
-        )
+        tables, files = _fast([prep], prep.d, [file_name], [file_id], hash_member_id, _n_threads(threads))
     except _Fallback:
         return None
     rows_read, findings, _ = files[0]
@@ -235,123 +216,89 @@ def parse_835_files(
     hash_member_id: HashMemberId,
     *,
     threads: int | None = None,
-    processes: int | None = 1,
 ) -> Batch835:
     """Parse many 835 files ``(data, file_name, file_id)`` into one :class:`Batch835`; small
-    files are vectorised together, a large file is cut in parts, on ``threads`` threads.
+    files are vectorised together, a large file is cut in parts, on ``threads`` threads."""
+    return _BatchBuilder(items, hash_member_id, _n_threads(threads)).build()
 
-    ``processes=2`` (Linux only): a second process parses at the same time: for many files the
-    second half of the files (by size; much of the work on many small files is Python, which
-    threads cannot share), for a single file of at least ``_PROCESS_MIN_FILE_BYTES`` its last
-    parts. That process is started on first use and kept for the next calls (``_Worker``).
-    ``processes=None``, for a single file: the same when the machine has two cores, except that
-    the second process is not waited for: the first large file starts it (about 1.4 s: a Python
-    with numpy, pyarrow and pandas) and is parsed in this process; the next ones use it once it
-    is ready. The result is the same either way."""
-    n_processes = _n_processes(processes)
-    if n_processes == 2 and len(items) > 1:
-        total = sum(len(x[0]) for x in items)
-        if total >= _PROCESS_MIN_BYTES:
-            return _two_processes(items, hash_member_id, _n_threads(threads))
-    n_threads = _n_threads(threads)
-    results: list[FileRows | InputFileError | None] = [None] * len(items)
-    collected: dict[str, list[pa.Table]] = {name: [] for name in _TABLES}
-    offset = dict.fromkeys(_TABLES, 0)
 
-    def add(ks: list[int], tables: dict[str, pa.Table], files) -> None:
+class _BatchBuilder:
+    """``parse_835_files``: files with the same delimiters vectorised together
+    (up to ``_BATCH_BYTES``), the others and those the fast path gives up on through the row
+    parser; the tables of each run collected in order."""
+
+    def __init__(self, items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId, n_threads: int):
+        self.items = items
+        self.hasher = hasher
+        self.n_threads = n_threads
+        self.results: list[FileRows | InputFileError | None] = [None] * len(items)
+        self.collected: dict[str, list[pa.Table]] = {name: [] for name in _TABLES}
+        self.offset = dict.fromkeys(_TABLES, 0)
+        self.preps: dict[int, _Prep] = {}
+
+    def build(self) -> Batch835:
+        groups: dict[Delimiters, list[int]] = {}
+        for k, (data, file_name, _fid) in enumerate(self.items):
+            prep = _prepare(data, file_name)
+            if prep is None:
+                self._row_path(k)
+            else:
+                self.preps[k] = prep
+                groups.setdefault(prep.d, []).append(k)
+        for d, ks in groups.items():
+            batch: list[int] = []
+            size = 0
+            for k in ks:
+                n = len(self.preps[k].c)
+                if batch and size + n > _BATCH_BYTES:
+                    self._run(batch, d)
+                    batch, size = [], 0
+                batch.append(k)
+                size += n
+            if batch:
+                self._run(batch, d)
+        tables = {}
+        for name in _TABLES:
+            ts = self.collected[name]
+            tables[name] = ts[0] if len(ts) == 1 else pa.concat_tables(ts) if ts else SCHEMAS[name].empty_table()
+        return Batch835(tables, self.results)  # type: ignore[arg-type]
+
+    def _add(self, ks: list[int], tables: dict[str, pa.Table], files) -> None:
         for name in _TABLES:
             if tables[name].num_rows:
-                collected[name].append(tables[name])
+                self.collected[name].append(tables[name])
         for k, (rows_read, findings, counts) in zip(ks, files, strict=True):
             ranges = {}
             for name in _TABLES:
-                ranges[name] = (offset[name], counts[name])
-                offset[name] += counts[name]
-            results[k] = FileRows(rows_read, findings, ranges)
+                ranges[name] = (self.offset[name], counts[name])
+                self.offset[name] += counts[name]
+            self.results[k] = FileRows(rows_read, findings, ranges)
 
-    def row_path(k: int) -> None:
-        r = _row_path(*items[k], hash_member_id)
-        if isinstance(r, InputFileError):
-            results[k] = r
-        else:
-            add([k], r.tables, [(r.rows_read, r.findings, {n: t.num_rows for n, t in r.tables.items()})])
+    def _row_path(self, k: int) -> None:
+        data, file_name, file_id = self.items[k]
+        try:
+            parsed, _, _ = parse_835_tokens(tokenize(data, file_name), file_name, file_id, self.hasher)
+        except InputFileError as e:
+            self.results[k] = e
+            return
+        r = to_arrow(parsed)
+        self._add([k], r.tables, [(r.rows_read, r.findings, {n: t.num_rows for n, t in r.tables.items()})])
 
-    def run(ks: list[int], d: Delimiters) -> None:
+    def _run(self, ks: list[int], d: Delimiters) -> None:
+        items = self.items
         try:
             tables, files = _fast(
-                [preps[k] for k in ks], d, [items[k][1] for k in ks], [items[k][2] for k in ks], hash_member_id, n_threads,
-                n_processes if len(items) == 1 else 1,
+                [self.preps[k] for k in ks], d, [items[k][1] for k in ks], [items[k][2] for k in ks], self.hasher,
+                self.n_threads,
             )  # fmt: skip
         except _Fallback:
             if len(ks) == 1:
-                row_path(ks[0])
+                self._row_path(ks[0])
             else:
                 for k in ks:  # one file of the batch is unusual: each file on its own
-                    run([k], d)
+                    self._run([k], d)
             return
-        add(ks, tables, files)
-
-    groups: dict[Delimiters, list[int]] = {}
-    preps: dict[int, _Prep] = {}
-    for k, (data, file_name, _fid) in enumerate(items):
-        prep = _prepare(data, file_name)
-        if prep is None:
-            row_path(k)
-        else:
-            preps[k] = prep
-            groups.setdefault(prep.d, []).append(k)
-    for d, ks in groups.items():
-        batch: list[int] = []
-        size = 0
-        for k in ks:
-            n = len(preps[k].c)
-            if batch and size + n > _BATCH_BYTES:
-                run(batch, d)
-                batch, size = [], 0
-            batch.append(k)
-            size += n
-        if batch:
-            run(batch, d)
-    tables = {}
-    for name in _TABLES:
-        ts = collected[name]
-        tables[name] = (
-            ts[0] if len(ts) == 1 else pa.concat_tables(ts) if ts else SCHEMAS[name].empty_table()
-        )
-    return Batch835(tables, results)  # type: ignore[arg-type]
-
-
-def _two_processes(items: Sequence[tuple[bytes, str, str]], hasher: HashMemberId, n_threads: int) -> Batch835:
-    """The first half of the files (by size) here and the second half in the second process
-    (``_Worker``) at the same time; the same result as one process. All here when the second
-    process is busy with another thread's file or cannot be used."""
-    acc = np.cumsum([len(x[0]) for x in items])
-    k = _cut(acc)
-    first_items, second_items = list(items[:k]), list(items[k:])
-    texts = [x[0] for x in second_items]
-    layout = [(len(x[0]), x[1], x[2]) for x in second_items]
-    if not all(isinstance(t, bytes) for t in texts) or not _job_start(("files", layout, hasher), texts):
-        return parse_835_files(items, hasher, threads=n_threads)
-    try:
-        first = parse_835_files(first_items, hasher, threads=1)
-    except BaseException:
-        _job_end(None)
-        raise
-    got = _job_end(_WORKER_TIMEOUT_S + acc[-1] / 1e6)
-    if got is not None and got[0] == "ok":
-        tables, results = got[1]
-        second = Batch835(tables, [InputFileError(*r) if kind == "error" else r for kind, r in results])
-    else:  # the second process failed: its half here
-        second = parse_835_files(second_items, hasher, threads=1)
-    tables = {name: pa.concat_tables([first.tables[name], second.tables[name]]) for name in _TABLES}
-    shifted: list[FileRows | InputFileError] = []
-    for r in second.results:
-        if isinstance(r, FileRows):
-            r = FileRows(r.rows_read, r.findings, {
-                name: (a + first.tables[name].num_rows, n) for name, (a, n) in r.ranges.items()
-            })  # fmt: skip
-        shifted.append(r)
-    return Batch835(tables, first.results + shifted)
+        self._add(ks, tables, files)
 
 
 def to_arrow(parsed: ParsedFile) -> ParsedFile:
@@ -369,42 +316,20 @@ def _n_threads(threads: int | None) -> int:
     return max(1, min(2, threads))
 
 
-_AUTO = 0  # processes=None: a second process for a large single file when the machine has two cores
+# ---------------------------------------------------------------------------------------------
+# parts: cut, split and turned into columns in order, on one or two threads
 
 
-def _n_processes(processes: int | None) -> int:
-    """1, 2 or _AUTO; 1 without files in memory (memfd: Linux; the text of a file holds PHI and
-    is not written to a temporary file) or descriptors passed between processes."""
-    if not (hasattr(os, "memfd_create") and hasattr(socket, "AF_UNIX") and hasattr(socket.socket, "sendmsg")):
-        return 1
-    return _AUTO if processes is None else max(1, min(2, processes))
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def _row_path(data: bytes, file_name: str, file_id: str, hasher: HashMemberId) -> ParsedFile | InputFileError:
-    try:
-        parsed, _, _ = parse_835_tokens(tokenize(data, file_name), file_name, file_id, hasher)
-    except InputFileError as e:
-        return e
-    return to_arrow(parsed)
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_threads: ThreadPoolExecutor | None = None
+_threads_lock = threading.Lock()
 
 
 def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="x12-835")
-    return _pool
+    global _threads
+    with _threads_lock:
+        if _threads is None:
+            _threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="x12-835")
+    return _threads
 
 
 def _make_parts(preps: list[_Prep], d: Delimiters) -> list[_Part]:
@@ -439,40 +364,22 @@ def _make_parts(preps: list[_Prep], d: Delimiters) -> list[_Part]:
     return parts
 
 
-@dataclass
-class _Carry:
-    """What the parts before a part hand on to it (computed in order, after each part's split):
-    the segments and ISA seen so far per file (segment numbers go on from there), the file of the
-    last piece, whether that part ended inside a transaction (ST without its SE yet) and whether
-    the last ST or BPR it held was a BPR."""
-
-    seen: dict[int, int]
-    isa: dict[int, int]
-    last_file: int = -1
-    ends_in_tx: bool = False
-    bpr_open: bool = False
-
-    def handed_on(self) -> tuple:
-        """What a part that goes on after these parts reads of them (not the ISA counts)."""
-        return self.last_file, self.ends_in_tx, self.bpr_open
-
-
 def _pipeline(
     parts: list[_Part],
     file_ids: list[str],
     n_threads: int,
     hash_many: Callable[[list], list] | None = None,
-    carry: _Carry | None = None,
-) -> _Carry:
+    seen: dict[int, int] | None = None,
+) -> tuple[dict[int, int], dict[int, int]]:
     """Split every part and build its columns, on ``n_threads`` threads, parts in order: a
-    part's segment numbers go on from the same file's earlier parts, known once those are split.
-    With ``hash_many`` (``MemberIdHasher.hash_many``) a part's member ids are hashed by the thread
-    that built its columns, while the other thread works on the next part. ``carry``: the state
-    left by parts parsed before these (another process parses the first parts of a file while
-    this one parses the rest). Returns the state after the last part."""
-    start = carry or _Carry({}, {})
-    seen = dict(start.seen)
-    isa = dict(start.isa)
+    part's segment numbers go on from the same file's earlier parts, and whether it begins
+    inside a transaction (and after its BPR) is read from the part before; both are known once
+    that part is split. With ``hash_many`` (``MemberIdHasher.hash_many``) a part's member ids
+    are hashed by the thread that built its columns, while the other thread works on the next
+    part. ``seen``: segments of each file before these parts. Returns the segments of each
+    file after them, and the ISA segments of each file in them."""
+    seen = dict(seen or {})
+    isa: dict[int, int] = {}
     ready = [threading.Event() for _ in parts]
     failed: list[BaseException] = []
 
@@ -486,18 +393,7 @@ def _pipeline(
                     ready[i - 1].wait()
             if failed:
                 raise _Fallback
-            if i:
-                prev = parts[i - 1]
-                last_file, prev_in_tx, prev_bpr = prev.files[-1], prev.ends_in_tx, prev.bpr_open
-            else:
-                last_file, prev_in_tx, prev_bpr = start.handed_on()
-            # a part that goes on with the file of the part before, inside its transaction
-            part.starts_in_tx = bool(last_file == part.files[0] and prev_in_tx)
-            part.ends_in_tx = part.starts_in_tx if part.last_st_or_se is None else part.last_st_or_se == ST
-            bpr_open = part.starts_in_tx and prev_bpr
-            if part.claims_before_st_bpr and not bpr_open:
-                raise _Fallback  # a CLP or LX of a transaction whose BPR has not come (or outside one)
-            part.bpr_open = bpr_open if part.last_st_or_bpr is None else part.last_st_or_bpr == BPR
+            part.follow(parts[i - 1] if i else None)
             arg = ([seen.get(f, 0) for f in part.files], [file_ids[f] for f in part.files])
             for f, n, ni in zip(part.files, part.piece_n_seg.tolist(), part.piece_n_isa.tolist(), strict=True):
                 seen[f] = seen.get(f, 0) + n
@@ -507,7 +403,7 @@ def _pipeline(
             raise
         finally:
             ready[i].set()
-        part.columns(arg)
+        _Columns(part, *arg).build()
         if hash_many is not None:
             part.member_column(hash_many)
         part.slim()
@@ -521,414 +417,7 @@ def _pipeline(
         for e in errors:
             if e is not None:
                 raise e
-    if not parts:
-        return _Carry(seen, isa, *start.handed_on())
-    last = parts[-1]
-    return _Carry(seen, isa, last.files[-1], last.ends_in_tx, last.bpr_open)
-
-
-# ---------------------------------------------------------------------------------------------
-# one large file on two processes
-#
-# Threads barely help (the GIL is handed over between many short numpy and Arrow calls), so a
-# second process parses the last parts of the file. A part's columns depend on what the parts
-# before it hand on (_Carry: segment numbers, an open transaction, an open BPR), which is known
-# only once those are split. The second process starts at once with a guess of that state read
-# from the bytes of the first parts (terminators counted, the last ST / SE / BPR found); when the
-# first parts have been split here, the guess is compared with the real state. Equal: the second
-# process ran exactly what this one would have run, and its parts are taken as they are. Not
-# equal (an empty segment ``~~`` in the first parts, say) or the second process failed: its parts
-# are parsed here after all, from the real state. Either way the result is the one-process result.
-#
-# The second process is kept between files (_Worker): a fresh process pays for its memory on its
-# first parts (about 10,000 page faults, 0.05-0.1 s on this machine), which made two processes
-# slower than one below about 24 MB. The text goes to it and the parsed parts (68 MB of Arrow
-# buffers for 25 MB of text) come back as files in memory (memfd: the text holds PHI, nothing
-# goes to disk) whose descriptors are passed over a socket; the results are mapped, not copied
-# (through a pipe: a copy in, 64 KB reads and two copies out, 0.05-0.2 s for half of a 50 MB
-# file).
-
-
-def _pipeline_two_processes(
-    parts: list[_Part], prep: _Prep, file_ids: list[str], hasher: HashMemberId, hash_many: Callable[[list], list],
-    n_threads: int,
-) -> _Carry:
-    """``_pipeline(parts, file_ids, n_threads, hash_many)`` with the last parts (about half the
-    bytes) parsed by the second process at the same time (the first ones here on one thread).
-    ``parts`` (all of one file) is updated in place: its last parts are replaced by the second
-    process's parsed parts."""
-    sizes = np.cumsum([sum(len(c) for c in part.pieces) for part in parts])
-    k = _cut(sizes)
-    mine, theirs = parts[:k], parts[k:]
-    guess = _guess_carry(mine, prep)
-    layout = [([len(c) for c in part.pieces], part.files, part.newline) for part in theirs]
-    if not _job_start(("parts", layout, prep.d, file_ids, hasher, guess), [c for part in theirs for c in part.pieces]):
-        return _pipeline(parts, file_ids, n_threads, hash_many)
-    try:
-        out = _pipeline(mine, file_ids, 1, hash_many)
-    except BaseException:
-        _job_end(None)
-        raise
-    got = _job_end(_WORKER_TIMEOUT_S + sizes[-1] / 1e6)
-    exact = guess.handed_on() == out.handed_on() and guess.seen == {f: out.seen.get(f, 0) for f in guess.seen}
-    if exact and got is not None:
-        kind, payload = got
-        if kind == "fallback":
-            raise _Fallback  # the same parts from the same state fail here as well
-        if kind == "ok":
-            their_parts, after = payload
-            parts[k:] = their_parts
-            isa = dict(out.isa)
-            for f, n in after.isa.items():
-                isa[f] = isa.get(f, 0) + n
-            return _Carry({**out.seen, **after.seen}, isa, *after.handed_on())
-    return _pipeline(theirs, file_ids, 1, hash_many, out)
-
-
-def _cut(sizes: np.ndarray) -> int:
-    """How many of the pieces (``sizes``: their running total of bytes, at least two) this
-    process takes: the boundary nearest to ``_PARENT_SHARE`` of the bytes, one piece at least
-    on each side."""
-    k = int(np.argmin(np.abs(sizes[:-1] - sizes[-1] * _PARENT_SHARE))) + 1
-    return min(max(k, 1), len(sizes) - 1)
-
-
-def _guess_carry(parts: list[_Part], prep: _Prep) -> _Carry:
-    """The state ``parts`` (the first parts of the one file of ``prep``) will hand on, read from
-    their bytes without splitting them: a segment per terminator; inside a transaction when the
-    last ST or SE is an ST; a BPR open when the last ST or BPR is a BPR. A guess: checked against
-    the real state (``_pipeline_two_processes``)."""
-    d = prep.d
-    term = ord(d.segment)
-    pieces = [c for part in parts for c in part.pieces]
-    n = sum(int(np.count_nonzero(np.frombuffer(c, np.uint8) == term)) for c in pieces)
-    after = d.segment + prep.newline  # a segment begins after these (or at a piece's start)
-
-    def last_of(a: str, b: str) -> str | None:
-        """Which of the segment ids a and b comes last in the pieces (None: neither)."""
-        for c in reversed(pieces):
-            best, which = -1, None
-            for sid in (a, b):
-                head = (sid + d.element).encode()
-                i = c.rfind(after.encode() + head)
-                pos = i + len(after) if i >= 0 else 0 if c.startswith(head) else -1
-                if pos > best:
-                    best, which = pos, sid
-            if which is not None:
-                return which
-        return None
-
-    file = parts[-1].files[-1]
-    return _Carry({file: n}, {}, file, last_of("ST", "SE") == "ST", last_of("ST", "BPR") == "BPR")
-
-
-class _Worker:
-    """The second process, started on first use and kept for the next files, one file at a time
-    (``_worker_lock``). It exits when it has had nothing to do for ``_WORKER_IDLE_S`` (its memory
-    goes back) or when this process closes its end (or ends).
-
-    A new Python (``subprocess``, fork and exec), not a multiprocessing child: a fork of this
-    process could copy a lock another thread holds (DuckDB's, Arrow's: a forked child once waited
-    on one forever in a test), and multiprocessing's spawn and forkserver children import the
-    caller's ``__main__`` script again, which runs it a second time when it has no ``if __name__
-    == "__main__"`` guard: not acceptable for a default. Its start (Python, numpy, pyarrow,
-    pandas: about 1.4 s) is paid once; the caller does not wait for it before parsing its part."""
-
-    def __init__(self) -> None:
-        ours, theirs = socket.socketpair()  # file descriptors can go through it
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[2])  # the folder holding transforms/: this code
-        env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH")) if x)
-        code = "import sys; from transforms.x12.fast835 import _worker_main; _worker_main(int(sys.argv[1]))"
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", code, str(theirs.fileno())], pass_fds=(theirs.fileno(),), env=env,
-                stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()
-        self.conn = Connection(ours.detach())
-        self.pid = os.getpid()
-        self.ready = False  # it has said it is ready (imports done)
-        # (sys.path: for the classes of what it unpickles, such as the hasher's)
-        self.conn.send((list(sys.path), _WORKER_IDLE_S))
-
-    def usable(self) -> bool:
-        # (a copy of this object in a fork of this process is not: the process is not its child)
-        return self.pid == os.getpid() and self.proc.poll() is None
-
-    def is_ready(self) -> bool:
-        """Running and done with its imports (without waiting). Reads its "ready" even when it
-        has exited since (after its idle time)."""
-        if self.pid != os.getpid():
-            return False
-        if not self.ready:
-            try:
-                if self.conn.poll(0):
-                    self.ready = self.conn.recv() == "ready"
-            except (EOFError, OSError):
-                pass
-        return self.ready and self.usable()
-
-    def send(self, job: bytes, texts: list[bytes]) -> None:
-        """A job (pickled: a function of ``_JOBS`` and its arguments but the text) and its text,
-        in a memory file."""
-        fd = _memory_file()
-        try:
-            with open(fd, "wb", closefd=False) as f:
-                for c in texts:
-                    f.write(c)
-            self.conn.send_bytes(job)
-            reduction.send_handle(self.conn, fd, self.proc.pid)
-        finally:
-            os.close(fd)
-
-    def receive(self, timeout: float) -> tuple | None:
-        """(kind, what the job returned: read from its memory file for "ok", else None); None
-        when the second process died, hung or sent something unreadable."""
-        try:
-            if not self.ready:
-                if not self.conn.poll(timeout) or self.conn.recv() != "ready":
-                    return None
-                self.ready = True
-            if not self.conn.poll(timeout):
-                return None
-            kind, _ = self.conn.recv()
-            if kind != "ok":
-                return kind, None
-            fd = reduction.recv_handle(self.conn)
-            try:
-                return kind, _load(fd)
-            finally:
-                os.close(fd)
-        except Exception:  # noqa: BLE001 - (EOFError when it died)
-            return None
-
-    def close(self) -> None:
-        self.conn.close()
-        if self.pid == os.getpid():
-            self.proc.kill()
-            self.proc.wait()
-
-
-_worker: _Worker | None = None
-_worker_lock = threading.Lock()
-_worker_auto_failed = False
-
-
-def _job_start(job: tuple, texts: list[bytes]) -> bool:
-    """Give ``job`` and its text to the second process (started if needed). True: it has it,
-    and this thread holds the second process until ``_job_end``. False: parse here (it is busy
-    with another thread's file, the hasher does not pickle, it cannot be started ...)."""
-    global _worker
-    try:
-        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001 - the hasher does not pickle
-        return False
-    if not _worker_lock.acquire(blocking=False):
-        return False
-    try:
-        if _worker is None or not _worker.usable():
-            if _worker is not None:
-                _worker.close()
-            _worker = None
-            _worker = _Worker()
-        _worker.send(data, texts)
-        return True
-    except Exception:  # noqa: BLE001 - no second process (it cannot be started ...)
-        if _worker is not None:
-            _worker.close()  # (it may have half a job)
-            _worker = None
-        _worker_lock.release()
-        return False
-
-
-def _job_end(timeout: float | None) -> tuple | None:
-    """The outcome of the job given by ``_job_start``: (kind, what it returned) or None (the
-    second process failed or hung: stopped, another is started next time). ``timeout`` None:
-    this thread failed, the job is abandoned (the second process is stopped). Lets the second
-    process go."""
-    global _worker
-    got = None
-    try:
-        if timeout is not None and _worker is not None:
-            got = _worker.receive(timeout)
-    finally:
-        if got is None and _worker is not None:
-            _worker.close()
-            _worker = None
-        _worker_lock.release()
-    return got
-
-
-def _worker_ready() -> bool:
-    """The second process is running and done with its imports, without waiting (False while
-    another thread's file has it: only the thread holding ``_worker_lock`` reads its socket)."""
-    if _worker is None or not _worker_lock.acquire(blocking=False):
-        return False
-    try:
-        return _worker is not None and _worker.is_ready()
-    finally:
-        _worker_lock.release()
-
-
-def _start_worker_soon() -> None:
-    """Start the second process without waiting for it (``processes=None``: the file at hand is
-    parsed here; the next large ones use it once it is ready). Not again once it could not be
-    started or died before it was ready."""
-    global _worker, _worker_auto_failed
-    if _worker_auto_failed or not _worker_lock.acquire(blocking=False):
-        return
-    try:
-        if _worker is not None and not _worker.is_ready() and not _worker.usable():
-            _worker_auto_failed = not _worker.ready  # it died before it was ever ready
-            _worker.close()
-            _worker = None
-            if _worker_auto_failed:
-                return
-        if _worker is None:
-            _worker = _Worker()
-    except Exception:  # noqa: BLE001 - one process then
-        _worker_auto_failed = True
-    finally:
-        _worker_lock.release()
-
-
-def _worker_main(fd: int) -> None:
-    """The second process (``python -c``, see _Worker): takes sys.path and its idle time from
-    the calling process, imports pandas (pyarrow imports it on the first ``pa.array``: 0.8 s),
-    says it is ready, then runs the jobs that come (``_JOBS``) until the calling process closes
-    its end or nothing comes for the idle time. Nothing is printed, whatever happens (a message
-    might quote a value): the calling process parses what was not done."""
-    conn = Connection(fd)
-    try:
-        path, idle_s = conn.recv()
-        sys.path[:] = path
-        with contextlib.suppress(ImportError):
-            import pandas  # noqa: F401
-        conn.send("ready")
-        while conn.poll(idle_s):
-            job = pickle.loads(conn.recv_bytes())  # noqa: S301 (from the process that started this one)
-            text = reduction.recv_handle(conn)
-            kind, info, result = _JOBS[job[0]](text, *job[1:])
-            conn.send((kind, info))
-            if result is not None:
-                reduction.send_handle(conn, result, os.getppid())
-                os.close(result)
-    except BaseException:  # noqa: BLE001 - (EOFError: the calling process has gone)
-        pass
-    finally:
-        conn.close()
-
-
-def _parse_parts(text: int, layout, d, file_ids, hasher, carry: _Carry) -> tuple[str, str | None, int | None]:
-    """In the second process: the parts of ``layout`` (lengths of the pieces, files, newline of
-    each; the pieces' text in the memory file ``text``, closed here) parsed from the state
-    ``carry``. Returns ("ok", None, a memory file holding the slimmed parts and the state after
-    them), ("fallback", None, None) when the fast path gives up on them, or ("error", the
-    exception's name, None) on anything else (not its message: it might quote a value)."""
-    try:
-        with mmap.mmap(text, 0, access=mmap.ACCESS_READ) as mm:
-            parts = []
-            pos = 0
-            for lengths, files, newline in layout:
-                pieces = []
-                for n in lengths:
-                    pieces.append(mm[pos : pos + n])
-                    pos += n
-                parts.append(_Part(pieces, files, d, newline))
-        out = _pipeline(parts, file_ids, 1, hasher.hash_many, carry)
-        return "ok", None, _dumped((parts, out))
-    except _Fallback:
-        return "fallback", None, None
-    except Exception as e:  # noqa: BLE001 - the calling process parses these parts itself
-        return "error", type(e).__name__, None
-    finally:
-        os.close(text)
-
-
-def _parse_files(text: int, layout, hasher) -> tuple[str, str | None, int | None]:
-    """In the second process: the files of ``layout`` (length, name, file id of each; their
-    bytes in the memory file ``text``, closed here) parsed as ``parse_835_files`` does. Returns
-    ("ok", None, a memory file holding the tables and per file its FileRows or its error) or
-    ("error", the exception's name, None)."""
-    try:
-        with mmap.mmap(text, 0, access=mmap.ACCESS_READ) as mm:
-            items = []
-            pos = 0
-            for n, name, file_id in layout:
-                items.append((mm[pos : pos + n], name, file_id))
-                pos += n
-        batch = parse_835_files(items, hasher, threads=1)
-        results = [
-            ("error", (r.file_name, r.location, r.expected, r.code)) if isinstance(r, InputFileError) else ("ok", r)
-            for r in batch.results
-        ]
-        return "ok", None, _dumped((batch.tables, results))
-    except Exception as e:  # noqa: BLE001 - the calling process parses these files itself
-        return "error", type(e).__name__, None
-    finally:
-        os.close(text)
-
-
-_JOBS = {"parts": _parse_parts, "files": _parse_files}
-
-
-def _dumped(obj: Any) -> int:
-    """A new memory file holding ``obj`` (``_dump``)."""
-    fd = _memory_file()
-    try:
-        _dump(fd, obj)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _memory_file() -> int:
-    """A file in memory without a name (memfd): nothing on disk, nothing left behind, whatever
-    happens to either process."""
-    return os.memfd_create("fast835", os.MFD_CLOEXEC)
-
-
-def _dump(fd: int, obj: Any) -> None:
-    """``obj`` pickled into the file ``fd``, its large buffers (Arrow, numpy) out of band: each
-    written as it is at an offset aligned to 64 bytes, not copied into the pickle."""
-    bufs: list[pickle.PickleBuffer] = []
-    meta = pickle.dumps(obj, protocol=5, buffer_callback=bufs.append)
-    raws = [b.raw() for b in bufs]
-    head = pickle.dumps((len(meta), [r.nbytes for r in raws]), protocol=5)
-    with open(fd, "wb", closefd=False) as f:
-        f.write(len(head).to_bytes(8, "little"))
-        f.write(head)
-        f.write(meta)
-        pos = 8 + len(head) + len(meta)
-        for r in raws:
-            pad = -pos % 64
-            f.write(b"\0" * pad)
-            f.write(r)
-            pos += pad + r.nbytes
-
-
-def _load(fd: int) -> Any:
-    """What ``_dump`` wrote, its buffers zero-copy slices of the file mapped into memory (the
-    mapping lives as long as an array uses it)."""
-    size = os.fstat(fd).st_size
-    whole = pa.py_buffer(mmap.mmap(fd, size, access=mmap.ACCESS_READ))
-    n = int.from_bytes(whole.slice(0, 8).to_pybytes(), "little")
-    meta_len, sizes = pickle.loads(whole.slice(8, n))  # noqa: S301 (our own second process's)
-    pos = 8 + n
-    meta = whole.slice(pos, meta_len)
-    pos += meta_len
-    bufs = []
-    for m in sizes:
-        pos += -pos % 64
-        bufs.append(whole.slice(pos, m))
-        pos += m
-    return pickle.loads(meta, buffers=bufs)  # noqa: S301 (our own second process's)
+    return seen, isa
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1219,11 +708,6 @@ def _ccyymmdd(v8: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return first[k] + (dd - 1)
 
 
-def _cents_str(c: int) -> str:
-    """money_str of an amount in cents."""
-    return money_str(Decimal(c).scaleb(-2))
-
-
 def _code_of(lit: bytes) -> int:
     """A qualifier of 1-3 bytes as the number ``code1`` gives its element."""
     c = len(lit) << 24
@@ -1273,10 +757,12 @@ class _Part:
         for c_, h in zip(self.member_claims, hash_many(self.member_values), strict=True):
             member[c_] = h
         self.claim_cols[17] = pa.array(member, pa.string())
-        del self.member_values, self.member_claims  # (member ids: not kept, not sent anywhere)
+        del self.member_values, self.member_claims  # (member ids: not kept)
 
-    # -- phase 1 ---------------------------------------------------------------------------
     def split(self) -> None:
+        """Phase 1: the text -> one Arrow string array of every element, and per segment where
+        it starts and ends, its first element, its number of elements, its code (``ty``) and
+        its piece; _Fallback where the tokenizer would read the text otherwise."""
         d = self.d
         el_b, term_b = ord(d.element), ord(d.segment)
         buf = self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
@@ -1378,241 +864,269 @@ class _Part:
         self.last_st_or_bpr = int(ty[st_bpr[-1]]) if len(st_bpr) else None
         self.bpr_open = False
 
-    # -- phase 2 ---------------------------------------------------------------------------
-    def columns(self, arg: tuple[list[int], list[str]]) -> None:
-        """``arg``: (segment number offset of each piece, file id of each piece)."""
-        seg_offset, file_ids = arg
-        S, ty, first, nel, elen, offs, v8 = self.S, self.ty, self.first, self.nel, self.elen, self.offs, self.v8
-        elements = self.elements
-        comp = self.d.component
-        piece = self.seg_piece
-        seg_no = np.arange(1, S + 1) - (self.piece_first_seg - np.asarray(seg_offset, np.int64))[piece]
-        self.seg_no = seg_no
-        n_pieces = len(self.pieces)
-        fid_arr = pa.array(file_ids, pa.string())
-        idx = np.arange(S)
+    def follow(self, prev: _Part | None) -> None:
+        """What this part takes from the part before it (``prev``, split; None for the first
+        part, or the first part of a run of whole transactions): whether it begins inside a
+        transaction of the same file, and after that transaction's BPR. _Fallback when it holds
+        a CLP or LX of a transaction whose BPR has not come (or outside one)."""
+        if prev is None:
+            last_file, prev_in_tx, prev_bpr = -1, False, False
+        else:
+            last_file, prev_in_tx, prev_bpr = prev.files[-1], prev.ends_in_tx, prev.bpr_open
+        self.starts_in_tx = bool(last_file == self.files[0] and prev_in_tx)
+        self.ends_in_tx = self.starts_in_tx if self.last_st_or_se is None else self.last_st_or_se == ST
+        bpr_open = self.starts_in_tx and prev_bpr
+        if self.claims_before_st_bpr and not bpr_open:
+            raise _Fallback
+        self.bpr_open = bpr_open if self.last_st_or_bpr is None else self.last_st_or_bpr == BPR
+
+    def slim(self) -> None:
+        """Drop the text and the per-segment arrays once the columns are built (a smaller working
+        set): what is left is what ``_fast`` reads (columns, tables, findings, the segments for
+        ``RemitHeader``, counts) and what the next part reads (``files``, ``ends_in_tx``,
+        ``bpr_open``)."""
+        for name in ("pieces", "buf", "elements", "offs", "elen", "v8", "first", "nel", "seg_start", "seg_end", "ty",
+                     "seg_piece", "piece_first_seg"):  # fmt: skip
+            self.__dict__.pop(name, None)
+
+
+class _Columns:
+    """Phase 2 of a part (after ``_Part.split`` and ``_Part.follow``): its structure and
+    columns from the segment arrays, in steps that each read what the steps before set. The
+    results go to the part (:meth:`build`); the rest is dropped with this object."""
+
+    def __init__(self, part: _Part, seg_offset: list[int], file_ids: list[str]):
+        """``seg_offset``: segments of each piece's file before the piece; ``file_ids``: the
+        file id of each piece."""
+        self.part = part
+        self.S, self.ty, self.first, self.nel = part.S, part.ty, part.first, part.nel
+        self.elen, self.offs, self.v8, self.elements = part.elen, part.offs, part.v8, part.elements
+        self.piece = part.seg_piece
+        self.seg_no = np.arange(1, self.S + 1) - (part.piece_first_seg - np.asarray(seg_offset, np.int64))[self.piece]
+        self.file_ids = file_ids
+        self.n_pieces = len(part.pieces)
+        self.fid_arr = pa.array(file_ids, pa.string())
+        self.idx = np.arange(self.S)
         # ty_pad[-1]: what was open before the part: nothing, or a transaction (a part cut
         # before a CLP of the file the part before holds)
-        ty_pad = np.append(ty, np.int8(ST if self.starts_in_tx else INVALID))
+        self.ty_pad = np.append(self.ty, np.int8(ST if part.starts_in_tx else INVALID))
+        self._at_of: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-        def prev_of(mask: np.ndarray) -> np.ndarray:
-            a = np.where(mask, idx, -1)
-            np.maximum.accumulate(a, out=a)
-            out = np.empty(S, np.int64)
-            out[0] = -1
-            out[1:] = a[:-1]
-            return out
+    def build(self) -> None:
+        part = self.part
+        self.structure()
+        self.claims()
+        self.lines()
+        self.dates()
+        self.line_references()
+        self.adjustments()
+        part.findings = self.balance()
+        part.member_values, part.member_claims = self.members()
+        part.n_claims = self.n_cl
+        n_st = int(self.is_st.sum())
+        part.st_paid = np.zeros(n_st + 1, np.int64)  # per transaction (CLP04 in cents); [0]: the one the part began in
+        np.add.at(part.st_paid, self.st_rank[self.cl] + 1, self.paid_c)
+        part.n_st = n_st
+        part.ctl = self.control()
+        self.tables()
 
-        def is_(*codes: int) -> np.ndarray:
-            m = ty == codes[0]
-            for c in codes[1:]:
-                m |= ty == c
-            return m
+    # -- element access ---------------------------------------------------------------------
+    def prev_of(self, mask: np.ndarray) -> np.ndarray:
+        """Per segment, the position of the last segment before it where ``mask`` holds (-1)."""
+        a = np.where(mask, self.idx, -1)
+        np.maximum.accumulate(a, out=a)
+        out = np.empty(self.S, np.int64)
+        out[0] = -1
+        out[1:] = a[:-1]
+        return out
 
-        is_st, is_se, is_clp, is_svc = is_(ST), is_(SE), is_(CLP), is_(SVC)
-        is_env = is_(ISA, GS, GE, IEA, ST)
-        # every segment but the envelope ones lies inside a transaction (ST ... SE)
-        if not np.array_equal(ty_pad[prev_of(is_st | is_se)] == ST, ~is_env):
-            raise _Fallback
-        cb = is_clp | is_(LX, PLB) | is_se | is_st
-        pcb = prev_of(cb)
-        claim_open = ty_pad[pcb] == CLP
-        lb = cb | is_svc
-        plb = prev_of(lb)
-        line_open = ty_pad[plb] == SVC
-        if not claim_open[is_(CAS, SVC, MOA, MIA)].all():
-            raise _Fallback
-        claim_row = np.where(claim_open, (np.cumsum(is_clp) - 1)[pcb], -1)
-        line_row = np.where(line_open, (np.cumsum(is_svc) - 1)[plb], -1)
-        st_rank = np.cumsum(is_st) - 1
+    def is_(self, *codes: int) -> np.ndarray:
+        ty = self.ty
+        m = ty == codes[0]
+        for c in codes[1:]:
+            m |= ty == c
+        return m
 
-        at_of: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    def eidx(self, sg: np.ndarray, k: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(element index, present) of element k of each segment of ``sg``."""
+        # first[sg] and nel[sg] once per segment selection (the entry keeps sg alive: its id
+        # cannot be reused by another array while the cache holds it)
+        c = self._at_of.get(id(sg))
+        if c is None or c[0] is not sg:
+            c = self._at_of[id(sg)] = (sg, self.first[sg], self.nel[sg])
+        ok = c[2] > k
+        return np.where(ok, c[1] + k, 0), ok
 
-        def eidx(sg: np.ndarray, k: Any) -> tuple[np.ndarray, np.ndarray]:
-            # first[sg] and nel[sg] once per segment selection (the entry keeps sg alive: its
-            # id cannot be reused by another array while the cache holds it)
-            c = at_of.get(id(sg))
-            if c is None or c[0] is not sg:
-                c = at_of[id(sg)] = (sg, first[sg], nel[sg])
-            ok = c[2] > k
-            return np.where(ok, c[1] + k, 0), ok
+    def has(self, sg: np.ndarray, k: Any) -> np.ndarray:
+        j, ok = self.eidx(sg, k)
+        return ok & (self.elen[j] > 0)
 
-        def has(sg: np.ndarray, k: Any) -> np.ndarray:
-            j, ok = eidx(sg, k)
-            return ok & (elen[j] > 0)
+    def get(self, sg: np.ndarray, k: Any, empty_null: bool = True) -> pa.Array:
+        j, ok = self.eidx(sg, k)
+        if empty_null:
+            ok &= self.elen[j] > 0
+        return _take(self.elements, j, ok)
 
-        def get(sg: np.ndarray, k: Any, empty_null: bool = True) -> pa.Array:
-            j, ok = eidx(sg, k)
-            if empty_null:
-                ok &= elen[j] > 0
-            return _take(elements, j, ok)
-
+    def code1(self, sg: np.ndarray) -> np.ndarray:
+        """Element 1 of each segment as a number (:func:`_code_of`); -1 when it is missing or
+        longer than 3 bytes. Qualifiers are compared as such numbers."""
+        j, ok = self.eidx(sg, 1)
+        v8 = self.v8
         top = len(v8) - 1
+        ln = np.where(ok, self.elen[j], 0).astype(np.int32)
+        o = self.offs[j].astype(np.int64)
+        c = ln << 24
+        for i in range(3):
+            c |= np.where(ln > i, v8[np.minimum(o + i, top)], 0).astype(np.int32) << (16 - 8 * i)
+        c[~ok | (ln > 3)] = -1
+        return c
 
-        def code1(sg: np.ndarray) -> np.ndarray:
-            """Element 1 of each segment as a number (:func:`_code_of`); -1 when it is missing or
-            longer than 3 bytes. Qualifiers are compared as such numbers."""
-            j, ok = eidx(sg, 1)
-            ln = np.where(ok, elen[j], 0).astype(np.int32)
-            o = offs[j].astype(np.int64)
-            c = ln << 24
-            for i in range(3):
-                c |= np.where(ln > i, v8[np.minimum(o + i, top)], 0).astype(np.int32) << (16 - 8 * i)
-            c[~ok | (ln > 3)] = -1
-            return c
-
-        def dates(sg: np.ndarray, k: int) -> pa.Array:
-            """CCYYMMDD in element k (present, not empty) -> date32; else _Fallback."""
-            n = len(sg)
-            if n == 0:
-                return pa.nulls(0, pa.date32())
-            j, ok = eidx(sg, k)
-            if not (ok.all() and (elen[j] == 8).all()):
-                raise _Fallback
-            return _np_array(_ccyymmdd(v8, offs[j]), pa.date32())
-
-        def file_col(sg: np.ndarray) -> pa.Array:
-            if n_pieces == 1:
-                return _repeat(file_ids[0], len(sg))
-            return fid_arr.take(_np_array(piece[sg], pa.int64()))
-
-        def ids_of(sg: np.ndarray) -> pa.Array:
-            """``{file_id}-{segment number}``"""
-            no = pc.cast(_np_array(seg_no[sg], pa.int64()), pa.string())
-            return pc.binary_join_element_wise(file_col(sg), no, "-")
-
-        # ---- claims ---------------------------------------------------------------------
-        cl = np.flatnonzero(is_clp)
-        n_cl = len(cl)
-        if not (has(cl, 1).all() and has(cl, 2).all()):
+    def date_of(self, sg: np.ndarray, k: int) -> pa.Array:
+        """CCYYMMDD in element k (present, not empty) -> date32; else _Fallback."""
+        if len(sg) == 0:
+            return pa.nulls(0, pa.date32())
+        j, ok = self.eidx(sg, k)
+        if not (ok.all() and (self.elen[j] == 8).all()):
             raise _Fallback
-        clp_charge = _money(get(cl, 3), True)
-        clp_paid = _money(get(cl, 4), True)
-        cid = ids_of(cl)
-        paid_c = _int64_of_decimal(clp_paid)
-        charge_c = _int64_of_decimal(clp_charge)
+        return _np_array(_ccyymmdd(self.v8, self.offs[j]), pa.date32())
 
-        # ---- lines ----------------------------------------------------------------------
-        sv = np.flatnonzero(is_svc)
-        n_sv = len(sv)
-        sv_claim = claim_row[sv]
+    def file_col(self, sg: np.ndarray) -> pa.Array:
+        if self.n_pieces == 1:
+            return _repeat(self.file_ids[0], len(sg))
+        return self.fid_arr.take(_np_array(self.piece[sg], pa.int64()))
+
+    def ids_of(self, sg: np.ndarray) -> pa.Array:
+        """``{file_id}-{segment number}``"""
+        no = pc.cast(_np_array(self.seg_no[sg], pa.int64()), pa.string())
+        return pc.binary_join_element_wise(self.file_col(sg), no, "-")
+
+    # -- steps --------------------------------------------------------------------------------
+    def structure(self) -> None:
+        """Which claim, line and transaction each segment belongs to; _Fallback when a segment
+        is where the row parser would refuse it."""
+        is_, ty_pad = self.is_, self.ty_pad
+        self.is_st, is_se, self.is_clp, self.is_svc = is_(ST), is_(SE), is_(CLP), is_(SVC)
+        self.is_env = is_(ISA, GS, GE, IEA, ST)
+        # every segment but the envelope ones lies inside a transaction (ST ... SE)
+        if not np.array_equal(ty_pad[self.prev_of(self.is_st | is_se)] == ST, ~self.is_env):
+            raise _Fallback
+        self.cb = self.is_clp | is_(LX, PLB) | is_se | self.is_st  # claim boundaries
+        pcb = self.prev_of(self.cb)
+        self.claim_open = ty_pad[pcb] == CLP
+        self.lb = self.cb | self.is_svc  # line boundaries
+        plb = self.prev_of(self.lb)
+        self.line_open = ty_pad[plb] == SVC
+        if not self.claim_open[is_(CAS, SVC, MOA, MIA)].all():
+            raise _Fallback
+        self.claim_row = np.where(self.claim_open, (np.cumsum(self.is_clp) - 1)[pcb], -1)
+        self.line_row = np.where(self.line_open, (np.cumsum(self.is_svc) - 1)[plb], -1)
+        self.st_rank = np.cumsum(self.is_st) - 1
+
+    def claims(self) -> None:
+        cl = self.cl = np.flatnonzero(self.is_clp)
+        self.n_cl = len(cl)
+        if not (self.has(cl, 1).all() and self.has(cl, 2).all()):
+            raise _Fallback
+        self.clp_charge = _money(self.get(cl, 3), True)
+        self.clp_paid = _money(self.get(cl, 4), True)
+        self.cid = self.ids_of(cl)
+        self.paid_c = _int64_of_decimal(self.clp_paid)
+        self.charge_c = _int64_of_decimal(self.clp_charge)
+
+    def lines(self) -> None:
+        sv = self.sv = np.flatnonzero(self.is_svc)
+        n_sv = self.n_sv = len(sv)
+        sv_claim = self.sv_claim = self.claim_row[sv]
         grp_start = np.zeros(n_sv, np.int64)
         starts = np.flatnonzero(_first_of_group(sv_claim))
         grp_start[starts] = starts
         np.maximum.accumulate(grp_start, out=grp_start)
-        line_number = np.arange(n_sv) - grp_start + 1
-        lid = pc.binary_join_element_wise(
-            cid.take(_np_array(sv_claim, pa.int64())), pc.cast(_np_array(line_number, pa.int64()), pa.string()), "-"
-        )
-        svc1 = get(sv, 1)
+        self.line_number = np.arange(n_sv) - grp_start + 1
+        self.lid = pc.binary_join_element_wise(
+            self.cid.take(_np_array(sv_claim, pa.int64())),
+            pc.cast(_np_array(self.line_number, pa.int64()), pa.string()), "-",
+        )  # fmt: skip
+        svc1 = self.get(sv, 1)
         if svc1.null_count:
             raise _Fallback
-        parts = pc.split_pattern(svc1, comp)
-        p_offs = np.frombuffer(parts.buffers()[1], dtype=np.int32)[parts.offset : parts.offset + n_sv + 1]
-        p_vals = parts.values
-        p_start = p_offs[:-1].astype(np.int64) - p_offs[0]
-        p_len = np.diff(p_offs)
-        p_voffs = np.frombuffer(p_vals.buffers()[1], dtype=np.int32)[p_vals.offset : p_vals.offset + len(p_vals) + 1]
-        p_vlen = np.diff(p_voffs)
+        self.proc_qual, self.proc_code, self.mods = _procedure(svc1, self.part.d.component)
+        self.sv_charge = _money(self.get(sv, 2), True)
+        self.sv_paid = _money(self.get(sv, 3), True)
+        self.sv_charge_c = _int64_of_decimal(self.sv_charge)
+        self.sv_paid_c = _int64_of_decimal(self.sv_paid)
 
-        def part(k: int) -> pa.Array:
-            ok = p_len > k
-            j = np.where(ok, p_start + k, 0)
-            ok &= p_vlen[j] > 0
-            return _take(p_vals, j, ok)
-
-        proc_qual = part(0)
-        if proc_qual.null_count:
-            raise _Fallback
-        proc_code = part(1)
-        if (p_len > 2).any():
-            # ":".join(non-empty components 3-6) or None (pc.binary_join_element_wise with
-            # null_handling="skip" drops rows whose inputs are all null: not used)
-            sl = pc.list_slice(parts, 2, 6)
-            lo = np.frombuffer(sl.buffers()[1], dtype=np.int32)[sl.offset : sl.offset + n_sv + 1]
-            flat = sl.values
-            fo = np.frombuffer(flat.buffers()[1], dtype=np.int32)[flat.offset : flat.offset + len(flat) + 1]
-            keep = np.diff(fo) > 0
-            kept = np.zeros(len(keep) + 1, np.int32)
-            np.cumsum(keep, out=kept[1:])
-            joined = pc.binary_join(
-                pa.ListArray.from_arrays(_np_array(kept[lo - lo[0]], pa.int32()), flat.filter(_np_bool(keep))), ":"
-            )
-            mods = _null_if_empty(joined)
-        else:
-            mods = pa.nulls(n_sv, pa.string())
-        sv_charge = _money(get(sv, 2), True)
-        sv_paid = _money(get(sv, 3), True)
-        sv_charge_c = _int64_of_decimal(sv_charge)
-        sv_paid_c = _int64_of_decimal(sv_paid)
-
-        # ---- DTM ------------------------------------------------------------------------
-        dtm = np.flatnonzero(ty == DTM)
-        if not (nel[dtm] >= 2).all():
+    def dates(self) -> None:
+        """DTM: the service date of each line (its last DTM*472, else its first DTM*150) and the
+        statement and received dates of each claim (the last DTM*232 / 233 / 050)."""
+        dtm = self.dtm = np.flatnonzero(self.ty == DTM)
+        if not (self.nel[dtm] >= 2).all():
             raise _Fallback  # the row parser reads DTM01 of every DTM
-        in_line = line_open[dtm]
-        service_date = pa.nulls(n_sv, pa.date32())
-        dcode = code1(dtm)
+        in_line = self.line_open[dtm]
+        self.service_date = pa.nulls(self.n_sv, pa.date32())
+        dcode = self.code1(dtm)
         ld = dtm[in_line]
         m472, m150 = dcode[in_line] == _code_of(b"472"), dcode[in_line] == _code_of(b"150")
         sel = m472 | m150
         if sel.any():
             ld, m472, m150 = ld[sel], m472[sel], m150[sel]
-            dts = dates(ld, 2)
-            lr = line_row[ld]
+            dts = self.date_of(ld, 2)
+            lr = self.line_row[ld]
             rows = np.arange(len(ld))
-            # the last DTM*472 of the line, else its first DTM*150
-            idx_d = np.zeros(n_sv, np.int64)
-            ok_d = np.zeros(n_sv, bool)
-            g = lr[m150]
-            f = _first_of_group(g)
-            idx_d[g[f]] = rows[m150][f]
-            ok_d[g[f]] = True
-            g = lr[m472]
-            f = _last_of_group(g)
-            idx_d[g[f]] = rows[m472][f]
-            ok_d[g[f]] = True
-            service_date = _take(dts, idx_d, ok_d)
-        in_claim = claim_open[dtm] & ~in_line
+            idx_d = np.zeros(self.n_sv, np.int64)
+            ok_d = np.zeros(self.n_sv, bool)
+            for m_, pick in ((m150, _first_of_group), (m472, _last_of_group)):
+                g = lr[m_]
+                f = pick(g)
+                idx_d[g[f]] = rows[m_][f]
+                ok_d[g[f]] = True
+            self.service_date = _take(dts, idx_d, ok_d)
+        in_claim = self.claim_open[dtm] & ~in_line
         cdt, cdcode = dtm[in_claim], dcode[in_claim]
-        claim_dates = {}
+        self.claim_dates = {}
         for qual, col in ((b"232", "statement_from"), (b"233", "statement_to"), (b"050", "claim_received_date")):
             segs = cdt[cdcode == _code_of(qual)]
             if not len(segs):
-                claim_dates[col] = pa.nulls(n_cl, pa.date32())
+                self.claim_dates[col] = pa.nulls(self.n_cl, pa.date32())
                 continue
-            dts = dates(segs, 2)
-            g = claim_row[segs]
+            dts = self.date_of(segs, 2)
+            g = self.claim_row[segs]
             f = _last_of_group(g)
-            claim_dates[col] = _take(dts, *_scatter(n_cl, g[f], np.flatnonzero(f)))
+            self.claim_dates[col] = _take(dts, *_scatter(self.n_cl, g[f], np.flatnonzero(f)))
+        # DTM*405 outside claims: the production date, read by RemitHeader when BPR16 is empty
+        head = dtm[~self.claim_open[dtm]]
+        self.dtm405 = head[dcode[~self.claim_open[dtm]] == _code_of(b"405")]
 
-        # ---- REF*6R, AMT*B6, LQ*HE in lines ---------------------------------------------
-        def line_segs(code: int, qual: bytes) -> tuple[np.ndarray, np.ndarray]:
-            segs = np.flatnonzero((ty == code) & line_open)
-            if not (nel[segs] >= 2).all():
-                raise _Fallback  # the row parser reads element 1 of these
-            segs = segs[code1(segs) == _code_of(qual)]
-            return segs, line_row[segs]
+    def _line_segs(self, code: int, qual: bytes) -> tuple[np.ndarray, np.ndarray]:
+        segs = np.flatnonzero((self.ty == code) & self.line_open)
+        if not (self.nel[segs] >= 2).all():
+            raise _Fallback  # the row parser reads element 1 of these
+        segs = segs[self.code1(segs) == _code_of(qual)]
+        return segs, self.line_row[segs]
 
-        segs, g = line_segs(REF, b"6R")
+    def line_references(self) -> None:
+        """REF*6R, AMT*B6 and LQ*HE of the lines (the last REF and AMT, every LQ)."""
+        n_sv, nel, elen = self.n_sv, self.nel, self.elen
+        segs, g = self._line_segs(REF, b"6R")
         if not (nel[segs] >= 3).all():
             raise _Fallback
         f = _last_of_group(g)
-        lcn_idx, lcn_ok = _scatter(n_sv, g[f], first[segs[f]] + 2)
-        lcn = _take(elements, lcn_idx, lcn_ok & (elen[lcn_idx] > 0))  # an empty REF02: None
-        segs, g = line_segs(AMT, b"B6")
+        lcn_idx, lcn_ok = _scatter(n_sv, g[f], self.first[segs[f]] + 2)
+        self.lcn = _take(self.elements, lcn_idx, lcn_ok & (elen[lcn_idx] > 0))  # an empty REF02: None
+        segs, g = self._line_segs(AMT, b"B6")
         if not (nel[segs] >= 3).all():
             raise _Fallback
-        amounts = _money(get(segs, 2), True)  # every AMT*B6 is read, the last one kept
+        amounts = _money(self.get(segs, 2), True)  # every AMT*B6 is read, the last one kept
         f = _last_of_group(g)
-        allowed = _take(amounts, *_scatter(n_sv, g[f], np.flatnonzero(f)))
-        segs, g = line_segs(LQ, b"HE")
-        h = has(segs, 2)
-        lq_remarks = _group_join(n_sv, g[h], get(segs[h], 2))
+        self.allowed = _take(amounts, *_scatter(n_sv, g[f], np.flatnonzero(f)))
+        segs, g = self._line_segs(LQ, b"HE")
+        h = self.has(segs, 2)
+        self.lq_remarks = _group_join(n_sv, g[h], self.get(segs[h], 2))
 
-        # ---- CAS ------------------------------------------------------------------------
-        cas = np.flatnonzero(ty == CAS)
-        if (nel[cas] > 20).any() or not has(cas, 1).all():
+    def adjustments(self) -> None:
+        """CAS: one row per reason / amount / quantity triple, in order."""
+        cas = np.flatnonzero(self.ty == CAS)
+        nel = self.nel
+        if (nel[cas] > 20).any() or not self.has(cas, 1).all():
             raise _Fallback
         r_seg, r_t = [], []
         for t in range(1, 7):
@@ -1620,7 +1134,7 @@ class _Part:
             sub = cas[nel[cas] > k]
             if not len(sub):
                 break
-            hr, ha, hq = has(sub, k), has(sub, k + 1), has(sub, k + 2)
+            hr, ha, hq = self.has(sub, k), self.has(sub, k + 1), self.has(sub, k + 2)
             row = hr | ha | hq
             if not (hr[row] & ha[row]).all():
                 raise _Fallback  # reason and amount are required in a triple
@@ -1631,344 +1145,294 @@ class _Part:
         if len(r_seg) > 1:
             order = np.argsort(a_seg * 8 + a_t, kind="stable")
             a_seg, a_t = a_seg[order], a_t[order]
-        a_amount = _money(_take(elements, first[a_seg] + 3 * a_t), True)
-        q_j, q_ok = eidx(a_seg, 3 * a_t + 1)
-        q_ok &= elen[q_j] > 0
-        a_qty = _quantity(_take(elements, q_j, q_ok))
-        a_claim = claim_row[a_seg]
-        a_line = line_row[a_seg]
-        a_cents = _int64_of_decimal(a_amount)
-        a_is_line = a_line >= 0
+        self.a_seg, self.a_t = a_seg, a_t
+        self.a_amount = _money(_take(self.elements, self.first[a_seg] + 3 * a_t), True)
+        q_j, q_ok = self.eidx(a_seg, 3 * a_t + 1)
+        q_ok &= self.elen[q_j] > 0
+        self.a_qty = _quantity(_take(self.elements, q_j, q_ok))
+        self.a_claim = self.claim_row[a_seg]
+        self.a_line = self.line_row[a_seg]
+        self.a_cents = _int64_of_decimal(self.a_amount)
+        self.a_is_line = self.a_line >= 0
 
-        # ---- balancing (integers in cents: exact while no sum can overflow) --------------
+    def balance(self) -> list[tuple[int, int, int, Finding]]:
+        """Findings for the lines and claims that do not balance, each as (piece, number of the
+        segment that closes it, order, finding); in integers of cents (exact while no sum can
+        overflow, else _Fallback)."""
+        a_cents, a_is_line = self.a_cents, self.a_is_line
         big = max(
-            int(np.abs(x).sum()) if len(x) else 0 for x in (a_cents, charge_c, paid_c, sv_charge_c, sv_paid_c)
+            int(np.abs(x).sum()) if len(x) else 0
+            for x in (a_cents, self.charge_c, self.paid_c, self.sv_charge_c, self.sv_paid_c)
         )
         if big >= 2**62:
             raise _Fallback
-        line_cas = np.zeros(n_sv, np.int64)
-        np.add.at(line_cas, a_line[a_is_line], a_cents[a_is_line])
-        claim_cas = np.zeros(n_cl, np.int64)
-        np.add.at(claim_cas, a_claim[~a_is_line], a_cents[~a_is_line])
-        np.add.at(claim_cas, sv_claim, line_cas)
-        # (piece, segment number where it is recorded, order, finding)
-        self.findings: list[tuple[int, int, int, Finding]] = []
-        bad_lines = np.flatnonzero(sv_charge_c - line_cas != sv_paid_c)
-        bad_claims = np.flatnonzero(charge_c - claim_cas != paid_c)
-        if len(bad_lines) or len(bad_claims):
-            lb_pos = np.flatnonzero(lb)
-            cb_pos = np.flatnonzero(cb)
-            def closing(pos: np.ndarray, s: int) -> int:
-                """Segment number of the boundary closing the line / claim at s (the next
-                part's first segment when it is open at the end of this part)."""
-                k = int(np.searchsorted(pos, s, side="right"))
-                return int(seg_no[pos[k]]) if k < len(pos) else int(seg_no[S - 1]) + 1
+        line_cas = np.zeros(self.n_sv, np.int64)
+        np.add.at(line_cas, self.a_line[a_is_line], a_cents[a_is_line])
+        claim_cas = np.zeros(self.n_cl, np.int64)
+        np.add.at(claim_cas, self.a_claim[~a_is_line], a_cents[~a_is_line])
+        np.add.at(claim_cas, self.sv_claim, line_cas)
+        findings: list[tuple[int, int, int, Finding]] = []
+        checks = (  # the row parser's findings: (segments, charge, CAS, paid, boundaries, order, finding)
+            (self.sv, self.sv_charge_c, line_cas, self.sv_paid_c, self.lb, 0, svc_finding),
+            (self.cl, self.charge_c, claim_cas, self.paid_c, self.cb, 1, clp_finding),
+        )
+        for segs, charge, cas, paid, bounds, order, finding in checks:
+            bad = np.flatnonzero(charge - cas != paid)
+            if not len(bad):
+                continue
+            pos = np.flatnonzero(bounds)
+            for r in bad.tolist():
+                s = int(segs[r])
+                amounts = (Decimal(int(x[r])).scaleb(-2) for x in (charge, cas, paid))
+                findings.append((int(self.piece[s]), self._closing(pos, s), order, finding(int(self.seg_no[s]), *amounts)))
+        return findings
 
-            for r in bad_lines.tolist():
-                s = int(sv[r])
-                close = closing(lb_pos, s)
-                ch, ca, pd = int(sv_charge_c[r]), int(line_cas[r]), int(sv_paid_c[r])
-                self.findings.append((int(piece[s]), close, 0, Finding(
-                    "warning", SVC_UNBALANCED, f"segment {int(seg_no[s])} (SVC)",
-                    f"SVC02 {_cents_str(ch)} - line CAS {_cents_str(ca)} = {_cents_str(ch - ca)} "
-                    f"but SVC03 is {_cents_str(pd)}",
-                )))  # fmt: skip
-            for r in bad_claims.tolist():
-                s = int(cl[r])
-                close = closing(cb_pos, s)
-                ch, ca, pd = int(charge_c[r]), int(claim_cas[r]), int(paid_c[r])
-                self.findings.append((int(piece[s]), close, 1, Finding(
-                    "warning", CLP_UNBALANCED, f"segment {int(seg_no[s])} (CLP)",
-                    f"CLP03 {_cents_str(ch)} - all CAS of the claim {_cents_str(ca)} = {_cents_str(ch - ca)} "
-                    f"but CLP04 is {_cents_str(pd)}",
-                )))  # fmt: skip
+    def _closing(self, pos: np.ndarray, s: int) -> int:
+        """Number of the boundary segment (``pos``: positions) closing the line / claim at s (the
+        next part's first segment when it is open at the end of this part)."""
+        k = int(np.searchsorted(pos, s, side="right"))
+        return int(self.seg_no[pos[k]]) if k < len(pos) else int(self.seg_no[self.S - 1]) + 1
 
-        # ---- member id (hashed later, in one thread), MOA/MIA remarks ----------------------
-        nm = np.flatnonzero((ty == NM1) & claim_open & ~line_open)
-        self.member_values: list[Any] = []
-        self.member_claims: list[int] = []
-        if len(nm):
-            ncode = code1(nm)
-            mqc, mil = ncode == _code_of(b"QC"), ncode == _code_of(b"IL")
-            nm_claim = claim_row[nm]
-            # the subscriber (IL) wins over the patient (QC); the last of each
-            pick = np.zeros(n_cl, np.int64)
-            picked = np.zeros(n_cl, bool)
-            for m_ in (mqc, mil):
-                g = nm_claim[m_]
-                f = _last_of_group(g)
-                pick[g[f]] = nm[m_][f]
-                picked[g[f]] = True
-            if picked.any():
-                rows = np.flatnonzero(picked)
-                j, ok = eidx(pick[rows], 9)  # NM109; None when the NM1 is shorter
-                self.member_values = _take(elements, j, ok).to_pylist()
-                self.member_claims = rows.tolist()
-        self.n_claims = n_cl
+    def members(self) -> tuple[list[Any], list[int]]:
+        """NM109 of the claims' subscriber (NM1*IL), else patient (NM1*QC), the last of each,
+        and the claims they belong to (hashed later)."""
+        nm = np.flatnonzero((self.ty == NM1) & self.claim_open & ~self.line_open)
+        if not len(nm):
+            return [], []
+        ncode = self.code1(nm)
+        nm_claim = self.claim_row[nm]
+        pick = np.zeros(self.n_cl, np.int64)
+        picked = np.zeros(self.n_cl, bool)
+        for m_ in (ncode == _code_of(b"QC"), ncode == _code_of(b"IL")):  # IL wins
+            g = nm_claim[m_]
+            f = _last_of_group(g)
+            pick[g[f]] = nm[m_][f]
+            picked[g[f]] = True
+        if not picked.any():
+            return [], []
+        rows = np.flatnonzero(picked)
+        j, ok = self.eidx(pick[rows], 9)  # NM109; None when the NM1 is shorter
+        return _take(self.elements, j, ok).to_pylist(), rows.tolist()
 
-        mm = np.flatnonzero(is_(MOA, MIA))
-        if len(mm):
-            is_moa = ty[mm] == MOA
-            rs, ro = [], []
-            for order_k, (ks, mask) in enumerate((((3, 4, 5, 6, 7), is_moa), ((5, 20, 21, 22, 23), ~is_moa))):
-                sub = mm[mask]
-                for pos_k, k in enumerate(ks):
-                    hk = has(sub, k)
-                    rs.append(sub[hk])
-                    ro.append(np.full(int(hk.sum()), order_k * 8 + pos_k, np.int64))
-            r_seg_m = np.concatenate(rs)
-            r_ord = np.concatenate(ro)
-            order = np.lexsort((r_ord, r_seg_m))
-            r_seg_m, r_ord = r_seg_m[order], r_ord[order]
-            k_of = np.array([3, 4, 5, 6, 7, 0, 0, 0, 5, 20, 21, 22, 23], np.int64)[r_ord]
-            remarks = _group_join(n_cl, claim_row[r_seg_m], _take(elements, first[r_seg_m] + k_of))
-        else:
-            remarks = pa.nulls(n_cl, pa.string())
+    def remarks(self) -> pa.Array:
+        """The claims' MOA03-07 and MIA05, MIA20-23 joined by ``;`` in order."""
+        mm = np.flatnonzero(self.is_(MOA, MIA))
+        if not len(mm):
+            return pa.nulls(self.n_cl, pa.string())
+        is_moa = self.ty[mm] == MOA
+        rs, ro = [], []
+        for order_k, (ks, mask) in enumerate((((3, 4, 5, 6, 7), is_moa), ((5, 20, 21, 22, 23), ~is_moa))):
+            sub = mm[mask]
+            for pos_k, k in enumerate(ks):
+                hk = self.has(sub, k)
+                rs.append(sub[hk])
+                ro.append(np.full(int(hk.sum()), order_k * 8 + pos_k, np.int64))
+        r_seg_m = np.concatenate(rs)
+        r_ord = np.concatenate(ro)
+        order = np.lexsort((r_ord, r_seg_m))
+        r_seg_m, r_ord = r_seg_m[order], r_ord[order]
+        k_of = np.array([3, 4, 5, 6, 7, 0, 0, 0, 5, 20, 21, 22, 23], np.int64)[r_ord]
+        return _group_join(self.n_cl, self.claim_row[r_seg_m], _take(self.elements, self.first[r_seg_m] + k_of))
 
-        # ---- per transaction: sum of CLP04 (for the BPR check) ---------------------------
-        n_st = int(is_st.sum())
-        self.st_paid = np.zeros(n_st + 1, np.int64)  # [0]: the transaction the part began in
-        np.add.at(self.st_paid, st_rank[cl] + 1, paid_c)
-        self.n_st = n_st
-
-        # ---- envelope and header segments, for the Python loop ----------------------------
-        header = np.flatnonzero(is_(TRN, N1, REF) & ~claim_open)
+    def control(self) -> list[tuple[bytes, int, int, int]]:
+        """The segments for ``RemitHeader`` (envelope, SE, BPR, PLB; TRN, N1, REF*2U and
+        DTM*405 outside claims), each as (its bytes, code, piece, segment number): the bytes,
+        not positions in the text, which ``_Part.slim`` drops."""
+        header = np.flatnonzero(self.is_(TRN, N1, REF) & ~self.claim_open)
         # of the REF outside claims only REF*2U is read (the payer id after N1*PR)
-        header = header[(ty[header] != REF) | (code1(header) == _code_of(b"2U"))]
-        ctl = np.union1d(np.flatnonzero(is_env | is_se | is_(BPR, PLB)), header)
-        # (the segment's bytes, code, piece, segment number): the bytes, not positions in buf,
-        # so that the part can be sent from another process without its text
-        buf = self.buf
-        self.ctl = [
+        header = header[(self.ty[header] != REF) | (self.code1(header) == _code_of(b"2U"))]
+        ctl = np.union1d(np.flatnonzero(self.is_env | self.is_(SE, BPR, PLB)), np.union1d(header, self.dtm405))
+        part = self.part
+        buf = part.buf
+        return [
             (buf[a:b], t, p, no)
             for a, b, t, p, no in zip(
-                self.seg_start[ctl].tolist(), self.seg_end[ctl].tolist(), ty[ctl].tolist(), piece[ctl].tolist(),
-                seg_no[ctl].tolist(), strict=True,
+                part.seg_start[ctl].tolist(), part.seg_end[ctl].tolist(), self.ty[ctl].tolist(),
+                self.piece[ctl].tolist(), self.seg_no[ctl].tolist(), strict=True,
             )
         ]  # fmt: skip
 
-        # ---- tables without what the Python loop and the hasher add ------------------------
-        self.claim_cols = [
-            file_col(cl), _np_array(seg_no[cl], pa.int64()), st_rank[cl], cid,
-            get(cl, 1), get(cl, 2), clp_charge, clp_paid, _money(get(cl, 5), False),
+    def tables(self) -> None:
+        """The part's columns and tables, without what RemitHeader and the hasher add (the
+        claims' payment id and member id)."""
+        part, get, seg_no, file_col = self.part, self.get, self.seg_no, self.file_col
+        cl, sv, a_seg, cid = self.cl, self.sv, self.a_seg, self.cid
+        part.claim_cols = [
+            file_col(cl), _np_array(seg_no[cl], pa.int64()), self.st_rank[cl], cid,
+            get(cl, 1), get(cl, 2), self.clp_charge, self.clp_paid, _money(get(cl, 5), False),
             get(cl, 6), get(cl, 7), get(cl, 8), get(cl, 9),
-            claim_dates["statement_from"], claim_dates["statement_to"], claim_dates["claim_received_date"],
-            remarks, None,
+            self.claim_dates["statement_from"], self.claim_dates["statement_to"],
+            self.claim_dates["claim_received_date"], self.remarks(), None,
         ]  # fmt: skip
-        self.lines = pa.Table.from_arrays([
-            file_col(sv), _np_array(seg_no[sv], pa.int64()), cid.take(_np_array(sv_claim, pa.int64())), lid,
-            _np_array(line_number, pa.int32()), proc_qual, proc_code, mods, sv_charge, sv_paid, get(sv, 4),
-            _quantity(get(sv, 5)), service_date, lcn, allowed, lq_remarks,
+        part.lines = pa.Table.from_arrays([
+            file_col(sv), _np_array(seg_no[sv], pa.int64()), cid.take(_np_array(self.sv_claim, pa.int64())), self.lid,
+            _np_array(self.line_number, pa.int32()), self.proc_qual, self.proc_code, self.mods, self.sv_charge,
+            self.sv_paid, get(sv, 4), _quantity(get(sv, 5)), self.service_date, self.lcn, self.allowed,
+            self.lq_remarks,
         ], schema=SCHEMAS["remit_lines"])  # fmt: skip
-        level = pa.array(["claim", "line"], pa.string()).take(_np_array(a_is_line.astype(np.int64), pa.int64()))
-        self.adjustments = pa.Table.from_arrays([
-            file_col(a_seg), _np_array(seg_no[a_seg], pa.int64()), cid.take(_np_array(a_claim, pa.int64())),
-            _take(lid, a_line, a_is_line), level, get(a_seg, 1), _take(elements, first[a_seg] + 3 * a_t - 1),
-            a_amount, a_qty, _np_array(a_t, pa.int32()),
+        level = pa.array(["claim", "line"], pa.string()).take(_np_array(self.a_is_line.astype(np.int64), pa.int64()))
+        part.adjustments = pa.Table.from_arrays([
+            file_col(a_seg), _np_array(seg_no[a_seg], pa.int64()), cid.take(_np_array(self.a_claim, pa.int64())),
+            _take(self.lid, self.a_line, self.a_is_line), level, get(a_seg, 1),
+            _take(self.elements, self.first[a_seg] + 3 * self.a_t - 1), self.a_amount, self.a_qty,
+            _np_array(self.a_t, pa.int32()),
         ], schema=SCHEMAS["remit_adjustments"])  # fmt: skip
         # rows of each piece: [start, end) per table
-        self.cuts = {
-            "remit_claims": np.searchsorted(piece[cl], np.arange(n_pieces + 1)).tolist(),
-            "remit_lines": np.searchsorted(piece[sv], np.arange(n_pieces + 1)).tolist(),
-            "remit_adjustments": np.searchsorted(piece[a_seg], np.arange(n_pieces + 1)).tolist(),
+        piece, n = self.piece, np.arange(self.n_pieces + 1)
+        part.cuts = {
+            "remit_claims": np.searchsorted(piece[cl], n).tolist(),
+            "remit_lines": np.searchsorted(piece[sv], n).tolist(),
+            "remit_adjustments": np.searchsorted(piece[a_seg], n).tolist(),
         }
-        # the big arrays are not needed any more
-        del self.elements, self.offs, self.elen, self.v8
 
-    def slim(self) -> None:
-        """Drop the text and the per-segment arrays once the columns are built: what is left is
-        what ``_fast`` reads (columns, tables, findings, control segments, counts) and what the
-        next part reads (``files``, ``ends_in_tx``, ``bpr_open``), small enough to send from
-        another process."""
-        for name in ("pieces", "buf", "first", "nel", "seg_start", "seg_end", "ty", "seg_piece", "seg_no",
-                     "piece_first_seg"):  # fmt: skip
-            self.__dict__.pop(name, None)
+
+def _procedure(svc1: pa.Array, comp: str) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """SVC01 (a composite) -> (qualifier, code, the non-empty components 3-6 joined by ":" or
+    null); _Fallback when a qualifier is empty."""
+    n_sv = len(svc1)
+    parts = pc.split_pattern(svc1, comp)
+    p_offs = np.frombuffer(parts.buffers()[1], dtype=np.int32)[parts.offset : parts.offset + n_sv + 1]
+    p_vals = parts.values
+    p_start = p_offs[:-1].astype(np.int64) - p_offs[0]
+    p_len = np.diff(p_offs)
+    p_voffs = np.frombuffer(p_vals.buffers()[1], dtype=np.int32)[p_vals.offset : p_vals.offset + len(p_vals) + 1]
+    p_vlen = np.diff(p_voffs)
+
+    def component(k: int) -> pa.Array:
+        ok = p_len > k
+        j = np.where(ok, p_start + k, 0)
+        ok &= p_vlen[j] > 0
+        return _take(p_vals, j, ok)
+
+    proc_qual = component(0)
+    if proc_qual.null_count:
+        raise _Fallback
+    if not (p_len > 2).any():
+        return proc_qual, component(1), pa.nulls(n_sv, pa.string())
+    # ":".join(non-empty components 3-6) or None (pc.binary_join_element_wise with
+    # null_handling="skip" drops rows whose inputs are all null: not used)
+    sl = pc.list_slice(parts, 2, 6)
+    lo = np.frombuffer(sl.buffers()[1], dtype=np.int32)[sl.offset : sl.offset + n_sv + 1]
+    flat = sl.values
+    fo = np.frombuffer(flat.buffers()[1], dtype=np.int32)[flat.offset : flat.offset + len(flat) + 1]
+    keep = np.diff(fo) > 0
+    kept = np.zeros(len(keep) + 1, np.int32)
+    np.cumsum(keep, out=kept[1:])
+    joined = pc.binary_join(
+        pa.ListArray.from_arrays(_np_array(kept[lo - lo[0]], pa.int32()), flat.filter(_np_bool(keep))), ":"
+    )
+    return proc_qual, component(1), _null_if_empty(joined)
 
 
 # ---------------------------------------------------------------------------------------------
-# a batch: split in parts, columns, then the envelope loop, hashing and the tables per file
+# a batch: parts with their columns, then the segments outside claims, hashing and the tables
 
 
 def _fast(
-    preps: list[_Prep],
-    d: Delimiters,
-    names: list[str],
-    file_ids: list[str],
-    hasher: HashMemberId,
-    n_threads: int,
-    processes: int = 1,
+    preps: list[_Prep], d: Delimiters, names: list[str], file_ids: list[str], hasher: HashMemberId, n_threads: int
 ) -> tuple[dict[str, pa.Table], list[tuple[int, list[Finding], dict[str, int]]]]:
     """The batch's tables (rows grouped by file, files in order) and, per file, (segments,
-    findings, rows per table); _Fallback when the batch is not for the fast path.
-    ``processes``: 1, 2 or _AUTO (:func:`parse_835_files`)."""
-    n_files = len(preps)
-    el = d.element
+    findings, rows per table); _Fallback when the batch is not for the fast path."""
     parts = _make_parts(preps, d)
     many = getattr(hasher, "hash_many", None)  # MemberIdHasher: the same values, faster
-    large = n_files == 1 and many is not None and len(parts) > 1 and len(preps[0].c) >= _PROCESS_MIN_FILE_BYTES
-    if large and processes == _AUTO and _cores() >= 2 and not _worker_ready():
-        _start_worker_soon()  # for the next large files; this one here
-        out = _pipeline(parts, file_ids, n_threads, many)
-    elif large and (processes == 2 or (processes == _AUTO and _cores() >= 2)):
-        out = _pipeline_two_processes(parts, preps[0], file_ids, hasher, many, n_threads)
-    else:
-        out = _pipeline(parts, file_ids, n_threads, many)
-    seen = [out.seen.get(f, 0) for f in range(n_files)]
-    n_isa = [out.isa.get(f, 0) for f in range(n_files)]
-    for f in np.flatnonzero(np.asarray(n_isa) > 1).tolist():  # several ISA: the tokenizer's block check
-        if not _one_block(preps[f].data, d, names[f]):
+    seen, n_isa = _pipeline(parts, file_ids, n_threads, many)
+    for f, n in n_isa.items():
+        if n > 1 and not _one_block(preps[f].data, d, names[f]):  # several ISA: the tokenizer's block check
             raise _Fallback
+    headers = _headers(parts, d, names, file_ids)
+    if many is None:
+        _hash_members(parts, hasher)
+    return _assemble(parts, headers, [seen.get(f, 0) for f in range(len(preps))])
 
-    # ---- envelope and header segments: Python, as in the row parser -------------------------
-    pay_rows: list[list[Any]] = []
-    plb_rows: list[list[Any]] = []
-    pid_list: list[str] = []
-    pay_file: list[int] = []
-    plb_file: list[int] = []
-    pending: list[list[tuple[int, int, Finding]]] = [[] for _ in range(n_files)]
-    for part in parts:
-        for p_, no, order, f in part.findings:
-            pending[part.files[p_]].append((no, order, f))
+
+def _transaction_paid(parts: list[_Part]) -> list[int]:
+    """The sum of CLP04 of each transaction, in cents, in order."""
     st_paid: list[int] = []
     for part in parts:
         carried, *own = part.st_paid.tolist()
         if part.starts_in_tx:
             st_paid[-1] += carried
         elif carried:
-            raise _Fallback  # claims outside any transaction (the checks above refuse them)
+            raise _Fallback  # claims outside any transaction (the checks before refuse them)
         st_paid.extend(own)
-    comp = d.component
-    cur_f = -1
-    env: Envelope | None = None
-    env_f: list[Finding] = []
-    pay: list[Any] = []
-    st_bpr = None
-    st_plb = Decimal(0)
-    n1 = ""
-    pr_id = ref_2u = trn03 = None
-    v4010 = False
-    pid = ""
+    return st_paid
+
+
+def _headers(parts: list[_Part], d: Delimiters, names: list[str], file_ids: list[str]) -> list[_FileHeader]:
+    """Every segment outside claims of every part, file by file, through the row parser's code
+    (``RemitHeader``); any error it raises means _Fallback (the row parser raises it again,
+    with its place). Each file's findings are merged with those of its parts by segment
+    number, as the row parser finds them."""
+    st_paid = _transaction_paid(parts)
     st_i = -1
+    headers: list[_FileHeader] = []
+    h: _FileHeader | None = None
+    el = d.element
     try:
         for part in parts:
-            for seg, t_, p_, no in part.ctl:
-                f_ = part.files[p_]
-                if f_ != cur_f:
-                    if env is not None:
-                        env.finish()
-                    cur_f = f_
-                    env_f = []
-                    env = Envelope(names[f_], env_f)
-                e = seg.decode("utf-8").split(el)
-                nf = len(env_f)
-                if t_ == BPR:
-                    if len(e) < 17:
-                        e.extend([""] * (17 - len(e)))
-                    st_bpr = parse_money(e[2].strip(" "), "BPR02")
-                    pay[6] = e[1] or None
-                    pay[7] = st_bpr
-                    pay[8] = e[3] or None
-                    pay[9] = e[4] or None
-                    if not e[16].strip(" "):
-                        raise _Fallback  # no payment date: the row parser dates it by DTM*405
-                    pay[10] = parse_date(e[16].strip(" "), "BPR16", yymmdd=v4010)
-                elif t_ == TRN:
-                    if pay[11] is None:
-                        pay[11] = e[2] if len(e) > 2 and e[2] else None
-                        trn03 = e[3] if len(e) > 3 and e[3] else None
-                elif t_ == N1:
-                    if len(e) < 5:
-                        e.extend([""] * (5 - len(e)))
-                    n1 = e[1]
-                    if n1 == "PR":
-                        pay[13] = e[2] or None
-                        pr_id = e[4] or None
-                    elif n1 == "PE":
-                        pay[14] = e[2] or None
-                        if e[3] == "XX":
-                            pay[15] = e[4] or None
-                elif t_ == REF:
-                    if n1 == "PR" and len(e) > 2 and e[1] == "2U":
-                        ref_2u = e[2] or None
-                elif t_ == PLB:
-                    if st_bpr is None:
-                        raise _Fallback  # a PLB before the BPR: the row parser's error
-                    n = len(e)
-                    if n > 15:
+            for seg, t, p, no in part.ctl:
+                f = part.files[p]
+                if h is None or f != h.f:
+                    if h is not None:
+                        h.close()
+                    if f != len(headers):
                         raise _Fallback
-                    prov = e[1] if n > 1 else ""
-                    fp = parse_date(e[2].strip(" "), "PLB02", yymmdd=v4010) if n > 2 and e[2] else None
-                    k = 3
-                    pidx = 1
-                    while k < n:
-                        rc = e[k]
-                        a = e[k + 1] if k + 1 < n else ""
-                        if rc or a:
-                            c = rc.split(comp)
-                            if not c[0]:
-                                raise _Fallback
-                            amt = parse_money(a.strip(" "), _PLB_ELEMENTS[pidx - 1][1])
-                            plb_rows.append([
-                                file_ids[f_], no, pid, prov or None, fp, c[0], c[1] or None if len(c) > 1 else None,
-                                amt, pidx,
-                            ])  # fmt: skip
-                            plb_file.append(f_)
-                            st_plb += amt
-                        k += 2
-                        pidx += 1
-                elif t_ == SE:
-                    if st_bpr is None:
-                        raise _Fallback
-                    pay[12] = pr_id or ref_2u or trn03
-                    sp = Decimal(st_paid[st_i]).scaleb(-2)
-                    if sp - st_plb != st_bpr:
-                        pending[f_].append((no, 2, Finding(
-                            "warning", BPR_UNBALANCED, f"ST {pay[5] or ''}",
-                            f"sum CLP04 {money_str(sp)} - PLB {money_str(st_plb)} = "
-                            f"{money_str(sp - st_plb)} but BPR02 is {money_str(st_bpr)}",
-                        )))  # fmt: skip
-                    env.se(no, e)
-                elif t_ == ST:
-                    env.st(no, e)
-                    st01 = e[1].strip() if len(e) > 1 else ""
-                    if st01 != "835":
-                        raise _Fallback
+                    h = _FileHeader(f, names[f], file_ids[f], d.component)
+                    headers.append(h)
+                if t == ST:
                     st_i += 1
-                    pid = f"{file_ids[f_]}-{no}"
-                    ver = env.version(e[3] if len(e) > 3 else "")
-                    v4010 = bool(ver and ver.startswith("00401"))
-                    pay = [file_ids[f_], no, pid, "835", ver, e[2] if len(e) > 2 and e[2] else None]
-                    pay.extend([None] * 10)
-                    pay.append(env.gs_created)
-                    pay_rows.append(pay)
-                    pay_file.append(f_)
-                    pid_list.append(pid)
-                    st_plb = Decimal(0)
-                    st_bpr = None
-                    n1 = ""
-                    pr_id = ref_2u = trn03 = None
-                elif t_ == ISA:
-                    env.isa(no, e)
-                elif t_ == GS:
-                    env.gs(no, e)
-                elif t_ == GE:
-                    env.ge(no, e)
-                else:
-                    env.iea(no, e)
-                if len(env_f) > nf:
-                    pending[f_].extend((no, 3, x) for x in env_f[nf:])
-        if env is not None:
-            env.finish()
+                elif t == SE:
+                    h.st_paid = Decimal(st_paid[st_i]).scaleb(-2)
+                h.read(t, no, seg.decode("utf-8").split(el))
+        if h is not None:
+            h.close()
     except (BadValue, Misplaced, InputFileError, IndexError, TypeError):
         raise _Fallback from None
-    if cur_f != n_files - 1:
+    if len(headers) != len(names):
         raise _Fallback
+    for part in parts:
+        for p, no, order, finding in part.findings:
+            headers[part.files[p]].pending.append((no, order, finding))
+    return headers
 
-    # ---- member ids: hashed once per distinct value (by hash_many: in the pipeline) ----------
+
+class _FileHeader(RemitHeader):
+    """``RemitHeader`` of one file of the batch, its findings kept with the number of the
+    segment that made each (``pending``, merged with the parts' findings in ``_assemble``)."""
+
+    def __init__(self, f: int, file_name: str, file_id: str, comp: str):
+        super().__init__(file_name, file_id)
+        self.f = f
+        self.comp = comp
+        self.pending: list[tuple[int, int, Finding]] = []
+        self.last: list[Finding] = []  # after every segment: NO_TRANSACTIONS
+
+    def read(self, t: int, no: int, e: list[str]) -> None:
+        findings = self.findings
+        n = len(findings)
+        _HEADER_METHODS[t](self, no, e)
+        if len(findings) > n:  # after the claim's and line's findings at the same segment (orders 0 and 1)
+            self.pending.extend((no, 2, x) for x in findings[n:])
+
+    def close(self) -> None:
+        n = len(self.findings)
+        self.finish()
+        self.last = self.findings[n:]
+
+
+# the RemitHeader method that reads each segment outside claims
+_HEADER_METHODS = {
+    ISA: RemitHeader.isa, GS: RemitHeader.gs, GE: RemitHeader.ge, IEA: RemitHeader.iea, ST: RemitHeader.st,
+    SE: RemitHeader.se, BPR: RemitHeader.bpr, TRN: RemitHeader.trn, N1: RemitHeader.n1, REF: RemitHeader.ref,
+    DTM: RemitHeader.dtm, PLB: RemitHeader.plb,
+}  # fmt: skip
+
+
+def _hash_members(parts: list[_Part], hasher: HashMemberId) -> None:
+    """The member id column of every part with a hasher without ``hash_many``: each distinct
+    value hashed once."""
     cache: dict[Any, str | None] = {}
     for part in parts:
-        if many is not None:
-            continue
         member: list[str | None] = [None] * part.n_claims
         for c_, v in zip(part.member_claims, part.member_values, strict=True):
             h = cache.get(v, _MISSING)
@@ -1977,50 +1441,47 @@ def _fast(
             member[c_] = h
         part.claim_cols[17] = pa.array(member, pa.string())
 
-    # ---- tables -----------------------------------------------------------------------------
-    pid_arr = pa.array(pid_list, pa.string())
+
+def _assemble(
+    parts: list[_Part], headers: list[_FileHeader], seen: list[int]
+) -> tuple[dict[str, pa.Table], list[tuple[int, list[Finding], dict[str, int]]]]:
+    """The tables of the batch and, per file, (segments, findings, rows per table)."""
+    pay_rows = [row for h in headers for row in h.pay_rows]
+    pid_arr = pa.array([row[2] for row in pay_rows], pa.string())
     st_base = 0
     for part in parts:
         cols = part.claim_cols
-        cols[2] = pid_arr.take(_np_array(cols[2] + st_base, pa.int64()))
+        cols[2] = pid_arr.take(_np_array(cols[2] + st_base, pa.int64()))  # transaction -> payment id
         st_base += part.n_st
         part.claims = pa.Table.from_arrays(cols, schema=SCHEMAS["remit_claims"])
-    payments = pa.Table.from_arrays(
-        [pa.array([r[k] for r in pay_rows], f.type) for k, f in enumerate(SCHEMAS["remit_payments"])],
-        schema=SCHEMAS["remit_payments"],
-    )
-    plbs = pa.Table.from_arrays(
-        [pa.array([r[k] for r in plb_rows], f.type) for k, f in enumerate(SCHEMAS["provider_adjustments"])],
-        schema=SCHEMAS["provider_adjustments"],
-    )
-    counts = {name: [0] * n_files for name in _TABLES}
-    for f_ in pay_file:
-        counts["remit_payments"][f_] += 1
-    for f_ in plb_file:
-        counts["provider_adjustments"][f_] += 1
+    counts = {name: [0] * len(headers) for name in _TABLES}
+    for h in headers:
+        counts["remit_payments"][h.f] = len(h.pay_rows)
+        counts["provider_adjustments"][h.f] = len(h.plb_rows)
     for part in parts:
         for name in ("remit_claims", "remit_lines", "remit_adjustments"):
             cut = part.cuts[name]
-            for p_, f_ in enumerate(part.files):
-                counts[name][f_] += cut[p_ + 1] - cut[p_]
+            for p, f in enumerate(part.files):
+                counts[name][f] += cut[p + 1] - cut[p]
     files = []
-    for f_ in range(n_files):
-        pend = pending[f_]
-        pend.sort(key=lambda x: (x[0], x[1]))
-        findings = [x[2] for x in pend]
-        if counts["remit_payments"][f_] == 0:
-            findings.append(Finding("warning", NO_TRANSACTIONS, None, "the file holds no 835 transaction"))
-        files.append((seen[f_], findings, {name: counts[name][f_] for name in _TABLES}))
+    for h in headers:
+        h.pending.sort(key=lambda x: (x[0], x[1]))
+        findings = [x[2] for x in h.pending] + h.last
+        files.append((seen[h.f], findings, {name: counts[name][h.f] for name in _TABLES}))
 
     def joined(tabs: list[pa.Table]) -> pa.Table:
         return tabs[0] if len(tabs) == 1 else pa.concat_tables(tabs)
 
+    def from_rows(name: str, rows: list[list[Any]]) -> pa.Table:
+        schema = SCHEMAS[name]
+        return pa.Table.from_arrays([pa.array([r[k] for r in rows], f.type) for k, f in enumerate(schema)], schema=schema)
+
     tables = {
-        "remit_payments": payments,
+        "remit_payments": from_rows("remit_payments", pay_rows),
         "remit_claims": joined([p.claims for p in parts]),
         "remit_lines": joined([p.lines for p in parts]),
         "remit_adjustments": joined([p.adjustments for p in parts]),
-        "provider_adjustments": plbs,
+        "provider_adjustments": from_rows("provider_adjustments", [row for h in headers for row in h.plb_rows]),
     }
     return tables, files
 
