@@ -15,8 +15,9 @@ REPORT_WEEKS = dg.DynamicPartitionsDefinition(name="report_week")
 
 DASHBOARD_DEPS = [
     dg.AssetKey(["marts", n])
-    for n in ("mart_weekly_kpis", "mart_weekly_denial_rates", "mart_denials_by_category", "mart_ar_aging",
-              "mart_days_in_ar", "mart_denial_worklist", "mart_trend_alerts", "mart_claim_facts", "mart_denied_claims")
+    # the marts the weekly page reads (reports/dashboard.py), row for row
+    for n in ("mart_weekly_kpis", "mart_weekly_tiles", "mart_weekly_denial_rates", "mart_root_causes_13w", "mart_claim_kpis",
+              "mart_ar_aging", "mart_days_in_ar", "mart_denial_worklist", "mart_trend_alerts", "mart_denied_claims")
 ]
 
 
@@ -90,9 +91,9 @@ def published_week(context: dg.AssetExecutionContext, duckdb: DuckDBResource) ->
 def weekly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
     out = denials.output_path()
     with duckdb.get_connection() as con:
-        page = dashboard.build_weekly_dashboard(con, out, context.partition_key)
-        index = dashboard.write_index(con, out)
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page)), "index": dg.MetadataValue.path(str(index))})
+        pages = dashboard.build_all_weeks(con, out, only={context.partition_key})
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(pages["weeks"][0])),
+                                          "index": dg.MetadataValue.path(str(pages["index"]))})
 
 
 @dg.asset(
@@ -117,7 +118,7 @@ def denial_worklist_files(duckdb: DuckDBResource, denials: DenialsConfig) -> dg.
     group_name="reports",
     kinds={"html", "great_expectations"},
     owners=OWNERS,
-    deps=[INGEST_KEY, dg.AssetKey(["intermediate", "int_remit_balancing"]), dg.AssetKey(["intermediate", "int_remit_findings"])] + [dg.AssetKey(s.asset_path) for s in suites.SUITES],
+    deps=[INGEST_KEY, dg.AssetKey(["marts", "mart_remit_balancing"]), dg.AssetKey(["intermediate", "int_remit_findings"])] + [dg.AssetKey(s.asset_path) for s in suites.SUITES],
     description="The auditor's data-quality report (output_dir/data_quality/index.html and results.json): "
     "files loaded, quarantine, load findings, and this run's Great Expectations results.",
 )

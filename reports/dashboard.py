@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from reports import html, style
 from reports.data import one, rows
-from transforms import incremental, metrics
+from transforms import incremental, published
 
 
 def label(code: str) -> str:
@@ -24,9 +24,6 @@ def _isoweek(d: dt.date) -> str:
     y, w, _ = d.isocalendar()
     return f"{y}-W{w:02d}"
 
-
-def _iso(con, week_start: dt.date, weeks_back: int) -> str:
-    return con.execute("SELECT strftime(?::DATE - INTERVAL (?) WEEK, '%G-W%V')", [week_start, weeks_back]).fetchone()[0]
 
 TILES = [
     # key, label, format, lower_is_better
@@ -44,7 +41,8 @@ class NoDataError(ValueError):
 
 
 def available_weeks(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r["iso_week"] for r in rows(con, "SELECT iso_week FROM marts.mart_weekly_kpis WHERE is_complete AND claims_adjudicated > 0 ORDER BY week_start")]
+    """The weeks that have a page: complete, with adjudications (the report_week partitions)."""
+    return published.completed_weeks(con)
 
 
 def pick_week(con: duckdb.DuckDBPyConnection, week: str | None) -> dict:
@@ -67,80 +65,49 @@ def _fmt(v, kind: str) -> str:
     return style.money(v)
 
 
-AVERAGE_WEEKS = 13  # the tiles' "vs 13-week average": the mean of the 13 weeks before the page's week
-NCR_WINDOW_DAYS = 91  # the net collection rate's trailing window (mart_weekly_kpis: 13 weeks)
-# the tiles whose figure covers a trailing window, and the mart column saying whether the history covers it
-WINDOW_FULL = {"days_in_ar": "ar_window_full", "net_collection_rate": "ncr_window_full"}
+AVERAGE_WEEKS = 13  # the tiles' "vs 13-week average" (marts.mart_weekly_tiles: the 13 weeks before the page's week)
 
 
-def _history(con, week_start: dt.date) -> list[dict]:
-    """The page's week's row of mart_weekly_kpis and the AVERAGE_WEEKS rows before it, newest first,
-    each with the length of its days-in-A/R window (mart_days_in_ar.window_days)."""
-    return rows(
-        con,
-        """SELECT k.*, d.window_days AS ar_window_length FROM marts.mart_weekly_kpis AS k
-           LEFT JOIN marts.mart_days_in_ar AS d USING (week_start)
-           WHERE k.week_start <= ? ORDER BY k.week_start DESC LIMIT ?""",
-        [week_start, AVERAGE_WEEKS + 1],
-    )
-
-
-def _partial(row: dict, key: str) -> bool:
-    """Whether the figure ``key`` of a week covers less than its trailing window (the history starts
-    inside it). False for a figure without a window, and for a mart without the window columns."""
-    return key in WINDOW_FULL and row.get(WINDOW_FULL[key]) is False
-
-
-def _window_flag(row: dict, key: str) -> str:
-    """'partial window: 34 of 90 days' for a figure whose window the history does not cover yet, else ''."""
-    if not _partial(row, key):
+def _window_flag(figure: dict) -> str:
+    """'partial window: 34 of 90 days' for a figure whose trailing window the history does not
+    cover yet (marts.mart_weekly_tiles.window_full false), else ''."""
+    if figure.get("window_full") is not False:
         return ""
-    if key == "days_in_ar":
-        used, length = row.get("ar_window_days_used"), row.get("ar_window_length")
-    else:
-        start, length = row.get("history_start"), NCR_WINDOW_DAYS
-        used = None if start is None else max(0, min(length, (row["snapshot_date"] - start).days + 1))
+    used, length = figure.get("window_days_used"), figure.get("window_days")
     return "partial window" if used is None or length is None else f"partial window: {used} of {length} days"
 
 
-def _baseline(now: dict, before: list[dict], key: str, weeks: int) -> float | None:
-    """The mean of ``key`` over the first ``weeks`` rows of ``before``; None (no baseline yet) when
-    fewer weeks exist, one has no figure, or the week's or a baseline week's window is partial."""
-    base = before[:weeks]
-    if len(base) < weeks or _partial(now, key) or any(style.is_missing(r.get(key)) or _partial(r, key) for r in base):
-        return None
-    return sum(float(r[key]) for r in base) / weeks
-
-
-def _delta(now, before, kind: str, lower_is_better: bool, label: str) -> str:
-    """The change from ``before`` to ``now``; '–' without a figure, 'no baseline yet' without a baseline."""
-    if style.is_missing(now):
+def _delta(value, change, kind: str, lower_is_better: bool, label: str) -> str:
+    """The change from a baseline (a mart column); '–' without a figure, 'no baseline yet' without a baseline."""
+    if style.is_missing(value):
         return f'<span class="muted">{label}: –</span>'
-    if before is None:
+    if style.is_missing(change):
         return f'<span class="muted">{label}: no baseline yet</span>'
-    d = float(now) - float(before)
+    d = float(change)
     text = f"{d * 100:+.1f} pts" if kind == "pct" else f"{d:+.1f}"
     cls = "" if abs(d) < 1e-12 else ("worse" if (d > 0) == lower_is_better else "better")
     return f'<span class="{cls}">{text}</span> <span class="muted">{label}</span>'
 
 
 def tiles(con: duckdb.DuckDBPyConnection, week_row: dict) -> list[dict]:
-    """The headline figures of the week, each with its change from the week before and from the
-    average of the AVERAGE_WEEKS weeks before; a figure whose window is partial is flagged, and no
-    change is shown against a baseline that is partial or shorter than it says."""
-    now, *before = _history(con, week_row["week_start"])
+    """The headline figures of the week as marts.mart_weekly_tiles holds them: each with its change
+    from the week before and from the average of the AVERAGE_WEEKS weeks before, a flag when its
+    window is partial, and "no baseline yet" where the mart has no baseline."""
+    figures = {r["kpi"]: r for r in rows(con, "SELECT * FROM marts.mart_weekly_tiles WHERE week_start = ?",
+                                         [week_row["week_start"]])}
     out = []
     for key, label, kind, lower in TILES:
+        f = figures.get(key, {"value": None})
+        value = f["value"]
         out.append(
             {
                 "key": key,
                 "label": label,
-                "raw": "" if style.is_missing(now[key]) else now[key],
-                "value": _fmt(now[key], kind),
-                "flag": _window_flag(now, key),
-                "delta_week": _delta(now[key], _baseline(now, before, key, 1), kind, lower, "vs last week"),
-                "delta_avg": _delta(now[key], _baseline(now, before, key, AVERAGE_WEEKS), kind, lower,
-                                    f"vs {AVERAGE_WEEKS}-week average"),
+                "raw": "" if style.is_missing(value) else value,
+                "value": _fmt(value, kind),
+                "flag": _window_flag(f),
+                "delta_week": _delta(value, f.get("change_last_week"), kind, lower, "vs last week"),
+                "delta_avg": _delta(value, f.get("change_13_weeks"), kind, lower, f"vs {AVERAGE_WEEKS}-week average"),
             }
         )
     return out
@@ -150,59 +117,60 @@ ALL_PAYERS = "All payers"
 
 
 def _denial_trend(con, week_start: dt.date) -> go.Figure:
+    """The initial denial rate of each payer (marts.mart_weekly_denial_rates) and of all claims
+    (marts.mart_weekly_kpis), week by week, for the 26 weeks to the page's week."""
     data = rows(
         con,
-        """SELECT week_start, payer_name, sum(claims_denied) AS denied, sum(claims_adjudicated) AS adjudicated
+        """SELECT week_start, iso_week, payer_name, claims_denied, claims_adjudicated, denial_rate
            FROM marts.mart_weekly_denial_rates
-           WHERE week_start <= ? AND week_start > ? - INTERVAL 26 WEEK
-           GROUP BY ALL ORDER BY week_start""",
+           WHERE week_start <= ? AND week_start > ? - INTERVAL 26 WEEK ORDER BY week_start, payer_name""",
         [week_start, week_start],
     )
     fig = go.Figure()
-    payers = sorted({r["payer_name"] for r in data})
-    for p in payers:
+    for p in sorted({r["payer_name"] for r in data}):
         pts = [r for r in data if r["payer_name"] == p]
         fig.add_scatter(
             x=[r["week_start"] for r in pts],
-            y=[r["denied"] / r["adjudicated"] for r in pts],
+            y=[r["denial_rate"] for r in pts],
             mode="lines+markers",
             name=p,
             # denied, adjudicated, ISO week: the drill-down filters by payer and week and expects customdata[0] claims
-            customdata=[[r["denied"], r["adjudicated"], _isoweek(r["week_start"])] for r in pts],
+            customdata=[[r["claims_denied"], r["claims_adjudicated"], r["iso_week"]] for r in pts],
             hovertemplate="%{x|%G-W%V}: %{y:.1%} (%{customdata[0]} of %{customdata[1]} claims)<extra>" + p + "</extra>",
         )
-    weeks = sorted({r["week_start"] for r in data})
-    totals = [(sum(r["denied"] for r in data if r["week_start"] == w), sum(r["adjudicated"] for r in data if r["week_start"] == w))
-              for w in weeks]
-    overall = [d / a for d, a in totals]
-    fig.add_scatter(x=weeks, y=overall, mode="lines+markers", name=ALL_PAYERS, line=dict(width=4, color="#000000", dash="dash"),
-                    marker=dict(size=5), customdata=[[d, a, _isoweek(w)] for (d, a), w in zip(totals, weeks, strict=True)],
+    overall = rows(
+        con,
+        """SELECT week_start, iso_week, claims_denied, claims_adjudicated, initial_denial_rate FROM marts.mart_weekly_kpis
+           WHERE week_start <= ? AND week_start > ? - INTERVAL 26 WEEK AND claims_adjudicated > 0 ORDER BY week_start""",
+        [week_start, week_start],
+    )
+    fig.add_scatter(x=[r["week_start"] for r in overall], y=[r["initial_denial_rate"] for r in overall], mode="lines+markers",
+                    name=ALL_PAYERS, line=dict(width=4, color="#000000", dash="dash"), marker=dict(size=5),
+                    customdata=[[r["claims_denied"], r["claims_adjudicated"], r["iso_week"]] for r in overall],
                     hovertemplate="%{x|%G-W%V}: %{y:.1%} (%{customdata[0]} of %{customdata[1]} claims)<extra>" + ALL_PAYERS + "</extra>")
     fig.update_layout(title="Initial denial rate by payer<br><sup>last 26 weeks, share of claims adjudicated; click a point for its claims</sup>",
                       yaxis_tickformat=".0%", height=420)
     return fig
 
 
-def _pareto(con, week_start: dt.date) -> tuple[go.Figure, list[dict]]:
-    data = rows(
+def _root_causes(con, week_start: dt.date, view: str, limit: int | None = None) -> list[dict]:
+    """The rows of one view of marts.mart_root_causes_13w for the page's week, in their rank."""
+    return rows(
         con,
-        """SELECT category, sum(denied_amount) AS dollars, sum(claims_denied) AS claims, bool_or(preventable) AS preventable,
-                  any_value(owner) AS owner
-           FROM marts.mart_denials_by_category
-           WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK
-           GROUP BY category ORDER BY dollars DESC, category""",
-        [week_start, week_start],
+        f"""SELECT category, payer_name, reason, claims_denied AS claims, denied_amount AS dollars, preventable, owner,
+                   cumulative_share
+            FROM marts.mart_root_causes_13w WHERE week_start = ? AND view = ? ORDER BY rank{f" LIMIT {int(limit)}" if limit else ""}""",
+        [week_start, view],
     )
-    total = sum(float(r["dollars"]) for r in data) or 1.0
-    cum, acc = [], 0.0
-    for r in data:
-        acc += float(r["dollars"])
-        cum.append(acc / total)
+
+
+def _pareto(data: list[dict]) -> go.Figure:
     fig = go.Figure()
     fig.add_bar(x=[label(r["category"]) for r in data], y=[float(r["dollars"]) for r in data], name="Denied dollars",
                 customdata=[[r["claims"], r["category"]] for r in data],
                 hovertemplate="%{x}: $%{y:,.0f} (%{customdata[0]} claims)<extra></extra>")
-    fig.add_scatter(x=[label(r["category"]) for r in data], y=cum, yaxis="y2", name="Cumulative share", mode="lines+markers",
+    fig.add_scatter(x=[label(r["category"]) for r in data], y=[r["cumulative_share"] for r in data], yaxis="y2",
+                    name="Cumulative share", mode="lines+markers",
                     customdata=[[r["claims"], r["category"]] for r in data], hovertemplate="%{y:.0%}<extra>cumulative</extra>")
     fig.update_layout(
         title="Initial denials by root cause<br><sup>last 13 weeks, denied dollars and cumulative share; click a bar for its claims</sup>",
@@ -212,20 +180,20 @@ def _pareto(con, week_start: dt.date) -> tuple[go.Figure, list[dict]]:
         yaxis2=dict(overlaying="y", side="right", tickformat=".0%", range=[0, 1.05], showgrid=False),
         height=420,
     )
-    return fig, data
+    return fig
 
 
 def _aging(con, snapshot: dt.date) -> go.Figure:
     data = rows(
         con,
-        """SELECT payer_name, aging_bucket, bucket_order, sum(ar_balance) AS balance
-           FROM marts.mart_ar_aging WHERE snapshot_date = ? GROUP BY ALL ORDER BY bucket_order""",
+        """SELECT payer_name, aging_bucket, ar_balance FROM marts.mart_ar_aging
+           WHERE snapshot_date = ? ORDER BY bucket_order, payer_name""",
         [snapshot],
     )
     payers = sorted({r["payer_name"] for r in data})
     fig = go.Figure()
     for bucket in ["0-30", "31-60", "61-90", "91-120", "120+"]:
-        vals = {r["payer_name"]: float(r["balance"]) for r in data if r["aging_bucket"] == bucket}
+        vals = {r["payer_name"]: float(r["ar_balance"]) for r in data if r["aging_bucket"] == bucket}
         fig.add_bar(x=payers, y=[vals.get(p, 0.0) for p in payers], name=f"{bucket} days",
                     hovertemplate="%{x}: $%{y:,.0f}<extra>" + bucket + " days</extra>")
     fig.update_layout(barmode="stack", title=f"A/R by payer and age<br><sup>at {snapshot}, days from the date of service</sup>",
@@ -278,15 +246,15 @@ def _worklist_section(con, iso_week: str, latest: str) -> dict:
             "body": html.table(worklist, WORKLIST_COLUMNS, "table-worklist", "Top 50 of the worklist")}
 
 
-def _alerts(con, iso_week: str) -> tuple[str, list[dict]]:
-    """Alerts still running, or that started in the 13 weeks up to the report week; ongoing first."""
+def _alerts(con, iso_week: str, first_week: str) -> tuple[str, list[dict]]:
+    """Alerts still running, or that started in the 13 weeks (first_week to iso_week) up to the
+    report week; ongoing first."""
     data = rows(
         con,
         """SELECT * FROM marts.mart_trend_alerts
-           WHERE start_week <= ? AND (ongoing OR last_week >= ? OR start_week >= strftime(
-                 (SELECT week_start FROM intermediate.int_calendar_weeks WHERE iso_week = ?) - INTERVAL 12 WEEK, '%G-W%V'))
+           WHERE start_week <= ? AND (ongoing OR last_week >= ? OR start_week >= ?)
            ORDER BY ongoing DESC, dollars_at_stake DESC, scope, subject, category, start_week""",
-        [iso_week, iso_week, iso_week],
+        [iso_week, iso_week, first_week],
     )
     if not data:
         return '<div class="ok">No denial rate is out of its control limits in the last 13 weeks.</div>', data
@@ -299,18 +267,11 @@ def _alerts(con, iso_week: str) -> tuple[str, list[dict]]:
     return items + more, data
 
 
-def _heatmap(con, week_start: dt.date) -> go.Figure:
-    data = rows(
-        con,
-        """SELECT payer_name, category, sum(denied_amount) AS dollars, sum(claims_denied) AS claims
-           FROM marts.mart_denials_by_category
-           WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK
-           GROUP BY ALL""",
-        [week_start, week_start],
-    )
+def _heatmap(data: list[dict], categories: list[str]) -> go.Figure:
+    """Payers by root cause (view 'payer_category' of marts.mart_root_causes_13w); the categories
+    in the Pareto chart's order (by denied dollars, ties by code)."""
     payers = sorted({r["payer_name"] for r in data})
-    # by denied dollars (exact sums), ties by code: the same page from the same data, whatever the row order
-    cats = sorted({r["category"] for r in data}, key=lambda c: (-sum(r["dollars"] for r in data if r["category"] == c), c))
+    cats = [c for c in categories if any(r["category"] == c for r in data)]
     cell = {(r["payer_name"], r["category"]): r for r in data}
     z = [[float(cell[(p, c)]["dollars"]) if (p, c) in cell else 0.0 for c in cats] for p in payers]
     text = [[f"{cell[(p, c)]['claims']}" if (p, c) in cell else "" for c in cats] for p in payers]
@@ -324,6 +285,19 @@ def _heatmap(con, week_start: dt.date) -> go.Figure:
     fig.update_yaxes(automargin=True)
     fig.update_xaxes(automargin=True)
     return fig
+
+
+def _rates_13w(con, week_start: dt.date, dimension: str, limit: int | None = None) -> list[dict]:
+    """The initial denial rate of each member of a dimension over the 13 weeks to the page's week
+    (marts.mart_claim_kpis, window_weeks 13), most claims first."""
+    return rows(
+        con,
+        f"""SELECT member_name AS {dimension}, claims_denied AS numerator, claims_adjudicated AS denominator,
+                   initial_denial_rate AS value
+            FROM marts.mart_claim_kpis WHERE week_start = ? AND window_weeks = 13 AND dimension = ?
+            ORDER BY claims_adjudicated DESC, member_name{f" LIMIT {int(limit)}" if limit else ""}""",
+        [week_start, dimension],
+    )
 
 
 DRILL_COLUMNS = [
@@ -405,23 +379,16 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
     w = pick_week(con, week)
     ws = w["week_start"]
     trend = _denial_trend(con, ws)
-    pareto, pareto_rows = _pareto(con, ws)
-    alerts_html, _ = _alerts(con, w["iso_week"])
-    window = (_iso(con, ws, 12), w["iso_week"])
-    w26 = (_iso(con, ws, 25), w["iso_week"])
+    pareto_rows = _root_causes(con, ws, "category")
+    window = (_isoweek(ws - dt.timedelta(weeks=12)), w["iso_week"])
+    w26 = (_isoweek(ws - dt.timedelta(weeks=25)), w["iso_week"])
+    alerts_html, _ = _alerts(con, w["iso_week"], window[0])
 
     def drill(source: str, **f) -> Callable[[dict], dict]:
         return lambda r: {**{k: r[v] for k, v in f.items()}, "from": window[0], "to": window[1], "source": source}
-    by_dept = metrics.kpi_by(con, "initial_denial_rate", ["department"], window)
-    by_provider = metrics.kpi_by(con, "initial_denial_rate", ["provider"], window)[:15]
-    carcs = rows(
-        con,
-        """SELECT reason, category, sum(claims_denied) AS claims, sum(denied_amount) AS dollars
-           FROM marts.mart_denials_by_carc
-           WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK
-           GROUP BY ALL ORDER BY dollars DESC, reason, category LIMIT 15""",
-        [ws, ws],
-    )
+    by_dept = _rates_13w(con, ws, "department")
+    by_provider = _rates_13w(con, ws, "provider", limit=15)
+    carcs = _root_causes(con, ws, "reason", limit=15)
     rate_cols = [("numerator", "Denied", "int"), ("denominator", "Adjudicated", "int"), ("value", "Initial denial rate", "pct")]
     sections = [
         {"id": "alerts", "title": "Alerts", "lead": "Denial rates out of their control limits (p-chart with an exact binomial test; docs/metrics.md).",
@@ -430,13 +397,14 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
          "body": html.figure_html(trend, "chart-denial-trend")},
         {"id": "root-causes", "title": "Root causes",
          "lead": "Where the denied dollars come from; preventable categories are owned by front end, billing and coding.",
-         "body": html.figure_html(pareto, "chart-pareto")
+         "body": html.figure_html(_pareto(pareto_rows), "chart-pareto")
          + html.table(pareto_rows, [("category", "Root cause", "text"), ("claims", "Claims", "int"),
                                      ("dollars", "Denied dollars", "money"), ("preventable", "Preventable", "text"),
                                      ("owner", "Owner", "text")], "table-root-causes", "Initial denials, last 13 weeks",
                                     drill=drill("root-causes", category="category"))},
         {"id": "payer-category", "title": "Payers by root cause", "lead": "Where each payer's denials come from.",
-         "body": html.figure_html(_heatmap(con, ws), "chart-heatmap")},
+         "body": html.figure_html(_heatmap(_root_causes(con, ws, "payer_category"), [r["category"] for r in pareto_rows]),
+                                  "chart-heatmap")},
         {"id": "top-carcs", "title": "Top reason codes", "lead": "The CARCs behind the categories, last 13 weeks; click a row for its claims.",
          "body": html.table(carcs, [("reason", "Reason (group-CARC)", "text"), ("category", "Root cause", "text"),
                                     ("claims", "Claims", "int"), ("dollars", "Denied dollars", "money")], "table-carcs",
@@ -482,11 +450,20 @@ def build_weekly_dashboard(con: duckdb.DuckDBPyConnection, output_dir: Path, wee
 
 def build_all_weeks(con: duckdb.DuckDBPyConnection, output_dir: Path, only: set[str] | None = None) -> dict:
     """A page for every completed week with adjudications (or for the weeks in ``only``, keeping
-    the other pages as they are), and weekly/index.html linking them all."""
+    the other pages as they are), and weekly/index.html linking them all.
+
+    The one way the weekly pages are written: the pipeline's weekly_dashboard asset (every week,
+    or the weeks it must), the backfill's reports/weekly_report asset (its week) and, for one page
+    without the index, `denials report` all write a page with build_weekly_dashboard, from the
+    current marts as of the week's snapshot date."""
     output_dir = Path(output_dir)
     weeks = available_weeks(con)
-    drill_rows = DrillRows(con, every_week=True)
-    pages = [build_weekly_dashboard(con, output_dir, w, drill_rows) for w in weeks if only is None or w in only]
+    targets = weeks if only is None else sorted(only)
+    if unknown := [w for w in targets if w not in weeks]:
+        raise NoDataError(f"week {', '.join(unknown)} is not a completed week in the warehouse "
+                          f"(weeks: {', '.join(weeks) or 'none'})")
+    drill_rows = DrillRows(con, every_week=len(targets) > 1)  # the drill-down rows of every week, made once
+    pages = [build_weekly_dashboard(con, output_dir, w, drill_rows) for w in targets]
     index = write_index(con, output_dir)
     latest = output_dir / "weekly" / f"{weeks[-1]}.html" if weeks else None
     return {"weeks": pages, "latest": latest, "index": index}

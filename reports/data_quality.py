@@ -15,9 +15,9 @@ from reports.data import one, rows
 from transforms import incremental
 
 TRACE_HELP = """<ol>
-<li>A weekly figure comes from a mart named on the report (for example the initial denial rate from
-<code>marts.mart_weekly_denial_rates</code>); its claims are the rows of <code>marts.mart_claim_facts</code> for that
-week and payer.</li>
+<li>A weekly figure comes from a mart named on the report (for example the initial denial rate by payer from
+<code>marts.mart_weekly_denial_rates</code>, which reads <code>marts.mart_claim_kpis</code>, where it is defined); its
+claims are the rows of <code>marts.mart_claim_facts</code> for that week and payer.</li>
 <li>Each claim's adjudications are in <code>intermediate.int_adjudications</code> (one row per CLP) and its denials in
 <code>intermediate.int_denial_events</code> (one row per CAS reason), each with <code>file_id</code> and
 <code>source_row</code>.</li>
@@ -28,35 +28,23 @@ week and payer.</li>
 intermediate.int_denial_events d JOIN audit.file_manifest m USING (file_id) WHERE d.claim_id = '...'</code></p>"""
 
 
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = one(con, "SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
+                     "AND database_name = current_database()", [schema, table])
+    return bool(found and found["n"])
+
+
 def _balancing(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    # lines and claims: summed from intermediate.int_remit_balancing (one row per remittance claim,
-    # built incrementally with the models); payments (a few per 835 file) from the raw tables
-    return rows(
-        con,
-        """WITH pay AS (
-               SELECT p.payment_id,
-                      coalesce((SELECT sum(paid_amount) FROM raw.remit_claims c WHERE c.payment_id = p.payment_id), 0)
-                      - coalesce((SELECT sum(amount) FROM raw.provider_adjustments a WHERE a.payment_id = p.payment_id), 0)
-                      - p.payment_amount AS diff
-               FROM raw.remit_payments p WHERE p.source_format = '835'
-           )
-           SELECT 'service lines (SVC02 - CAS = SVC03)' AS check, coalesce(sum(lines_checked), 0)::BIGINT AS checked,
-                  coalesce(sum(lines_unbalanced), 0)::BIGINT AS unbalanced, coalesce(sum(line_difference), 0) AS difference
-           FROM intermediate.int_remit_balancing
-           UNION ALL
-           SELECT 'claims (CLP03 - CAS = CLP04)', coalesce(sum(claims_checked), 0)::BIGINT,
-                  coalesce(sum(claims_unbalanced), 0)::BIGINT, coalesce(sum(claim_difference), 0)
-           FROM intermediate.int_remit_balancing
-           UNION ALL
-           SELECT '835 payments (sum CLP04 - PLB = BPR02)', count(*), count(*) FILTER (WHERE diff <> 0), coalesce(sum(diff), 0) FROM pay""",
-    )
+    """marts.mart_remit_balancing as it is, one row per check (empty before the models were first built)."""
+    if not _exists(con, "marts", "mart_remit_balancing"):
+        return []
+    return rows(con, """SELECT balancing_check AS "check", checked, unbalanced, difference
+                        FROM marts.mart_remit_balancing ORDER BY check_order""")
 
 
 def _remit_findings(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """intermediate.int_remit_findings, warnings first (empty before the models were first built)."""
-    exists = one(con, "SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = 'intermediate' "
-                      "AND table_name = 'int_remit_findings' AND database_name = current_database()")
-    if not exists or not exists["n"]:
+    if not _exists(con, "intermediate", "int_remit_findings"):
         return []
     return rows(con, """SELECT file_name, severity, code, trace_number, amount, related_file_name, message
                         FROM intermediate.int_remit_findings

@@ -294,6 +294,96 @@ def test_kpi_by_any_dimension_agrees_with_the_weekly_mart(con):
     assert {r["payer"]: r["value"] for r in kpi_by(con, "overturn_rate", ["payer"])}["ALPHA HEALTH"] == 1.0
 
 
+def test_claim_kpis_over_13_weeks_and_by_slice(con):
+    # marts.mart_claim_kpis defines the claim-level KPIs once; a 13-week row adds up the weeks' parts.
+    # The 13 weeks to W13 (W01..W13) hold W11's 4 initial adjudications, W12's 3 and W13's 1: 8
+    # claims, 4 denied (C2, C3, C8, C6) -> 0.5; charges 750 + 940 + 250 = 1940, of the denied claims
+    # 200 + 300 + 400 + 250 = 1150; denied dollars 200 + 200 + 400 + 250 = 1050; overturned: C2 (paid
+    # on its replacement C2R1) -> 1 of 4.
+    cols = ("claims_adjudicated, claims_denied, charges_adjudicated, charges_denied, denied_amount, claims_overturned, "
+            "initial_denial_rate, overturn_rate")
+    row = con.execute(f"SELECT {cols} FROM marts.mart_claim_kpis WHERE iso_week = '2026-W13' AND window_weeks = 13 "
+                      "AND dimension = 'all'").fetchone()
+    assert row == (8, 4, D("1940.00"), D("1150.00"), D("1050.00"), 1, 0.5, 0.25)
+    # by department: CARD has C1, C2 (denied), C5 -> 1/3 of 800; ORTH C3, C4, C8, C6 -> 3/4 of 1100
+    # (denied charges 300 + 400 + 250 = 950); X9 (never billed here) is unassigned, paid -> 0/1
+    got = {r[0]: r[1:] for r in con.execute(
+        "SELECT member, claims_denied, claims_adjudicated, charges_adjudicated, charges_denied, initial_denial_rate "
+        "FROM marts.mart_claim_kpis WHERE iso_week = '2026-W13' AND window_weeks = 13 AND dimension = 'department'").fetchall()}
+    assert got == {"CARD": (1, 3, D("800.00"), D("200.00"), pytest.approx(1 / 3)), "ORTH": (3, 4, D("1100.00"), D("950.00"), 0.75),
+                   "unassigned": (0, 1, D("40.00"), D("0.00"), 0.0)}
+    # the weekly marts read these rows, they do not count again: W11 of all claims, P2's W11
+    assert con.execute("SELECT claims_denied, claims_adjudicated, initial_denial_rate_dollars, denied_dollar_rate, overturn_rate "
+                       "FROM marts.mart_claim_kpis WHERE iso_week = '2026-W11' AND window_weeks = 1 AND dimension = 'all'"
+                       ).fetchone() == (2, 4, pytest.approx(500 / 750), pytest.approx(400 / 750), 0.5)
+    assert con.execute("SELECT member_name, claims_denied, claims_adjudicated FROM marts.mart_claim_kpis "
+                       "WHERE iso_week = '2026-W11' AND window_weeks = 1 AND dimension = 'payer' AND member = 'P2'"
+                       ).fetchone() == ("BETA CARE", 1, 1)
+
+
+def test_root_causes_of_13_weeks(con):
+    # Initial denials of the 13 weeks to W13, by category, ranked by denied dollars (ties by code):
+    # medical necessity 400 (C8), timely filing 250 (C6), authorization 200 (C2), missing info 200
+    # (C3); the Pareto line adds them up: 400, 650, 850, 1050 of 1050.
+    rows = con.execute("""SELECT category, claims_denied, denied_amount, rank, cumulative_share FROM marts.mart_root_causes_13w
+                          WHERE iso_week = '2026-W13' AND view = 'category' ORDER BY rank""").fetchall()
+    assert rows == [("medical_necessity", 1, D("400.00"), 1, pytest.approx(400 / 1050)),
+                    ("timely_filing", 1, D("250.00"), 2, pytest.approx(650 / 1050)),
+                    ("authorization_referral", 1, D("200.00"), 3, pytest.approx(850 / 1050)),
+                    ("missing_invalid_information", 1, D("200.00"), 4, 1.0)]
+    # by payer: P2 (BETA CARE) has C3, C8 and C6; P1 (ALPHA HEALTH) C2
+    cells = {(r[0], r[1]): r[2] for r in con.execute(
+        """SELECT payer_name, category, denied_amount FROM marts.mart_root_causes_13w
+           WHERE iso_week = '2026-W13' AND view = 'payer_category'""").fetchall()}
+    assert cells == {("BETA CARE", "medical_necessity"): D("400.00"), ("BETA CARE", "timely_filing"): D("250.00"),
+                     ("BETA CARE", "missing_invalid_information"): D("200.00"), ("ALPHA HEALTH", "authorization_referral"): D("200.00")}
+    # by reason code: CO-50, CO-29, then the two 200s by code (CO-16 before CO-197)
+    assert [r[0] for r in con.execute("SELECT reason FROM marts.mart_root_causes_13w WHERE iso_week = '2026-W13' "
+                                      "AND view = 'reason' ORDER BY rank").fetchall()] == ["CO-50", "CO-29", "CO-16", "CO-197"]
+    # the 13 weeks to W11 hold W11's denials only: C2 and C3
+    assert con.execute("SELECT sum(denied_amount) FROM marts.mart_root_causes_13w WHERE iso_week = '2026-W11' "
+                       "AND view = 'category'").fetchone()[0] == D("400.00")
+
+
+def test_headline_tiles_and_their_baselines(con):
+    def tile(week, kpi):
+        cur = con.execute("SELECT * FROM marts.mart_weekly_tiles WHERE iso_week = ? AND kpi = ?", [week, kpi])
+        return dict(zip([c[0] for c in cur.description], cur.fetchone(), strict=True))
+
+    # W13's initial denial rate 1/1 against W12's 1/3: +2/3. No 13-week average: the weeks before
+    # W11 adjudicated nothing, so they have no rate.
+    t = tile("2026-W13", "initial_denial_rate")
+    assert (t["value"], t["baseline_last_week"], t["baseline_13_weeks"]) == (1.0, pytest.approx(1 / 3), None)
+    assert t["change_last_week"] == pytest.approx(2 / 3) and t["change_13_weeks"] is None
+    # days in A/R: W12 = 2150 / (1900 / 90) (charges first billed in the 90 days to 03-22: C1..C6 and
+    # C8); W13 = 1720 / (2020 / 90) (test_days_in_ar_gross_90); both windows full
+    t = tile("2026-W13", "days_in_ar")
+    assert t["value"] == pytest.approx(1720 / (2020 / 90)) and t["baseline_last_week"] == pytest.approx(2150 / (1900 / 90))
+    assert (t["window_full"], t["window_days_used"], t["window_days"]) == (True, 90, 90)
+    # the first week (2025-W49, 3 days of history) is partial; W10, the first full week, has no
+    # baseline (W09 is partial); W11 has W10's
+    t = tile("2025-W49", "days_in_ar")
+    assert (t["window_full"], t["window_days_used"], t["window_days"], t["baseline_last_week"]) == (False, 3, 90, None)
+    assert tile("2026-W10", "days_in_ar")["baseline_last_week"] is None
+    assert tile("2026-W11", "days_in_ar")["baseline_last_week"] == pytest.approx(tile("2026-W10", "days_in_ar")["value"])
+    ncr = tile("2025-W49", "net_collection_rate")
+    assert (ncr["window_full"], ncr["window_days_used"], ncr["window_days"]) == (False, 3, 91)
+    # A/R over 90 days has no window: C9 (1000, served 12-01) is over 90 days from W10 on, so the
+    # share is 0 in every week before, 1000 / 1750 in W10 and 1000 / 2300 in W11; the mean of the 13
+    # weeks before W12 (2025-W51 .. 2026-W11) is their sum / 13
+    t = tile("2026-W12", "ar_over_90_share")
+    assert t["baseline_13_weeks"] == pytest.approx((1000 / 1750 + 1000 / 2300) / 13)
+    assert t["change_13_weeks"] == pytest.approx(1000 / 2150 - (1000 / 1750 + 1000 / 2300) / 13)
+
+
+def test_remit_balancing(con):
+    # 2 remittance lines and 13 remittance claims, all balanced; no 835 file
+    assert con.execute("SELECT balancing_check, checked, unbalanced, difference FROM marts.mart_remit_balancing "
+                       "ORDER BY check_order").fetchall() == [
+        ("service lines (SVC02 - CAS = SVC03)", 2, 0, D("0.00")), ("claims (CLP03 - CAS = CLP04)", 13, 0, D("0.00")),
+        ("835 payments (sum CLP04 - PLB = BPR02)", 0, 0, D("0.00"))]
+
+
 def test_kpi_by_rejects_unknown_names(con):
     from transforms.errors import ConfigError
     from transforms.metrics import kpi_by
@@ -302,6 +392,8 @@ def test_kpi_by_rejects_unknown_names(con):
         kpi_by(con, "denial_ratio", [])
     with pytest.raises(ConfigError, match="unknown dimension"):
         kpi_by(con, "initial_denial_rate", ["patient"])
+    with pytest.raises(ConfigError, match="one dimension"):
+        kpi_by(con, "initial_denial_rate", ["payer", "department"])
 
 
 def test_remittance_matched_by_line_control_number_or_payer_claim_number(tmp_path):

@@ -97,10 +97,40 @@ def test_tables_equal_marts(built):
         """SELECT category, sum(denied_amount) FROM marts.mart_denials_by_category
            WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK GROUP BY 1""", [ws, ws]).fetchall())
     assert {r[0]: Decimal(r[2]) for r in page.tables["table-root-causes"]} == rc
-    # departments: the KPI registry's figures
+    # departments and providers: the 13-week initial denial rate, as transforms.metrics.kpi_by adds up the weekly parts
     weeks = (con.execute("SELECT strftime(?::DATE - INTERVAL 12 WEEK, '%G-W%V')", [ws]).fetchone()[0], pages["latest"].stem)
     dept = {r["department"]: (r["numerator"], r["denominator"]) for r in metrics.kpi_by(con, "initial_denial_rate", ["department"], weeks)}
     assert {r[0]: (int(r[1]), int(r[2])) for r in page.tables["table-departments"]} == dept
+    providers = [(r["provider"], r["numerator"], r["denominator"]) for r in metrics.kpi_by(con, "initial_denial_rate", ["provider"], weeks)]
+    assert [(r[0], int(r[1]), int(r[2])) for r in page.tables["table-providers"]] == providers[:15]
+    # reason codes: the 15 with the most denied dollars of the 13 weeks (ties by code)
+    carcs = con.execute(
+        """SELECT reason, category, sum(claims_denied), sum(denied_amount) AS dollars FROM marts.mart_denials_by_carc
+           WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK
+           GROUP BY 1, 2 ORDER BY dollars DESC, reason, category LIMIT 15""", [ws, ws]).fetchall()
+    assert [(r[0], r[1], int(r[2]), Decimal(r[3])) for r in page.tables["table-carcs"]] == carcs
+    # payers by root cause: each cell's dollars and claims
+    cells = {(p, c): (float(d), int(n)) for p, c, d, n in con.execute(
+        """SELECT payer_name, category, sum(denied_amount), sum(claims_denied) FROM marts.mart_denials_by_category
+           WHERE kind = 'initial' AND week_start <= ? AND week_start > ? - INTERVAL 13 WEEK GROUP BY 1, 2""", [ws, ws]).fetchall()}
+    heat = page.figures["chart-heatmap"][0]
+    shown = {(p, c): (heat["z"][i][j], int(heat["text"][i][j])) for i, p in enumerate(heat["y"])
+             for j, c in enumerate(heat["customdata"][i]) if heat["text"][i][j]}
+    assert shown == cells
+
+
+def test_reports_read_marts_and_compute_no_figure():
+    """reports/ reads mart columns: no raw or staging table, no KPI aggregate in the weekly page's
+    code (its one GROUP BY serialises each week's drill-down rows as JSON), and the data-quality
+    report's balancing is marts.mart_remit_balancing as it is."""
+    for path in (ROOT / "reports").glob("*.py"):
+        assert not re.search(r"\b(raw|staging)\.[a-z_]+\b", path.read_text()), path.name
+    dashboard = (ROOT / "reports" / "dashboard.py").read_text()
+    assert not re.search(r"\bintermediate\.", dashboard)
+    assert not re.search(r"\b(sum|count|avg)\(", dashboard)
+    assert dashboard.count("GROUP BY") == 1 and "GROUP BY week_start" in dashboard
+    dq = (ROOT / "reports" / "data_quality.py").read_text()
+    assert "marts.mart_remit_balancing" in dq and "int_remit_balancing" not in dq
 
 
 def test_charts_equal_marts(built):

@@ -1,8 +1,11 @@
-"""Claim-level KPIs, defined once, sliceable by any dimension of marts.mart_claim_facts.
+"""Claim-level KPIs by any dimension, read from the one model that defines them.
 
-Each KPI is a ratio of two aggregates over claim families (docs/metrics.md gives the standard
-each follows). ``kpi_by`` groups by any of DIMENSIONS, so "initial denial rate by department and
-week" and "overturn rate by payer" come from the same definition the weekly marts use.
+Each KPI is a ratio of two parts counted in ``marts.mart_claim_kpis`` (docs/metrics.md gives the
+standard each follows): the model defines the parts and the rates, one row per week and member
+of a dimension, and the weekly marts and the weekly report read it. ``kpi_by`` adds up the
+model's weekly parts for any range of weeks, by one dimension and/or the week, so "initial
+denial rate by department and week" or "overturn rate by payer" is the same figure the marts
+and the report show, never a second computation of it.
 """
 
 from __future__ import annotations
@@ -13,48 +16,34 @@ import duckdb
 
 from transforms.errors import ConfigError
 
-FACTS = "marts.mart_claim_facts"
+KPI_TABLE = "marts.mart_claim_kpis"
 
 
 @dataclass(frozen=True)
 class Kpi:
     name: str
     label: str
-    numerator: str  # SQL aggregate over FACTS
+    numerator: str  # a part (column) of KPI_TABLE
     denominator: str
     standard: str
-    unit: str = "ratio"  # ratio | days
+    unit: str = "ratio"
 
 
 KPIS: dict[str, Kpi] = {
     k.name: k
     for k in (
-        Kpi("initial_denial_rate", "Initial denial rate (claims)", "count(*) FILTER (WHERE initially_denied)",
-            "count(*)", "HFMA Claim Integrity Task Force"),
-        Kpi("initial_denial_rate_dollars", "Initial denial rate ($)",
-            "coalesce(sum(charge_amount) FILTER (WHERE initially_denied), 0)", "sum(charge_amount)",
+        Kpi("initial_denial_rate", "Initial denial rate (claims)", "claims_denied", "claims_adjudicated",
             "HFMA Claim Integrity Task Force"),
-        Kpi("denied_dollar_rate", "Denied $ / charges", "coalesce(sum(initial_denied_amount), 0)", "sum(charge_amount)",
+        Kpi("initial_denial_rate_dollars", "Initial denial rate ($)", "charges_denied", "charges_adjudicated",
+            "HFMA Claim Integrity Task Force"),
+        Kpi("denied_dollar_rate", "Denied $ / charges", "denied_amount", "charges_adjudicated",
             "HFMA Claim Integrity Task Force (dollar basis)"),
-        Kpi("overturn_rate", "Denial overturn rate", "count(*) FILTER (WHERE overturned)",
-            "count(*) FILTER (WHERE initially_denied)", "HFMA Claim Integrity Task Force"),
-        Kpi("days_to_payment", "Days to payment", "sum(days_to_payment)", "count(days_to_payment)", "-", "days"),
-        Kpi("denial_days_to_resolution", "Denial days to resolution", "sum(days_to_resolution)",
-            "count(days_to_resolution)", "HFMA Claim Integrity Task Force", "days"),
+        Kpi("overturn_rate", "Denial overturn rate", "claims_overturned", "claims_denied", "HFMA Claim Integrity Task Force"),
     )
 }
 
-DIMENSIONS = {
-    "week": "iso_week",
-    "payer": "payer_name",
-    "payer_type": "payer_type",
-    "department": "department",
-    "location": "location",
-    "provider": "provider_npi",
-    "category": "category",
-    "carc": "reason",
-    "procedure": "procedure_code",
-}
+# the dimensions of KPI_TABLE (its `dimension` column), and "week": the ISO week of the initial adjudication
+DIMENSIONS = ("week", "payer", "payer_type", "department", "location", "provider", "category", "carc", "procedure")
 
 
 def kpi_by(
@@ -66,6 +55,7 @@ def kpi_by(
 ) -> list[dict]:
     """Rows of {dimension...: value, numerator, denominator, value}, largest denominator first.
 
+    by: at most one dimension besides "week" (a payer is shown by its name).
     weeks: (first ISO week, last ISO week) of initial adjudication, inclusive.
     """
     if kpi not in KPIS:
@@ -73,16 +63,20 @@ def kpi_by(
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:
         raise ConfigError(f"unknown dimension(s) {', '.join(unknown)}; known: {', '.join(DIMENSIONS)}")
+    slices = [d for d in by if d != "week"]
+    if len(slices) > 1 or len(set(by)) < len(by):
+        raise ConfigError(f"kpi_by slices by one dimension and/or the week, not {', '.join(by)}")
     k = KPIS[kpi]
-    cols = [f"{DIMENSIONS[d]} AS {d}" for d in by]
-    where, params = "", []
+    cols = ["iso_week AS week" if d == "week" else f"any_value(member_name) AS {d}" for d in by]
+    group = ["iso_week" if d == "week" else "member" for d in by]
+    where, params = "window_weeks = 1 AND dimension = ?", [slices[0] if slices else "all"]
     if weeks:
-        where, params = "WHERE iso_week BETWEEN ? AND ?", list(weeks)
-    group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}" if by else ""
+        where += " AND iso_week BETWEEN ? AND ?"
+        params += list(weeks)
     sql = f"""
-        SELECT {', '.join(cols + [''])} {k.numerator} AS numerator, {k.denominator} AS denominator
-        FROM {FACTS} {where} {group}
-        HAVING {k.denominator} >= ?
+        SELECT {', '.join(cols + [''])} sum({k.numerator}) AS numerator, sum({k.denominator}) AS denominator
+        FROM {KPI_TABLE} WHERE {where} {f"GROUP BY {', '.join(group)}" if group else ""}
+        HAVING sum({k.denominator}) >= ?
         ORDER BY denominator DESC{''.join(f', {i + 1}' for i in range(len(by)))}"""
     cur = con.execute(sql, params + [min_denominator])
     names = [d[0] for d in cur.description]

@@ -1,6 +1,7 @@
--- One row per adjudicated claim family: the fact table every claim-level KPI can be sliced
--- from (by payer, department, location, provider, root-cause category, CARC and procedure code;
--- transforms/metrics.py does the slicing). Weeks are ISO weeks of the initial adjudication.
+-- One row per adjudicated claim family: the fact table the claim-level KPIs are counted from
+-- (marts.mart_claim_kpis, by payer, department, location, provider, root-cause category, CARC and
+-- procedure code) and the trend alerts' series (transforms/trends.py). Weeks are ISO weeks of the
+-- initial adjudication.
 -- incremental: claim_family_id
 SELECT
     o.claim_family_id,

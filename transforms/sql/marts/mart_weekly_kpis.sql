@@ -1,14 +1,14 @@
 -- The weekly report's headline figures, one row per ISO week (docs/metrics.md defines each).
+-- The initial denial rates and the overturn rate are read from marts.mart_claim_kpis (all claims,
+-- one week), where they are defined; the others are defined here (the A/R figures in
+-- marts.mart_days_in_ar).
 WITH denials AS (
-    SELECT
-        initial_adjudication_week AS week_start,
-        count(*) AS claims_adjudicated,
-        count(*) FILTER (WHERE initially_denied) AS claims_denied,
-        sum(charge_amount) AS charges_adjudicated,
-        coalesce(sum(charge_amount) FILTER (WHERE initially_denied), 0) AS charges_denied,
-        coalesce(sum(initial_denied_amount), 0) AS denied_amount
-    FROM intermediate.int_claim_outcomes
-    GROUP BY ALL
+    -- the initial denial rates and the overturn rate: the all-claims rows of one week of
+    -- marts.mart_claim_kpis, where they are defined (docs/metrics.md)
+    SELECT week_start, claims_adjudicated, claims_denied, charges_adjudicated, charges_denied, denied_amount,
+           initial_denial_rate, initial_denial_rate_dollars, denied_dollar_rate, overturn_rate
+    FROM marts.mart_claim_kpis
+    WHERE window_weeks = 1 AND dimension = 'all'
 ),
 primary_remits AS (
     -- HFMA task force primary denial rate: zero-paid remits / all remits, primary payers,
@@ -18,14 +18,6 @@ primary_remits AS (
            count(*) FILTER (WHERE paid_amount = 0) AS zero_paid_remits
     FROM intermediate.int_adjudications
     WHERE payer_role = 'primary' AND NOT is_reversal AND status_code NOT IN ('23', '25')
-    GROUP BY ALL
-),
-overturns AS (
-    -- cohort of the week's initial denials: how many were paid later (so far)
-    SELECT initial_adjudication_week AS week_start,
-           count(*) FILTER (WHERE initially_denied) AS denied_families,
-           count(*) FILTER (WHERE overturned) AS overturned_families
-    FROM intermediate.int_claim_outcomes
     GROUP BY ALL
 ),
 payment_days AS (
@@ -158,10 +150,10 @@ SELECT
     coalesce(d.claims_denied, 0) AS claims_denied,
     coalesce(d.charges_adjudicated, 0) AS charges_adjudicated,
     coalesce(d.charges_denied, 0) AS charges_denied,
-    d.claims_denied / nullif(d.claims_adjudicated, 0) AS initial_denial_rate,
-    d.charges_denied / nullif(d.charges_adjudicated, 0) AS initial_denial_rate_dollars,
+    d.initial_denial_rate,
+    d.initial_denial_rate_dollars,
     coalesce(d.denied_amount, 0) AS denied_amount,
-    d.denied_amount / nullif(d.charges_adjudicated, 0) AS denied_dollar_rate,
+    d.denied_dollar_rate,
     a.ar_balance,
     a.ar_over_90,
     a.ar_over_90_share,
@@ -180,19 +172,20 @@ SELECT
     coalesce(n.ncr_patient, 0) AS ncr_patient,
     n.ncr_payments / nullif(n.ncr_charges - n.ncr_contractual - n.ncr_patient, 0) AS net_collection_rate,
     c.history_days >= 91 AS ncr_window_full,
+    91 AS ncr_window_days,
+    greatest(0, least(91, c.history_days))::INTEGER AS ncr_window_days_used,
     coalesce(p.primary_remits, 0) AS primary_remits,
     coalesce(p.zero_paid_remits, 0) AS zero_paid_remits,
     p.zero_paid_remits / nullif(p.primary_remits, 0) AS primary_denial_rate,
     dw.denial_writeoffs_13w,
     dw.denial_writeoffs_13w / nullif(m.charges_13w - m.contractual_13w, 0) AS final_denial_rate,
-    o.overturned_families / nullif(o.denied_families, 0) AS overturn_rate,
+    d.overturn_rate,
     pd.avg_days_to_payment,
     rd.avg_days_to_resolution,
     coalesce(rd.denials_resolved, 0) AS denials_resolved
 FROM intermediate.int_calendar_weeks AS c
 LEFT JOIN denials AS d USING (week_start)
 LEFT JOIN primary_remits AS p USING (week_start)
-LEFT JOIN overturns AS o USING (week_start)
 LEFT JOIN payment_days AS pd USING (week_start)
 LEFT JOIN resolution_days AS rd USING (week_start)
 LEFT JOIN denial_writeoffs AS dw USING (week_start)
