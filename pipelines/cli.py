@@ -5,7 +5,7 @@
     denials generate ...               synthetic claims and remittances with planted patterns
     denials inspect FILE...            a JSON summary of X12 files, without loading anything
     denials report --week 2026-W45     rewrite the weekly report of one week from the warehouse
-    denials backfill 2026-W40..2026-W45  publish the figures and rewrite the reports of past weeks
+    denials backfill 2026-W40..2026-W45  rewrite the reports of past weeks from today's data
 """
 
 from __future__ import annotations
@@ -283,8 +283,8 @@ def backfill(
     out: OutOpt = Path("out"),
     wait: Annotated[bool, typer.Option("--wait", help="If another run holds the warehouse, wait for it instead of stopping.")] = False,
 ) -> None:
-    """Publish the figures of past weeks again (marts.published_*) and rewrite their reports, one run
-    per week of the report_week partitions. Backfilling a week twice gives the same tables."""
+    """Rewrite the reports of past weeks from the current marts, as of each week's snapshot date: one
+    run per week of the report_week partitions. Backfilling a week twice gives the same page."""
     from pipelines.run import WarehouseBusyError, backfill_weeks, resources_for, warehouse_lock
     from transforms.errors import DenialsError
     from transforms.warehouse import WarehouseLockedError, check_path

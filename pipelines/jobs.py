@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-WEEKLY_PARTITIONED = dg.AssetSelection.assets(dg.AssetKey(["marts", "published_week"]), dg.AssetKey(["reports", "weekly_report"]))
+WEEKLY_PARTITIONED = dg.AssetSelection.assets(dg.AssetKey(["reports", "weekly_report"]))
 
 pipeline_job = dg.define_asset_job(
     "denials_pipeline",
@@ -17,6 +17,6 @@ audit_report_job = dg.define_asset_job(
 weekly_report_job = dg.define_asset_job(
     "weekly_report_backfill",
     selection=WEEKLY_PARTITIONED,
-    description="Publish one ISO week's figures and rewrite its report (partitioned by week: run it "
-    "for a range of weeks to backfill; the same week twice gives the same tables).",
+    description="Rewrite one ISO week's report from the current marts (partitioned by week: run it "
+    "for a range of weeks to backfill; the same week twice gives the same page).",
 )

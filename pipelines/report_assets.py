@@ -38,11 +38,10 @@ def weekly_dashboard(context: dg.AssetExecutionContext, duckdb: DuckDBResource, 
         if plan is None or plan.mode == "full":
             render = set(weeks)  # every page: the figures of every week may have changed
         else:
-            # pages already written are kept as published; the latest week and any week without a
-            # page are written (a backfill of the report_week partitions rewrites older ones)
+            # pages already written are kept as they were written; the latest week and any week
+            # without a page are written (a backfill of the report_week partitions rewrites older ones)
             render = {w for w in weeks if not (out / "weekly" / f"{w}.html").exists()} | set(weeks[-1:])
-        for w in sorted(render):
-            published.publish_week(con, w)
+        published.drop_published_tables(con)  # earlier versions kept copies of the weekly marts there
         pages = dashboard.build_all_weeks(con, out, only=render)
     known = set(context.instance.get_dynamic_partitions(REPORT_WEEKS.name))
     if new_weeks := [w for w in weeks if w not in known]:
@@ -58,35 +57,16 @@ def weekly_dashboard(context: dg.AssetExecutionContext, duckdb: DuckDBResource, 
     )
 
 
-WEEKLY_MART_KEYS = [dg.AssetKey(["marts", m]) for m in published.WEEKLY_MARTS]
-
-
-@dg.asset(
-    key=["marts", "published_week"],
-    partitions_def=REPORT_WEEKS,
-    group_name="marts",
-    kinds={"duckdb", "sql"},
-    owners=OWNERS,
-    deps=WEEKLY_MART_KEYS,
-    description="The published figures of one ISO week: its rows of the weekly marts copied to "
-    "marts.published_* (the week's rows deleted and inserted again, so a backfill run twice gives "
-    "the same tables). Backfill a range of weeks to restate their reports from today's data.",
-)
-def published_week(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as con:
-        counts = published.publish_week(con, context.partition_key)
-    return dg.MaterializeResult(metadata={"week": context.partition_key, **{f"rows_{k}": v for k, v in counts.items()}})
-
-
 @dg.asset(
     key=["reports", "weekly_report"],
     partitions_def=REPORT_WEEKS,
     group_name="reports",
     kinds={"html", "plotly"},
     owners=OWNERS,
-    deps=[dg.AssetKey(["marts", "published_week"]), *DASHBOARD_DEPS],
+    deps=DASHBOARD_DEPS,
     description="The weekly report of one ISO week (output_dir/weekly/<week>.html), rewritten from the "
-    "marts, and the index of all weeks.",
+    "current marts as of the week's snapshot date (as the pipeline writes it), and the index of all weeks. "
+    "Backfill a range of weeks to restate their reports from today's data.",
 )
 def weekly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
     out = denials.output_path()

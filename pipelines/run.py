@@ -114,8 +114,8 @@ def run_pipeline(resources: dict, log_level: str = "WARNING", selection=None, fu
 
 
 def backfill_weeks(resources: dict, weeks: list[str], log_level: str = "WARNING") -> list[RunOutcome]:
-    """Publish each week's figures and rewrite its report: one run per week of the report_week
-    partitions (the same week twice gives the same tables)."""
+    """Rewrite each week's report from the current marts: one run per week of the report_week
+    partitions (the same week twice gives the same page)."""
     from pipelines.report_assets import REPORT_WEEKS
     from transforms.published import week_start
 

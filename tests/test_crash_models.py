@@ -111,11 +111,14 @@ def test_sigkill_during_the_models_is_stated_and_finished_by_the_next_run(tmp_pa
         if finished:
             tally["finished"] += 1
             assert st.complete
+        elif st.complete:
+            # killed after its last model was built (only the closing of the file was left)
+            assert kill_at == n_steps - 1, f"trial {trial}: killed at step {kill_at} but nothing pending"
+            tally["finished"] += 1
         else:
             tally["killed"] += 1
             # the warehouse says the models are pending (files loaded and not modelled, or models
             # of the plan not built), and every report's statement says so
-            assert not st.complete, f"trial {trial}: killed at step {kill_at} but nothing pending"
             assert "PENDING" in st.sentence()
             tally["pending_stated"] += 1
             # the next run, with no new file, finishes the models

@@ -61,7 +61,7 @@ def test_webserver_serves_every_asset(tmp_path):
         expected = {f"{m.layer}/{m.name}": m.layer for m in models.discover()}
         expected |= {"marts/mart_trend_alerts": "marts", "raw/landed_files": "ingestion", "audit/model_plan": "ingestion", "ref/reference_tables": "reference",
                      "reports/weekly_dashboard": "reports", "reports/denial_worklist_files": "reports",
-                     "reports/data_quality_report": "reports", "marts/published_week": "marts",
+                     "reports/data_quality_report": "reports",
                      "reports/weekly_report": "reports"}
         assert served == expected
         checks = graphql(port, '{ assetNodeOrError(assetKey: {path: ["staging", "stg_remit_claims"]}) '

@@ -28,7 +28,7 @@ def _marts(db: Path) -> dict[str, list[tuple]]:
     return out
 
 
-def test_backfilling_a_week_twice_leaves_identical_marts(tiny_landing, tiny_settings, tmp_path):
+def test_backfilling_a_week_rewrites_the_pipelines_page_and_changes_no_table(tiny_landing, tiny_settings, tmp_path):
     db, out = tmp_path / "wh" / "w.duckdb", tmp_path / "out"
     res = resources_for(tiny_landing, db, out, tiny_settings)
     assert run_pipeline(res).success
@@ -36,24 +36,28 @@ def test_backfilling_a_week_twice_leaves_identical_marts(tiny_landing, tiny_sett
     page = out / "weekly" / "2026-W11.html"
     written = page.read_text()
     page.unlink()
+    before = _marts(db)
 
     first = backfill_weeks(res, weeks)
     assert all(o.success for o in first), [o.error for o in first]
     # one way to write a page: the backfill writes the page the pipeline wrote
     assert page.read_text() == written
-    after_first = _marts(db)
     second = backfill_weeks(res, weeks)
     assert all(o.success for o in second)
-    after_second = _marts(db)
-    assert after_first == after_second
-    # the partition holds the week's rows of every weekly mart, and only them
-    kpis = after_second["published_weekly_kpis"]
-    assert {r[0] for r in kpis} >= set(weeks)
-    con = duckdb.connect(str(db), read_only=True)
-    for w in weeks:
-        assert con.execute("SELECT count(*) FROM marts.published_weekly_denial_rates WHERE published_week = ?", [w]).fetchone()[0] == \
-            con.execute("SELECT count(*) FROM marts.mart_weekly_denial_rates WHERE iso_week = ?", [w]).fetchone()[0] > 0
+    assert page.read_text() == written
+    # no copy of the figures is kept apart from the page
+    assert _marts(db) == before and not [t for t in before if t.startswith("published_")]
+
+
+def test_a_run_drops_the_published_tables_of_earlier_versions(tiny_landing, tiny_settings, tmp_path):
+    db, out = tmp_path / "wh" / "w.duckdb", tmp_path / "out"
+    res = resources_for(tiny_landing, db, out, tiny_settings)
+    assert run_pipeline(res).success
+    con = warehouse.connect(db)
+    con.execute("CREATE TABLE marts.published_weekly_kpis AS SELECT '2026-W11' AS published_week, * FROM marts.mart_weekly_kpis")
     con.close()
+    assert run_pipeline(res).success
+    assert not [t for t in _marts(db) if t.startswith("published_")]
 
 
 def test_backfill_cli_takes_a_range_and_refuses_a_bad_week(tiny_landing, tiny_settings, tmp_path):
@@ -111,21 +115,3 @@ def test_pipeline_runs_incrementally_and_equals_a_full_rebuild(tmp_path, monkeyp
     third = run_pipeline(res)
     assert third.success and third.metadata["audit/model_plan"]["mode"] == "none"
     assert {v.get("build") for v in third.metadata.values() if "build" in v} == {"unchanged"}
-
-
-def test_publishing_after_a_mart_gained_a_column(tmp_path):
-    # a warehouse whose weeks were published before a mart gained (or lost) a column still publishes
-    import duckdb
-
-    from transforms import published
-
-    con = duckdb.connect(str(tmp_path / "p.duckdb"))
-    con.execute("CREATE SCHEMA marts")
-    for mart in published.WEEKLY_MARTS:
-        con.execute(f"CREATE TABLE marts.{mart} AS SELECT DATE '2026-03-09' AS week_start, 1 AS old_col")
-    published.publish_week(con, "2026-W11")
-    for mart in published.WEEKLY_MARTS:
-        con.execute(f"CREATE OR REPLACE TABLE marts.{mart} AS SELECT DATE '2026-03-16' AS week_start, 2.5 AS new_col")
-    published.publish_week(con, "2026-W12")
-    rows = con.execute("SELECT published_week, old_col, new_col FROM marts.published_weekly_kpis ORDER BY 1").fetchall()
-    assert [(w, o, None if n is None else float(n)) for w, o, n in rows] == [("2026-W11", 1, None), ("2026-W12", None, 2.5)]

@@ -1,9 +1,9 @@
-"""The published figures of a week: a weekly partition of the marts.
+"""The weekly pages' weeks: ISO week keys (the report_week partitions) and the completed weeks.
 
-Publishing ISO week W copies W's rows of the weekly marts into ``marts.published_<mart>``
-(deleting W's previous rows first, in one transaction), so the figures a weekly report showed
-are kept as they were when it was written, and a backfill of W replaces exactly W's rows:
-publishing the same week twice from the same warehouse leaves identical tables.
+A week's page is written from the current marts as of the week's snapshot date, by the pipeline,
+the backfill and `denials report` alike (reports/dashboard.build_all_weeks). No copy of a week's
+figures is kept apart from its page: the ``marts.published_*`` tables of earlier versions, which
+no page read, are dropped (``drop_published_tables``).
 """
 
 from __future__ import annotations
@@ -15,15 +15,6 @@ import duckdb
 
 from transforms.errors import DenialsError
 
-# the weekly marts and the column that places a row in a week (its Monday)
-WEEKLY_MARTS = (
-    "mart_weekly_kpis",
-    "mart_weekly_denial_rates",
-    "mart_denials_by_category",
-    "mart_denials_by_carc",
-    "mart_days_in_ar",
-    "mart_ar_aging",
-)
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -51,33 +42,11 @@ def completed_weeks(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
-def publish_week(con: duckdb.DuckDBPyConnection, iso_week: str) -> dict[str, int]:
-    """Replace week ``iso_week``'s rows of every ``marts.published_<mart>``; returns rows per table."""
-    monday = week_start(iso_week)
-    counts: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for mart in WEEKLY_MARTS:
-            target = f"marts.published_{mart.removeprefix('mart_')}"
-            con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT ?::VARCHAR AS published_week, * FROM marts.{mart} LIMIT 0",
-                        [iso_week])
-            _add_new_columns(con, f"marts.{mart}", target)
-            con.execute(f"DELETE FROM {target} WHERE published_week = ?", [iso_week])
-            counts[target] = con.execute(
-                f"INSERT INTO {target} BY NAME SELECT ?::VARCHAR AS published_week, * FROM marts.{mart} WHERE week_start = ?",
-                [iso_week, monday],
-            ).fetchone()[0]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return counts
-
-
-def _add_new_columns(con: duckdb.DuckDBPyConnection, source: str, target: str) -> None:
-    """A mart that gained columns since its weeks were first published: the published table gets
-    them too (NULL in the weeks published before); a column the mart dropped stays, NULL from now on."""
-    have = {r[0] for r in con.execute(f"DESCRIBE {target}").fetchall()}
-    for name, type_ in ((r[0], r[1]) for r in con.execute(f"DESCRIBE {source}").fetchall()):
-        if name not in have:
-            con.execute(f'ALTER TABLE {target} ADD COLUMN "{name}" {type_}')
+def drop_published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Drop the ``marts.published_*`` tables a warehouse of an earlier version holds; returns their names."""
+    names = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name LIKE 'published\\_%' ESCAPE '\\' "
+        "AND database_name = current_database() ORDER BY 1").fetchall()]
+    for name in names:
+        con.execute(f"DROP TABLE marts.{name}")
+    return names
