@@ -13,7 +13,9 @@ the same bytes go through:
   today);
 * ``ours, row parser``: ``parse_835`` (the row-by-row parser, dict of lists with ``Decimal`` /
   ``date``) plus the conversion to Arrow the loader then does: what ingestion cost before;
-* ``edi-835-parser``: ``edi_835_parser.parse(path)`` (a directory for the small files);
+* ``edi-835-parser``: ``edi_835_parser.parse(path)`` (a directory for the small files), version
+  1.8.0 in its own environment that ``uv`` installs on the fly (it caps pandas below 3, so it
+  is not in the project's lock), timed in that process;
 * ``duckdb floor``: DuckDB reading the same bytes into a table, one row per line
   (``read_csv`` with a delimiter that never occurs; the files hold one segment per line), and
   ``read_text`` (one row per file) for reference.
@@ -28,15 +30,13 @@ would take too long on an input (its time on the smaller file, scaled, exceeds
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
+import json
 import os
 import platform
 import statistics
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -143,13 +143,55 @@ def row_parser(paths: list[Path]) -> int:
     return n
 
 
-def edi(path: Path) -> int:
-    import edi_835_parser
-
+EDI_VERSION = "1.8.0"
+_EDI_CHILD = r"""
+import contextlib, io, json, sys, time, warnings
+import edi_835_parser
+from importlib.metadata import version
+print(json.dumps({"version": version("edi-835-parser")}), flush=True)
+for line in sys.stdin:
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        sets = edi_835_parser.parse(str(path))
-    return sum(len(ts.claims) for ts in sets.transaction_sets)
+        t = time.perf_counter()
+        sets = edi_835_parser.parse(line.rstrip("\n"))
+        s = time.perf_counter() - t
+    print(json.dumps({"s": s, "claims": sum(len(ts.claims) for ts in sets.transaction_sets)}), flush=True)
+"""
+
+
+class EdiParser:
+    """edi-835-parser in its own environment, installed on the fly by uv.
+
+    It caps pandas below 3, so it cannot share the project's locked environment. One child
+    process for the whole run: the import is paid once, each parse is timed in the child (the
+    time excludes the round trip), and the same bytes are read from the same files.
+    """
+
+    def __init__(self) -> None:
+        import shutil
+        import subprocess
+
+        uv = shutil.which("uv")
+        cmd = ([uv] if uv else [sys.executable, "-m", "uv"]) + [
+            "run", "--no-project", "--isolated", "--quiet", "--python", f"{sys.version_info[0]}.{sys.version_info[1]}",
+            "--with", f"edi-835-parser=={EDI_VERSION}", "python", "-c", _EDI_CHILD,
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        first = self.proc.stdout.readline()
+        if not first:
+            raise RuntimeError(f"could not start edi-835-parser {EDI_VERSION} with uv (exit {self.proc.wait()})")
+        self.version = json.loads(first)["version"]
+
+    def parse(self, path: Path) -> tuple[float, int]:
+        """(seconds, claims) of ``edi_835_parser.parse(path)``."""
+        self.proc.stdin.write(f"{path}\n")
+        self.proc.stdin.flush()
+        out = json.loads(self.proc.stdout.readline())
+        return out["s"], out["claims"]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def duck(paths: list[Path] | Path, how: str) -> int:
@@ -213,8 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     ours_single(tiny, args.threads)
     row_parser([tiny])
     duck(tiny, "lines")
-    if not args.no_edi:
-        edi(tiny)
+    edi = None if args.no_edi else EdiParser()
+    if edi is not None:
+        edi.parse(tiny)
 
     inputs = [(label, [p], p, p.stat().st_size) for label, p in singles]
     inputs.append((f"{n_small:,} small files", small_paths, small_dir, small_bytes))
@@ -238,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_row:
             s, _, c = _timed(lambda ps=paths: row_parser(ps), 1)
             r["row"] = {"s": s, "first": s, "claims": c, "mb": mb}
-        if not args.no_edi:
+        if edi is not None:
             note = ""
             e_target, e_mb = target, mb
             if edi_rate is not None and len(paths) == 1 and mb / edi_rate > args.edi_budget:
@@ -246,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                 e_target = _prefix(paths[0], n_bytes)
                 e_mb = e_target.stat().st_size / 1e6
                 note = f"prefix of {e_mb:.1f} MB (whole file predicted > {args.edi_budget:.0f} s)"
-            s, _, c = _timed(lambda t=e_target: edi(t), 1)
+            s, c = edi.parse(e_target)
             r["edi"] = {"s": s, "first": s, "claims": c, "mb": e_mb, "note": note}
             if len(paths) == 1:
                 edi_rate = e_mb / s
@@ -264,18 +307,22 @@ def main(argv: list[str] | None = None) -> int:
             ours_single(p, args.threads)
             lin[label].append((time.perf_counter() - t, time.process_time() - c))
     linearity = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in lin.items()}
-    _report(args, results, singles, load0, time.perf_counter() - t_start, linearity)
+    edi_version = None
+    if edi is not None:
+        edi_version = edi.version
+        edi.close()
+    _report(args, results, singles, load0, time.perf_counter() - t_start, linearity, edi_version)
     return 0
 
 
-def _report(args, results, singles, load0, elapsed, linearity) -> None:
+def _report(args, results, singles, load0, elapsed, linearity, edi_version) -> None:
     pr = print
     pr()
     pr("X12 835 parsing benchmark" + (" (--quick)" if args.quick else ""))
     pr(
         f"machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
         f"pyarrow {version('pyarrow')}, duckdb {version('duckdb')}, numpy {version('numpy')}"
-        + ("" if args.no_edi else f", edi-835-parser {version('edi-835-parser')}")
+        + ("" if args.no_edi else f", edi-835-parser {edi_version} (own environment)")
     )
     pr(f"load average at start: {load0} (other processes on the machine slow every number alike)")
     pr(f"ours: fast835, threads={args.threads}, median of {args.repeats} runs (first run in brackets)")

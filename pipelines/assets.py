@@ -76,6 +76,7 @@ def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, deni
     "carc_categories_path setting) and payer settings (appeal windows) as ref tables.",
 )
 def reference_tables(duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+    progress.report("plan", "reference tables")
     with duckdb.get_connection() as con:
         warehouse.ensure_schema(con)
         counts = reference.load_reference(con, denials.settings())
@@ -98,6 +99,7 @@ class PlanConfig(dg.Config):
     "Recorded in audit.model_plans.",
 )
 def model_plan(config: PlanConfig, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+    progress.report("plan", "what the new files touch")
     with duckdb.get_connection() as con:
         plan = incremental.make_plan(con, denials.settings(), force_full=config.full_rebuild)
     return dg.MaterializeResult(

@@ -6,6 +6,7 @@
     denials inspect FILE...            a JSON summary of X12 files, without loading anything
     denials report --week 2026-W45     rewrite the weekly report of one week from the warehouse
     denials backfill 2026-W40..2026-W45  rewrite the reports of past weeks from today's data
+    denials ui                         the Dagster UI and daemon (dg dev) on the same folders
 """
 
 from __future__ import annotations
@@ -121,15 +122,39 @@ def _progress(enabled: bool = True):
                    TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
     task = bar.add_task("starting", total=steps, stage="")
 
+    import time
+
+    # time spent in each stage (the steps of a stage are not always consecutive: the graph runs in
+    # dependency order), shown as lines that stay when the bar goes
+    spent: dict[str, list] = {}  # stage -> [seconds, steps, checks]
+    current = {"stage": "", "since": time.monotonic()}
+
+    def account(now: float) -> None:
+        if current["stage"]:
+            spent[current["stage"]][0] += now - current["since"]
+        current["since"] = now
+
     def on_step(stage: str, detail: str) -> None:
-        if stage != "checks":  # a model's checks are part of its step
+        account(time.monotonic())
+        kind = "models" if stage == "checks" else stage  # a model's checks are part of its step
+        entry = spent.setdefault(kind, [0.0, 0, 0])
+        if stage == "checks":
+            entry[2] += 1
+        else:
+            entry[1] += 1
             bar.advance(task)
+        current["stage"] = kind
         bar.update(task, description=detail, stage=stage)
 
     progress.listen(on_step)
     try:
         with bar:
             yield
+            account(time.monotonic())
+            for stage, (secs, steps, checks) in spent.items():
+                extra = f", {checks} check{'s' * (checks != 1)}" if checks else ""
+                bar.console.print(f"[green]✓[/green] {stage:<8} {secs:6.1f} s  ({steps} step{'s' * (steps != 1)}{extra})",
+                                  highlight=False)
     finally:
         progress.listen(None)
 
@@ -257,6 +282,52 @@ def run(
         typer.echo(f"Settings: {config}")
     _run(landing.resolve(), warehouse.resolve(), out.resolve(), config, verbose, wait, full_rebuild,
          mappings.resolve() if mappings else None)
+
+
+@app.command()
+def ui(
+    landing: LandingOpt = Path("landing"),
+    warehouse: WarehouseOpt = Path("warehouse/denials.duckdb"),
+    out: OutOpt = Path("out"),
+    config: ConfigOpt = None,
+    mappings: MappingsOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Address the UI listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port the UI listens on.")] = 3000,
+    dagster_home: Annotated[Path | None, typer.Option(
+        "--dagster-home", envvar="DAGSTER_HOME", show_envvar=True,
+        help="Dagster's instance folder (its dagster.yaml, run history); default the project folder.")] = None,
+) -> None:
+    """Serve the Dagster UI and daemon (`dg dev`) on these folders: the asset graph, runs, the
+    landing sensor and the weekly schedule.
+
+    The folders are passed to Dagster as DENIALS_* variables, read when each run starts; runs are
+    queued one at a time (dagster.yaml) so DuckDB writers never collide. Stop with Ctrl-C.
+    """
+    import subprocess
+
+    from pipelines.resources import dagster_env
+
+    if config is None and DEFAULT_SETTINGS_FILE.is_file():
+        config = DEFAULT_SETTINGS_FILE
+    if config is not None and not config.is_file():
+        _fail(f"settings file (--config) {config}: not found (expected a YAML file, docs/metrics.md)")
+    _check_out(out)
+    home = (dagster_home or PROJECT_ROOT).resolve()
+    if not (home / "dagster.yaml").is_file():
+        _fail(f"Dagster home (--dagster-home) {home}: no dagster.yaml there (expected the project's, or your own)")
+    env = {**os.environ, **dagster_env(landing, warehouse, out, config, mappings), "DAGSTER_HOME": str(home)}
+    dg_exe = Path(sys.executable).with_name("dg")
+    if dg_exe.exists() and (PROJECT_ROOT / "pyproject.toml").is_file():
+        cmd, cwd = [str(dg_exe), "dev", "--host", host, "--port", str(port)], PROJECT_ROOT
+    else:  # installed as a package: the module, from anywhere
+        cmd = [str(Path(sys.executable).with_name("dagster")), "dev", "-m", "pipelines.definitions", "-h", host, "-p", str(port)]
+        cwd = Path.cwd()
+    typer.echo(f"Dagster UI at http://{host}:{port}  (warehouse {env['DENIALS_WAREHOUSE']}, "
+               f"landing {env['DENIALS_LANDING']}, output {env['DENIALS_OUTPUT']}; DAGSTER_HOME {home})")
+    try:
+        raise typer.Exit(subprocess.call(cmd, cwd=cwd, env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
 
 
 def _week_range(spec: str) -> list[str]:

@@ -4,6 +4,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines import progress
 from pipelines.assets import INGEST_KEY, OWNERS
 from pipelines.resources import DenialsConfig
 from reports import dashboard, data_quality, worklist
@@ -31,6 +32,7 @@ DASHBOARD_DEPS = [
     "(output_dir/weekly/<week>.html) and an index; plotly.js is written once to output_dir/assets.",
 )
 def weekly_dashboard(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+    progress.report("reports", "weekly dashboards")
     out = denials.output_path()
     with duckdb.get_connection() as con:
         weeks = published.completed_weeks(con)
@@ -85,6 +87,7 @@ def weekly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource, den
     description="The denial worklist as CSV and XLSX (output_dir/worklist/), ranked by appeal deadline and dollars.",
 )
 def denial_worklist_files(duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+    progress.report("reports", "denial worklist")
     with duckdb.get_connection() as con:
         paths = worklist.write_worklist(con, denials.output_path())
     return dg.MaterializeResult(
@@ -103,6 +106,7 @@ def denial_worklist_files(duckdb: DuckDBResource, denials: DenialsConfig) -> dg.
     "files loaded, quarantine, load findings, and this run's Great Expectations results.",
 )
 def data_quality_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+    progress.report("reports", "data-quality report")
     with duckdb.get_connection() as con:
         paths = data_quality.build_data_quality_report(con, denials.output_path())
     return dg.MaterializeResult(

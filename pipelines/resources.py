@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -81,9 +80,9 @@ class DenialsConfig(dg.ConfigurableResource):
 
     landing_dir: where claim and remittance files are dropped (read recursively).
     output_dir: where reports, worklists and data-quality results are written.
-    settings_path: optional YAML file of metric settings (docs/metrics.md).
+    settings_path: optional YAML file of metric settings (docs/metrics.md); empty or None: none.
     phi_key_file: the member-id hashing key (used when DENIALS_PHI_KEY is not set).
-    mappings_dir: mapping files for non-canonical CSV exports (default: the project's mappings/).
+    mappings_dir: mapping files for non-canonical CSV exports (empty or None: the project's mappings/).
     """
 
     landing_dir: str = DEFAULT_LANDING
@@ -93,7 +92,7 @@ class DenialsConfig(dg.ConfigurableResource):
     mappings_dir: str | None = None
 
     def settings(self) -> Settings:
-        return load_settings(self.settings_path)
+        return load_settings(self.settings_path or None)
 
     def hasher(self) -> MemberIdHasher:
         return MemberIdHasher(load_key(Path(self.phi_key_file)))
@@ -163,16 +162,38 @@ def check_mappings(folder: Path) -> tuple:
     return tuple(found)
 
 
-def default_resources() -> dict:
-    """Resources from the environment, for `dg dev` and the daemon (the CLI passes its own)."""
-    warehouse = os.environ.get("DENIALS_WAREHOUSE", DEFAULT_WAREHOUSE)
+# The settings `dg dev` and the daemon read, each from its environment variable when a run starts
+# (dg.EnvVar: resolved at run time, shown as such in the UI). `denials ui` sets them all from its
+# options and their defaults; to run `dg dev` by hand, set them in the shell or in a `.env` file
+# (.env.example; Dagster loads `.env` from the project folder, and its values win over the shell's).
+# An empty DENIALS_SETTINGS or DENIALS_MAPPINGS means none.
+DAGSTER_ENV_VARS = ("DENIALS_WAREHOUSE", "DENIALS_LANDING", "DENIALS_OUTPUT", "DENIALS_PHI_KEY_FILE",
+                    "DENIALS_SETTINGS", "DENIALS_MAPPINGS")
+
+
+def dagster_env(landing: Path, warehouse: Path, out: Path, settings: Path | None = None,
+                mappings: Path | None = None, phi_key_file: Path | None = None) -> dict[str, str]:
+    """The DENIALS_* variables for a Dagster process (absolute paths), as `denials ui` sets them."""
+    warehouse = Path(warehouse).resolve()
     return {
-        "duckdb": Warehouse(database=warehouse),
+        "DENIALS_WAREHOUSE": str(warehouse),
+        "DENIALS_LANDING": str(Path(landing).resolve()),
+        "DENIALS_OUTPUT": str(Path(out).resolve()),
+        "DENIALS_PHI_KEY_FILE": str(Path(phi_key_file).resolve() if phi_key_file else warehouse.parent / "phi.key"),
+        "DENIALS_SETTINGS": str(Path(settings).resolve()) if settings else "",
+        "DENIALS_MAPPINGS": str(Path(mappings).resolve()) if mappings else "",
+    }
+
+
+def default_resources() -> dict:
+    """Resources for `dg dev` and the daemon, configured from DENIALS_* when a run starts (the CLI passes its own)."""
+    return {
+        "duckdb": Warehouse(database=dg.EnvVar("DENIALS_WAREHOUSE")),
         "denials": DenialsConfig(
-            landing_dir=os.environ.get("DENIALS_LANDING", DEFAULT_LANDING),
-            output_dir=os.environ.get("DENIALS_OUTPUT", DEFAULT_OUTPUT),
-            settings_path=os.environ.get("DENIALS_SETTINGS") or None,
-            phi_key_file=os.environ.get("DENIALS_PHI_KEY_FILE", str(Path(warehouse).parent / "phi.key")),
-            mappings_dir=os.environ.get("DENIALS_MAPPINGS") or None,
+            landing_dir=dg.EnvVar("DENIALS_LANDING"),
+            output_dir=dg.EnvVar("DENIALS_OUTPUT"),
+            settings_path=dg.EnvVar("DENIALS_SETTINGS"),
+            phi_key_file=dg.EnvVar("DENIALS_PHI_KEY_FILE"),
+            mappings_dir=dg.EnvVar("DENIALS_MAPPINGS"),
         ),
     }

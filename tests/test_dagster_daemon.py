@@ -1,5 +1,5 @@
-"""Operations for real: `dg dev` (webserver and daemon) on a localhost port; a file dropped in the
-landing folder makes the sensor start a run, seen through the GraphQL API."""
+"""Operations for real: `denials ui` (`dg dev`: webserver and daemon) on a localhost port; a file
+dropped in the landing folder makes the sensor start a run, seen through the GraphQL API."""
 
 from __future__ import annotations
 
@@ -28,12 +28,16 @@ def test_sensor_starts_a_run_for_dropped_files(tmp_path):
     landing, out, wh = tmp_path / "landing", tmp_path / "out", tmp_path / "wh" / "w.duckdb"
     landing.mkdir()
     (tmp_path / "settings.yaml").write_text(f"as_of_date: {TINY_AS_OF}\n")
-    (tmp_path / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "DENIALS_WAREHOUSE": str(wh), "DENIALS_LANDING": str(landing),
-           "DENIALS_OUTPUT": str(out), "DENIALS_SETTINGS": str(tmp_path / "settings.yaml")}
-    exe = Path(sys.executable).parent / "dagster"
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text().replace(
+        "base_dir: .dagster_home/storage", f"base_dir: {home / 'storage'}"))
+    # the folders reach Dagster as DENIALS_* variables set by `denials ui` (dg.EnvVar in the resources)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DENIALS_", "DAGSTER_"))}
+    exe = Path(sys.executable).parent / "denials"
     proc = subprocess.Popen(
-        [str(exe), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        [str(exe), "ui", "--landing", str(landing), "--warehouse", str(wh), "--out", str(out),
+         "--config", str(tmp_path / "settings.yaml"), "--dagster-home", str(home), "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
