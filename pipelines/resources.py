@@ -47,8 +47,8 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def _open(self):
-        # Instead of DuckDBResource's: that one retried any IOException ten times (about 100 s,
-        # for each step) and ended with DuckDB's bare message. Here only another process's lock
+        # Instead of DuckDBResource's: that one retried any IOException ten times with a growing
+        # pause (for each step) and ended with DuckDB's bare message. Here only another process's lock
         # is waited for; a path that is no DuckDB file fails at once, naming it (WarehouseError).
         config = {"custom_user_agent": "dagster", **self.connection_config}
         con = warehouse.connect(self.database, lock_wait=warehouse.LOCK_WAIT_SECONDS, config=config)

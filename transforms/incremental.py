@@ -338,8 +338,8 @@ def make_plan(
 
 # The rows a scoped model rebuilt in this plan, kept in memory for the models that read it.
 # A scoped model reads each scoped input restricted to the keys in scope; read from the table,
-# that is a scan of the whole history for a tenth of it (at a million claims, 1.4 s of a new
-# week's 4.2 s of scoped queries). The rows just rebuilt are those rows, so each build keeps them
+# that is a scan of the whole history for a small share of it (a third of a new week's scoped
+# queries at a million claims when measured). The rows just rebuilt are those rows, so each build keeps them
 # in an in-memory database attached to the warehouse's DuckDB instance (shared by the cursors of
 # a Dagster run, gone when the warehouse is closed), and its readers use them. An entry is used
 # only in the plan that wrote it, after its model's commit, with its scope unchanged; otherwise

@@ -123,8 +123,8 @@ def connect(path: Path | str, read_only: bool = False, lock_wait: float = 0.0,
 # Vacuum is put off during a run and allowed at its end only when a table carries this share of
 # deleted rows. An incremental build deletes and re-inserts the rows of the claims in scope,
 # spread over every row group of its tables; with vacuum allowed, the checkpoints of those
-# commits cost about 7.5 s of a new week at a million claims, against 1.6 s with it put off
-# (docs/performance.md). DuckDB's vacuum only merges row groups once about a third of their rows
+# commits rewrite most of those row groups at every commit of a new week (measured in
+# docs/performance.md). DuckDB's vacuum only merges row groups once about a third of their rows
 # are deleted, so allowing it at that share reclaims what it would have reclaimed anyway.
 VACUUM_DEAD_SHARE = 1 / 3
 

@@ -269,8 +269,8 @@ def load_batch(
 
 
 # rows of a raw table gathered before they are inserted: one INSERT for the rows of many small files,
-# and little left to insert once the last file is parsed (at 1M claims, 250k rows: 1.5 s after the
-# last parse; 1M rows: 3 s)
+# and little left to insert once the last file is parsed (a larger buffer leaves more to insert
+# after the last parse)
 FLUSH_ROWS = 250_000
 
 

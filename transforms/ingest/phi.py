@@ -23,7 +23,7 @@ from transforms.errors import ConfigError
 ENV_KEY = "DENIALS_PHI_KEY"
 KEY_TABLE = "audit.phi_key"
 FINGERPRINT_ALGORITHM = "pbkdf2-hmac-sha256"
-FINGERPRINT_ITERATIONS = 100_000  # about 30 ms, once per load
+FINGERPRINT_ITERATIONS = 100_000  # PBKDF2 rounds of the key fingerprint, computed once per load
 # a fixed label before the warehouse's salt: the fingerprint is no value the key is used for elsewhere
 _FINGERPRINT_LABEL = b"denials/phi-key-fingerprint/v1\x00"
 RUNBOOK = 'docs/runbook.md, "Changing the member-id key"'
