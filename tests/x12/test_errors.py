@@ -7,13 +7,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from x12support import fixture_bytes, hasher, needs_fixtures
+from x12support import fixture_bytes, hasher
 
 from transforms.errors import InputFileError
 from transforms.x12 import inspect_file, parse_835, parse_837, parse_x12
 from transforms.x12.values import BadValue, parse_date, parse_money
 
-pytestmark = needs_fixtures
 MEDICARE = "lfh__medicare-part-a.835"
 LOOPS = "pyx12__835_mult_loops.txt"
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_properties import DELIMS, _mutate, layout, render, txns
-from x12support import FIXTURE_NAMES, X12_FILES, fixture_bytes, hasher, needs_fixtures, redelimit
+from x12support import EXPECTED, FIXTURE_NAMES, X12_FILES, fixture_bytes, hasher, redelimit
 
 from bench.make_835 import make_835
 from transforms.errors import InputFileError
@@ -102,15 +102,13 @@ def test_member_hasher_is_hmac_sha256():
 # --- the shared fixtures -----------------------------------------------------------------------
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", X12_FILES)
 @pytest.mark.parametrize("threads", [1, 2])
 def test_fixtures_same_as_row_parser(name, threads, split_small):
     assert_same(fixture_bytes(name), name, threads)
 
 
-@needs_fixtures
-@pytest.mark.parametrize("name", [n for n in FIXTURE_NAMES if b"ST*835*" in fixture_bytes(n)])
+@pytest.mark.parametrize("name", [n for n in FIXTURE_NAMES if "835" in EXPECTED[n]["format"]["st_types"]])
 def test_fixtures_take_the_fast_path(name):
     data = fixture_bytes(name)
     got = fast_only(data, name)
@@ -118,7 +116,6 @@ def test_fixtures_take_the_fast_path(name):
     check(ref, None, got, None)
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", [n for n in X12_FILES if "837" not in n])
 @pytest.mark.parametrize(
     "delims",
@@ -174,8 +171,7 @@ def test_batch_of_small_files_mixed_with_bad_ones(split_small):
     items[5] = (items[5][0].replace(b"~\nCLP*", b"~\nCLP**", 1), "bad.835", "b" * 16)  # CLP01 missing
     items[9] = (items[9][0].replace(b"~\nSE*", b"~\nSE ", 1), "odd.835", "o" * 16)  # unknown segment id
     items[12] = (items[12][0].replace(b"~\n", b"~\n  ", 3), "blank.835", "c" * 16)  # indented: row path
-    if X12_FILES:
-        items += [(fixture_bytes(n), n, f"{k:016x}") for k, n in enumerate(X12_FILES)]
+    items += [(fixture_bytes(n), n, f"{k:016x}") for k, n in enumerate(X12_FILES)]
     out = parse_835_batch(items, HASH, threads=2)
     assert len(out) == len(items)
     for (data, name, fid), got in zip(items, out, strict=True):
@@ -433,7 +429,6 @@ def test_any_hasher_callable_works():
     assert seen
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", X12_FILES)
 def test_parse_x12_arrow_same_as_lists(name):
     from transforms.x12 import parse_x12
@@ -681,7 +676,6 @@ def test_newlines_after_terminators_left_in(threads, monkeypatch):
 # --- many parts: what the parts hand on to each other ---------------------------------------
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", X12_FILES)
 def test_fixtures_in_parts_of_100_bytes(name, monkeypatch):
     """Every claim (and most segments outside claims) a part of its own."""

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from x12support import fixture_bytes, hasher, needs_fixtures
+from x12support import fixture_bytes, hasher
 
 from transforms.x12 import parse_x12
 
-pytestmark = needs_fixtures
 FID = "0123456789abcdef"
 
 

@@ -15,13 +15,11 @@ from x12support import (
     X12_FILES,
     fixture_bytes,
     hasher,
-    needs_fixtures,
 )
 
 from transforms.x12 import inspect_file, inspect_paths, parse_x12
 from transforms.x12.envelope import ENVELOPE_CODES
 
-pytestmark = needs_fixtures
 ZERO = Decimal(0)
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from x12support import FIXTURE_NAMES, fixture_bytes, hasher, needs_fixtures, redelimit
+from x12support import FIXTURE_NAMES, fixture_bytes, hasher, redelimit
 
 from transforms.errors import InputFileError
 from transforms.x12 import parse_x12
 from transforms.x12.tokenizer import Delimiters, tokenize
 
-pytestmark = needs_fixtures
 MEDICARE = "lfh__medicare-part-a.835"
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from transforms.ingest.phi import MemberIdHasher
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,9 +30,6 @@ X12_FILES = (
 )
 
 assert EXPECTED, f"the X12 fixtures are part of the repository: {FIXTURES} (tests/fixtures/x12)"
-needs_fixtures = pytest.mark.skipif(
-    not EXPECTED, reason=f"shared X12 fixtures not found at {FIXTURES}"
-)
 
 
 def hasher() -> MemberIdHasher:
