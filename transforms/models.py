@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.errors import DenialsError
-from transforms.settings import Settings
+from transforms.settings import SETTINGS_COLUMNS, Settings
 
 SQL_DIR = Path(__file__).parent / "sql"
 LAYERS = ("staging", "intermediate", "marts")
@@ -99,11 +99,13 @@ def discover() -> tuple[Model, ...]:
 
 
 def set_variables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    for name, value in settings.sql_variables().items():
-        if value is None:
-            con.execute(f"SET VARIABLE {name} = NULL")
-        else:
-            con.execute(f"SET VARIABLE {name} = ?", [value])
+    """Write the settings the models read (``ref.settings``, one row: plain SQL any engine runs)."""
+    v = settings.sql_variables()
+    con.execute("CREATE SCHEMA IF NOT EXISTS ref")
+    con.execute(
+        f"CREATE OR REPLACE TABLE ref.settings AS SELECT {', '.join(f'?::{t} AS {n}' for n, t in SETTINGS_COLUMNS)}",
+        [v[n] for n, _ in SETTINGS_COLUMNS],
+    )
 
 
 def build(con: duckdb.DuckDBPyConnection, model: Model, settings: Settings) -> int:

@@ -17,6 +17,17 @@ from transforms.errors import ConfigError
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
 
+# ref.settings, the one-row table the SQL models read their settings from (name, SQL type)
+SETTINGS_COLUMNS = (
+    ("as_of_date", "DATE"),
+    ("ar_window_days", "INTEGER"),
+    ("ar_basis", "VARCHAR"),
+    ("aging_basis", "VARCHAR"),
+    ("unmapped_carc_is_denial", "BOOLEAN"),
+    ("default_appeal_window_days", "INTEGER"),
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     as_of_date: dt.date | None = None  # None: the latest bill, payment or write-off date in the warehouse
@@ -41,7 +52,7 @@ class Settings:
         return Path(self.carc_categories_path) if self.carc_categories_path else REFERENCE_DIR / "carc_categories.csv"
 
     def sql_variables(self) -> dict[str, object]:
-        """The values SQL models read with getvariable()."""
+        """The values SQL models read (table ref.settings: SETTINGS_COLUMNS)."""
         return {
             "as_of_date": self.as_of_date,
             "ar_window_days": self.ar_window_days,

@@ -39,12 +39,12 @@ SELECT
         WHEN a.group_code = 'OA' AND a.carc = '23' THEN false
         WHEN c.carc IS NOT NULL THEN c.is_denial
         WHEN a.group_code = 'PR' THEN false
-        ELSE getvariable('unmapped_carc_is_denial')
+        ELSE (SELECT unmapped_carc_is_denial FROM ref.settings)
     END AS is_denial,
     CASE
         WHEN a.group_code = 'PR' THEN 'patient'
         WHEN a.group_code = 'OA' AND a.carc = '23' THEN 'prior_payer'
-        WHEN coalesce(c.is_denial, getvariable('unmapped_carc_is_denial')) THEN 'denial'
+        WHEN coalesce(c.is_denial, (SELECT unmapped_carc_is_denial FROM ref.settings)) THEN 'denial'
         ELSE 'contractual'
     END AS adjustment_class
 FROM a

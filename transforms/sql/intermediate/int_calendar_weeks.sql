@@ -4,7 +4,7 @@
 -- the first activity date (a trailing KPI window is full once it lies wholly after it).
 WITH bounds AS (
     SELECT
-        coalesce(getvariable('as_of_date')::DATE,
+        coalesce((SELECT as_of_date FROM ref.settings),
                  greatest((SELECT max(submission_date) FROM staging.stg_claim_submissions),
                           (SELECT max(payment_date) FROM staging.stg_remit_claims),
                           (SELECT max(writeoff_date) FROM staging.stg_write_offs))) AS as_of_date,

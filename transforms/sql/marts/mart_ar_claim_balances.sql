@@ -28,17 +28,18 @@ SELECT
     c.department,
     c.location,
     r.balance::DECIMAL(18,2) AS balance,  -- DECIMAL(18,2): scanned far faster than a sum's DECIMAL(38,2)
-    s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date
+    s.snapshot_date - CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date
                            ELSE c.service_from END AS age_days,
     CASE
-        WHEN s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 30 THEN '0-30'
-        WHEN s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 60 THEN '31-60'
-        WHEN s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 90 THEN '61-90'
-        WHEN s.snapshot_date - CASE WHEN getvariable('aging_basis') = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 120 THEN '91-120'
+        WHEN s.snapshot_date - CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 30 THEN '0-30'
+        WHEN s.snapshot_date - CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 60 THEN '31-60'
+        WHEN s.snapshot_date - CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 90 THEN '61-90'
+        WHEN s.snapshot_date - CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 120 THEN '91-120'
         ELSE '120+'
     END AS aging_bucket
 FROM running AS r
 JOIN intermediate.int_calendar_weeks AS s
   ON s.snapshot_date >= r.valid_from AND s.snapshot_date < coalesce(r.valid_to, DATE '9999-12-31')  -- two inequalities: an IEJoin
 JOIN staging.stg_claims AS c USING (claim_id)
+CROSS JOIN ref.settings AS cfg
 WHERE r.balance <> 0

@@ -28,10 +28,22 @@ windowed AS (
         coalesce(sum(l.amount) FILTER (WHERE l.event_type = 'charge'), 0) AS charges_in_window,
         coalesce(-sum(l.amount) FILTER (WHERE l.event_type = 'contractual'), 0) AS contractual_in_window
     FROM intermediate.int_calendar_weeks AS s
+    CROSS JOIN ref.settings AS cfg
     LEFT JOIN ledger_days AS l
-      ON l.event_date > s.snapshot_date - getvariable('ar_window_days')::INTEGER
+      ON l.event_date > s.snapshot_date - cfg.ar_window_days
      AND l.event_date <= s.snapshot_date
     GROUP BY s.snapshot_date
+),
+basis AS (
+    -- the window's charges on the chosen basis, and the days they are averaged over
+    SELECT
+        s.snapshot_date,
+        least(cfg.ar_window_days, s.history_days) AS days_used,
+        CASE WHEN cfg.ar_basis = 'net' THEN w.charges_in_window - w.contractual_in_window
+             ELSE w.charges_in_window END AS charges_on_basis
+    FROM intermediate.int_calendar_weeks AS s
+    CROSS JOIN ref.settings AS cfg
+    JOIN windowed AS w USING (snapshot_date)
 )
 SELECT
     s.week_start,
@@ -41,21 +53,19 @@ SELECT
     coalesce(a.ar_balance, 0) AS ar_balance,
     coalesce(a.ar_over_90, 0) AS ar_over_90,
     CASE WHEN coalesce(a.ar_balance, 0) <> 0 THEN coalesce(a.ar_over_90, 0) / a.ar_balance END AS ar_over_90_share,
-    getvariable('ar_window_days')::INTEGER AS window_days,
-    least(getvariable('ar_window_days')::INTEGER, s.history_days)::INTEGER AS window_days_used,
-    s.history_days >= getvariable('ar_window_days')::INTEGER AS window_full,
-    getvariable('ar_basis') AS ar_basis,
+    cfg.ar_window_days AS window_days,
+    b.days_used::INTEGER AS window_days_used,
+    s.history_days >= cfg.ar_window_days AS window_full,
+    cfg.ar_basis,
     w.charges_in_window,
     w.contractual_in_window,
-    CASE WHEN getvariable('ar_basis') = 'net' THEN w.charges_in_window - w.contractual_in_window
-         ELSE w.charges_in_window END / least(getvariable('ar_window_days')::INTEGER, s.history_days) AS average_daily_charges,
-    CASE WHEN (CASE WHEN getvariable('ar_basis') = 'net' THEN w.charges_in_window - w.contractual_in_window
-                    ELSE w.charges_in_window END) > 0
-         THEN coalesce(a.ar_balance, 0) / ((CASE WHEN getvariable('ar_basis') = 'net'
-                    THEN w.charges_in_window - w.contractual_in_window ELSE w.charges_in_window END)
-                    / least(getvariable('ar_window_days')::INTEGER, s.history_days))
+    b.charges_on_basis / b.days_used AS average_daily_charges,
+    CASE WHEN b.charges_on_basis > 0
+         THEN coalesce(a.ar_balance, 0) / (b.charges_on_basis / b.days_used)
     END AS days_in_ar
 FROM intermediate.int_calendar_weeks AS s
+CROSS JOIN ref.settings AS cfg
 LEFT JOIN ar AS a USING (snapshot_date)
 JOIN windowed AS w USING (snapshot_date)
+JOIN basis AS b USING (snapshot_date)
 ORDER BY s.week_start

@@ -50,9 +50,9 @@ worklist AS (
         d.charge_amount,
         d.denied_amount,
         b.balance AS open_balance,
-        coalesce(ps.appeal_window_days, getvariable('default_appeal_window_days')::INTEGER) AS appeal_window_days,
-        (d.payment_date + coalesce(ps.appeal_window_days, getvariable('default_appeal_window_days')::INTEGER))::DATE AS appeal_deadline,
-        (d.payment_date + coalesce(ps.appeal_window_days, getvariable('default_appeal_window_days')::INTEGER))::DATE - a.as_of_date AS days_left,
+        coalesce(ps.appeal_window_days, (SELECT default_appeal_window_days FROM ref.settings)) AS appeal_window_days,
+        (d.payment_date + coalesce(ps.appeal_window_days, (SELECT default_appeal_window_days FROM ref.settings)))::DATE AS appeal_deadline,
+        (d.payment_date + coalesce(ps.appeal_window_days, (SELECT default_appeal_window_days FROM ref.settings)))::DATE - a.as_of_date AS days_left,
         a.as_of_date
     FROM open_denials AS d
     CROSS JOIN as_of AS a
