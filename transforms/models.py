@@ -1,8 +1,11 @@
-"""SQL models: one ``.sql`` file per table, in layers (staging -> intermediate -> marts).
+"""SQL models: the dbt project's models (``transforms/dbt/models/<layer>/<name>.sql``), in layers
+(staging -> intermediate -> marts).
 
-A model file holds one SELECT. Its table is ``<layer>.<file stem>``; its dependencies are the
-``schema.table`` names it reads, found in its text. Building a model replaces its table in one
-transaction, so a failed build leaves the previous table in place.
+A model file holds one SELECT, reading other models with ``{{ ref('name') }}`` and the loaded
+tables with ``{{ source('raw' | 'ref' | 'audit', 'table') }}``, as dbt reads it. Here it is
+rendered to plain ``schema.table`` names (``Model.sql``): its table is ``<layer>.<file stem>``,
+its dependencies are the tables it reads. Building a model replaces its table in one transaction,
+so a failed build leaves the previous table in place.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import duckdb
 from transforms.errors import DenialsError
 from transforms.settings import SETTINGS_COLUMNS, Settings
 
-SQL_DIR = Path(__file__).parent / "sql"
+DBT_DIR = Path(__file__).parent / "dbt"
+SQL_DIR = DBT_DIR / "models"
 LAYERS = ("staging", "intermediate", "marts")
 SOURCE_SCHEMAS = ("raw", "ref", "audit")
 _REF = re.compile(r"\b(raw|ref|audit|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
@@ -59,7 +63,38 @@ class Model:
 
     @property
     def sql(self) -> str:
-        return self.path.read_text()
+        return render(self.path.read_text())
+
+
+@functools.cache
+def _layers() -> dict[str, str]:
+    return {p.stem: layer for layer in LAYERS for p in (SQL_DIR / layer).glob("*.sql")}
+
+
+def _ref(name: str) -> str:
+    layer = _layers().get(name)
+    if layer is None:
+        raise ModelError(f"ref('{name}'): no model of that name under {SQL_DIR}")
+    return f"{layer}.{name}"
+
+
+def _source(schema: str, table: str) -> str:
+    if schema not in SOURCE_SCHEMAS:
+        raise ModelError(f"source('{schema}', '{table}'): the sources are {SOURCE_SCHEMAS}")
+    return f"{schema}.{table}"
+
+
+@functools.cache
+def _jinja():
+    import jinja2
+
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def render(text: str) -> str:
+    """A model's dbt SQL with ``ref()`` and ``source()`` as ``schema.table`` (what dbt compiles
+    them to on DuckDB, without the database name)."""
+    return _jinja().from_string(text).render(ref=_ref, source=_source)
 
 
 def _description(sql: str) -> str:
@@ -78,7 +113,7 @@ def discover() -> tuple[Model, ...]:
     found: dict[str, Model] = {}
     for layer in LAYERS:
         for path in sorted((SQL_DIR / layer).glob("*.sql")):
-            sql = path.read_text()
+            sql = render(path.read_text())
             body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
             table = f"{layer}.{path.stem}"
             deps = tuple(sorted({f"{s}.{t}" for s, t in _REF.findall(body)} - {table}))
