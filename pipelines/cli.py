@@ -7,6 +7,7 @@
     denials report --week 2026-W45     rewrite the weekly report of one week from the warehouse
     denials backfill 2026-W40..2026-W45  rewrite the reports of past weeks from today's data
     denials ui                         the Dagster UI and daemon (dg dev) on the same folders
+    denials export-sources             the models' sources as Parquet, for Spark (docs/scale-out.md)
 """
 
 from __future__ import annotations
@@ -328,6 +329,31 @@ def ui(
         raise typer.Exit(subprocess.call(cmd, cwd=cwd, env=env))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+@app.command("export-sources")
+def export_sources(
+    warehouse: WarehouseOpt = Path("warehouse/denials.duckdb"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet files (<schema>/<table>/data.parquet).")] = Path("sources-parquet"),
+) -> None:
+    """Write the dbt project's sources (raw, ref and audit tables) as Parquet, for another engine.
+
+    `dbt run --target spark` (transforms/dbt/profiles.yml) builds every model from them, with
+    DENIALS_SOURCES_PARQUET pointing at this folder (docs/scale-out.md).
+    """
+    from transforms import parquet_export
+
+    if not warehouse.is_file():
+        _fail(f"warehouse (--warehouse) {warehouse}: not found (expected the DuckDB file a run loaded)")
+    _check_out(out)
+    con = _open_warehouse(warehouse, read_only=True)
+    try:
+        written = parquet_export.export_sources(con, out.resolve())
+    finally:
+        con.close()
+    for table, rows in written.items():
+        typer.echo(f"  {table:<28} {rows:>12,} rows")
+    typer.echo(f"Sources written under {out.resolve()} (set DENIALS_SOURCES_PARQUET to it for the spark target).")
 
 
 def _week_range(spec: str) -> list[str]:

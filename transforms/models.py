@@ -86,15 +86,26 @@ def _source(schema: str, table: str) -> str:
 
 @functools.cache
 def _jinja():
+    """A Jinja environment rendering the models as dbt does on DuckDB: ref(), source(), and the
+    project's macros (transforms/dbt/macros) bound to their duckdb__ (else default__) variant."""
     import jinja2
 
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             extensions=["jinja2.ext.do"])
+    env.globals.update(ref=_ref, source=_source)
+    modules = [env.from_string(p.read_text()).module for p in sorted((DBT_DIR / "macros").glob("*.sql"))]
+    for prefix in ("default__", "duckdb__"):  # a duckdb__ variant wins over the default
+        for module in modules:
+            for attr in dir(module):
+                if attr.startswith(prefix):
+                    env.globals[attr.removeprefix(prefix)] = getattr(module, attr)
+    return env
 
 
 def render(text: str) -> str:
-    """A model's dbt SQL with ``ref()`` and ``source()`` as ``schema.table`` (what dbt compiles
-    them to on DuckDB, without the database name)."""
-    return _jinja().from_string(text).render(ref=_ref, source=_source)
+    """A model's dbt SQL as DuckDB runs it: ``ref()`` and ``source()`` as ``schema.table`` (what
+    dbt compiles them to, without the database name), the macros expanded."""
+    return _jinja().from_string(text).render()
 
 
 def _description(sql: str) -> str:

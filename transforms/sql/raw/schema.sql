@@ -241,21 +241,7 @@ CREATE TABLE IF NOT EXISTS raw.write_offs (
     carc          VARCHAR
 );
 
-------------------------------------------------------------------------------------------
--- Macros used by the models
-------------------------------------------------------------------------------------------
--- NPI check digit (CMS): Luhn over '80840' || the 10-digit NPI; doubled digits at even
--- positions counted from the left of the 15-digit string (= every second from the right).
--- The prefix 80840 adds 8 + 0 + 8 + (4 doubled: 8) + 0 = 24; of the NPI's own digits the 1st,
--- 3rd, 5th, 7th and 9th are doubled (a doubled digit counts as the sum of its digits). Written
--- out digit by digit: a list and a lambda per row cost seconds at a million claims.
-CREATE OR REPLACE MACRO npi_digit(npi, i) AS ascii(substr(npi, i, 1)) - 48;
-CREATE OR REPLACE MACRO npi_doubled(d) AS (2 * d) % 10 + (2 * d) // 10;
-CREATE OR REPLACE MACRO npi_ok(npi) AS
-    coalesce(regexp_full_match(npi, '[0-9]{10}') AND
-    (24 + npi_doubled(npi_digit(npi, 1)) + npi_digit(npi, 2) + npi_doubled(npi_digit(npi, 3)) + npi_digit(npi, 4)
-        + npi_doubled(npi_digit(npi, 5)) + npi_digit(npi, 6) + npi_doubled(npi_digit(npi, 7)) + npi_digit(npi, 8)
-        + npi_doubled(npi_digit(npi, 9)) + npi_digit(npi, 10)) % 10 = 0, false);
+-- (The NPI check digit the models use is the npi_ok macro of the dbt project: transforms/dbt/macros.)
 
 -- Quarantined files released by an operator (`denials release`) so that the next run tries them again.
 CREATE TABLE IF NOT EXISTS audit.released_files (

@@ -30,7 +30,7 @@ by_pcn AS (
 ),
 matched0 AS (
     SELECT
-        r.* EXCLUDE (claim_id),
+        {{ star_except('r', 'claim_id') }},
         r.claim_id AS clp01,
         CASE
             WHEN r.claim_id IN (SELECT claim_id FROM {{ ref('stg_claims') }}) THEN r.claim_id
@@ -49,7 +49,7 @@ matched0 AS (
 ),
 remits AS (
     SELECT
-        m.* EXCLUDE (claim_id),
+        {{ star_except('m', 'claim_id') }},
         CASE
             WHEN m.match_method = 'unmatched' AND NOT m.is_reversal AND m.payer_claim_number IS NOT NULL
                  AND min(m.payer_claim_number) FILTER (WHERE NOT m.is_reversal) OVER w
@@ -73,7 +73,7 @@ units AS (
 ),
 remit_units AS (
     SELECT
-        u.* EXCLUDE (reversals_before),
+        {{ star_except('u', 'reversals_before') }},
         first_value(u.remit_claim_id) OVER (
             PARTITION BY u.payment_id, u.claim_id, u.is_reversal, CASE WHEN u.is_reversal THEN u.remit_claim_id END,
                          u.reversals_before
@@ -146,7 +146,7 @@ denial_flags AS (
     FROM matched AS m
 )
 SELECT
-    m.* EXCLUDE (row_denied),
+    {{ star_except('m', 'row_denied') }},
     -- denied in full or in part: any row of the adjudication; in full: nothing paid on any row
     bool_or(m.row_denied) OVER u AS is_denied,
     bool_or(m.row_denied) OVER u AND sum(m.paid_amount) OVER u = 0 AS is_full_denial,

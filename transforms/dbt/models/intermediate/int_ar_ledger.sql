@@ -45,8 +45,8 @@ base AS (
     SELECT claim_id, payment_date, 'patient_transfer', -patient_amount, file_id, source_row
     FROM adj WHERE patient_amount <> 0 AND status_code NOT IN ('19', '20', '21')
     UNION ALL
-    SELECT a.claim_id, a.payment_date, 'patient_reopen',
-           sign(a.charge_amount) * sum(b.patient_amount), a.file_id, a.source_row
+    SELECT a.claim_id, a.payment_date, 'patient_reopen',  -- the sign as an integer: Spark's sign() is a DOUBLE
+           (CASE WHEN a.charge_amount > 0 THEN 1 WHEN a.charge_amount < 0 THEN -1 ELSE 0 END) * sum(b.patient_amount), a.file_id, a.source_row
     FROM adj AS a
     JOIN adj AS b
       ON b.claim_id = a.claim_id

@@ -15,11 +15,11 @@ SELECT
     w.week_start::DATE AS week_start,
     (w.week_start + INTERVAL 6 DAY)::DATE AS week_end,
     least((w.week_start + INTERVAL 6 DAY)::DATE, b.as_of_date) AS snapshot_date,
-    strftime(w.week_start, '%G-W%V') AS iso_week,
+    {{ iso_week('w.week_start') }} AS iso_week,
     (w.week_start + INTERVAL 6 DAY)::DATE <= b.as_of_date AS is_complete,
     b.as_of_date,
     b.first_date AS history_start,
-    least((w.week_start + INTERVAL 6 DAY)::DATE, b.as_of_date) - b.first_date + 1 AS history_days
-FROM bounds AS b,
-     generate_series(date_trunc('week', b.first_date), date_trunc('week', b.as_of_date), INTERVAL 7 DAY) AS w(week_start)
+    {{ days_between('b.first_date', 'least((w.week_start + INTERVAL 6 DAY)::DATE, b.as_of_date)') }} + 1 AS history_days
+FROM bounds AS b
+     {{ weeks_from('b.first_date', 'b.as_of_date', 'w', 'week_start') }}
 WHERE b.first_date IS NOT NULL

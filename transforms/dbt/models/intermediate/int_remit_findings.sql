@@ -26,9 +26,9 @@ superseded AS (
         NULL AS claim_id,
         p.payment_amount AS amount,
         n.file_name AS related_file_name,
-        'payment ' || p.trace_number || ' from ' || p.payer_id || ' (' || p.payment_amount::VARCHAR
+        'payment ' || p.trace_number || ' from ' || p.payer_id || ' (' || p.payment_amount::STRING
             || ') was sent again in ' || n.file_name || ' (' || coalesce((
-                SELECT string_agg(q.payment_amount::VARCHAR, ' + ' ORDER BY q.source_row) FROM pay AS q
+                SELECT {{ string_agg_ordered("q.payment_amount::STRING", "' + '", "q.source_row") }} FROM pay AS q
                 WHERE q.file_id = p.superseded_by_file_id AND q.trace_number = p.trace_number
                   AND q.payer_id = p.payer_id), '?')
             || '): the later file counts, this copy is left out' AS message
@@ -40,8 +40,8 @@ repeated AS (
     SELECT
         'repeated_trace_in_file', 'warning', p.file_id, any_value(p.file_name), NULL, p.payer_id, p.trace_number,
         NULL, sum(p.payment_amount), NULL,
-        count(*)::VARCHAR || ' payments with trace number ' || p.trace_number || ' from ' || p.payer_id
-            || ' in one file (transactions at rows ' || string_agg(p.source_row::VARCHAR, ', ' ORDER BY p.source_row)
+        count(*)::STRING || ' payments with trace number ' || p.trace_number || ' from ' || p.payer_id
+            || ' in one file (transactions at rows ' || {{ string_agg_ordered("p.source_row::STRING", "', '", "p.source_row") }}
             || '): each counts as a payment of its own'
     FROM pay AS p
     WHERE p.copies_in_file > 1
@@ -57,9 +57,9 @@ split AS (
     SELECT
         'split_claim', 'info', any_value(file_id), any_value(file_name), payment_id, any_value(payer_id),
         any_value(trace_number), claim_id, sum(charge_amount), NULL,
-        count(*)::VARCHAR || ' claim payments (CLP at rows ' || string_agg(source_row::VARCHAR, ', ' ORDER BY source_row)
-            || ') for claim ' || claim_id || ' in one payment: one adjudication, charge ' || sum(charge_amount)::VARCHAR
-            || ', paid ' || sum(paid_amount)::VARCHAR
+        count(*)::STRING || ' claim payments (CLP at rows ' || {{ string_agg_ordered("source_row::STRING", "', '", "source_row") }}
+            || ') for claim ' || claim_id || ' in one payment: one adjudication, charge ' || sum(charge_amount)::STRING
+            || ', paid ' || sum(paid_amount)::STRING
     FROM parts
     GROUP BY payment_id, claim_id, adjudication_id
 ),
@@ -67,10 +67,10 @@ ambiguous AS (
     SELECT
         'ambiguous_clp01', 'warning', any_value(a.file_id), any_value(m.file_name), a.payment_id, any_value(a.payer_id),
         any_value(a.trace_number), a.clp01, sum(a.charge_amount), NULL,
-        'CLP01 ' || a.clp01 || ' matches no billed claim and repeats ' || count(*)::VARCHAR
+        'CLP01 ' || a.clp01 || ' matches no billed claim and repeats ' || count(*)::STRING
             || ' times in one payment with different payer claim numbers (CLP07 '
-            || string_agg(DISTINCT a.payer_claim_number, ', ' ORDER BY a.payer_claim_number)
-            || '): counted as ' || count(DISTINCT a.claim_id)::VARCHAR || ' different claims'
+            || {{ string_agg_ordered("a.payer_claim_number", "', '", "a.payer_claim_number", distinct=true) }}
+            || '): counted as ' || count(DISTINCT a.claim_id)::STRING || ' different claims'
     FROM {{ ref('int_adjudications') }} AS a
     JOIN {{ source('audit', 'file_manifest') }} AS m USING (file_id)
     WHERE a.claim_id <> a.clp01 AND a.match_method = 'unmatched'
@@ -80,8 +80,8 @@ unspecified AS (
     SELECT
         'denied_without_carc', 'info', a.file_id, m.file_name, a.payment_id, a.payer_id, a.trace_number,
         a.claim_id, a.unspecified_denied_amount, NULL,
-        'CLP02=4 for claim ' || a.claim_id || ' (CLP at row ' || a.source_row::VARCHAR
-            || ') carries no denial CARC for ' || a.unspecified_denied_amount::VARCHAR
+        'CLP02=4 for claim ' || a.claim_id || ' (CLP at row ' || a.source_row::STRING
+            || ') carries no denial CARC for ' || a.unspecified_denied_amount::STRING
             || ' of its unpaid charge: counted as denied, reason payer_denied_unspecified'
     FROM {{ ref('int_adjudications') }} AS a
     JOIN {{ source('audit', 'file_manifest') }} AS m USING (file_id)

@@ -3,6 +3,7 @@
 -- Age is counted from the first date of service (AAFP; setting aging_basis = 'service') or from
 -- the first bill date (aging_basis = 'bill').
 -- incremental: claim_id, calendar; ledger: intermediate.int_ar_ledger
+{%- set aged_from = "CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date ELSE c.service_from END" %}
 WITH ev AS (
     SELECT claim_id, event_date, sum(amount) AS amount
     FROM {{ ref('int_ar_ledger') }}
@@ -28,13 +29,12 @@ SELECT
     c.department,
     c.location,
     r.balance::DECIMAL(18,2) AS balance,  -- DECIMAL(18,2): scanned far faster than a sum's DECIMAL(38,2)
-    s.snapshot_date - CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date
-                           ELSE c.service_from END AS age_days,
+    {{ days_between(aged_from, 's.snapshot_date') }} AS age_days,
     CASE
-        WHEN s.snapshot_date - CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 30 THEN '0-30'
-        WHEN s.snapshot_date - CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 60 THEN '31-60'
-        WHEN s.snapshot_date - CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 90 THEN '61-90'
-        WHEN s.snapshot_date - CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date ELSE c.service_from END <= 120 THEN '91-120'
+        WHEN {{ days_between(aged_from, 's.snapshot_date') }} <= 30 THEN '0-30'
+        WHEN {{ days_between(aged_from, 's.snapshot_date') }} <= 60 THEN '31-60'
+        WHEN {{ days_between(aged_from, 's.snapshot_date') }} <= 90 THEN '61-90'
+        WHEN {{ days_between(aged_from, 's.snapshot_date') }} <= 120 THEN '91-120'
         ELSE '120+'
     END AS aging_bucket
 FROM running AS r

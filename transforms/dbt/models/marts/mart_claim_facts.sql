@@ -7,11 +7,11 @@ SELECT
     o.claim_family_id,
     o.initial_claim_id AS claim_id,
     o.initial_adjudication_week AS week_start,
-    strftime(o.initial_adjudication_week, '%G-W%V') AS iso_week,
+    {{ iso_week('o.initial_adjudication_week') }} AS iso_week,
     o.initial_adjudication_date,
     -- the week the family was first billed (trend detection dates cohorts by it; unmatched
     -- remittances have no bill date and use their adjudication week)
-    strftime(coalesce(date_trunc('week', o.first_submission_date)::DATE, o.initial_adjudication_week), '%G-W%V') AS bill_week,
+    {{ iso_week("coalesce(date_trunc('week', o.first_submission_date)::DATE, o.initial_adjudication_week)") }} AS bill_week,
     o.payer_id,
     o.payer_name,
     o.payer_type,

@@ -13,7 +13,7 @@
 -- rates, the weekly report reads its department and provider tables here, and
 -- transforms/metrics.kpi_by sums the weekly parts for other week ranges.
 WITH facts AS (
-    SELECT f.*, c.iso_week
+    SELECT f.*  -- the claims of the calendar's weeks (f.iso_week is the label of f.week_start)
     FROM {{ ref('mart_claim_facts') }} AS f
     JOIN {{ ref('int_calendar_weeks') }} AS c USING (week_start)
 ),
@@ -87,8 +87,8 @@ windows AS (
 SELECT
     *,
     claims_denied / claims_adjudicated AS initial_denial_rate,
-    CASE WHEN charges_adjudicated <> 0 THEN charges_denied / charges_adjudicated END AS initial_denial_rate_dollars,
-    CASE WHEN charges_adjudicated <> 0 THEN denied_amount / charges_adjudicated END AS denied_dollar_rate,
+    CASE WHEN charges_adjudicated <> 0 THEN CAST(charges_denied AS DOUBLE) / charges_adjudicated END AS initial_denial_rate_dollars,
+    CASE WHEN charges_adjudicated <> 0 THEN CAST(denied_amount AS DOUBLE) / charges_adjudicated END AS denied_dollar_rate,
     claims_overturned / nullif(claims_denied, 0) AS overturn_rate
 FROM windows
 ORDER BY week_start, window_weeks, dimension, member

@@ -52,16 +52,17 @@ SELECT
     s.is_complete,
     coalesce(a.ar_balance, 0) AS ar_balance,
     coalesce(a.ar_over_90, 0) AS ar_over_90,
-    CASE WHEN coalesce(a.ar_balance, 0) <> 0 THEN coalesce(a.ar_over_90, 0) / a.ar_balance END AS ar_over_90_share,
+    CASE WHEN coalesce(a.ar_balance, 0) <> 0 THEN CAST(coalesce(a.ar_over_90, 0) AS DOUBLE) / a.ar_balance END AS ar_over_90_share,
     cfg.ar_window_days AS window_days,
     b.days_used::INTEGER AS window_days_used,
     s.history_days >= cfg.ar_window_days AS window_full,
     cfg.ar_basis,
     w.charges_in_window,
     w.contractual_in_window,
-    b.charges_on_basis / b.days_used AS average_daily_charges,
+    CAST(b.charges_on_basis AS DOUBLE) / b.days_used AS average_daily_charges,
+    -- the balance times the days over the charges, no rounded average in between
     CASE WHEN b.charges_on_basis > 0
-         THEN coalesce(a.ar_balance, 0) / (b.charges_on_basis / b.days_used)
+         THEN CAST(coalesce(a.ar_balance, 0) * b.days_used AS DOUBLE) / b.charges_on_basis
     END AS days_in_ar
 FROM {{ ref('int_calendar_weeks') }} AS s
 CROSS JOIN {{ source('ref', 'settings') }} AS cfg

@@ -6,10 +6,10 @@
 -- An adjudication of several CLP loops (a split claim) is one row, its charge and denied dollars
 -- summed.
 WITH latest_denial AS (
-    SELECT * REPLACE (
-        sum(charge_amount) OVER (PARTITION BY adjudication_id) AS charge_amount,
-        sum(denied_amount) OVER (PARTITION BY adjudication_id) AS denied_amount)
-    FROM {{ ref('int_adjudications') }}
+    SELECT {{ star_except('a', 'charge_amount, denied_amount') }},
+        sum(a.charge_amount) OVER (PARTITION BY a.adjudication_id) AS charge_amount,
+        sum(a.denied_amount) OVER (PARTITION BY a.adjudication_id) AS denied_amount
+    FROM {{ ref('int_adjudications') }} AS a
     WHERE primary_seq IS NOT NULL
     QUALIFY primary_seq = max(primary_seq) OVER (PARTITION BY claim_family_id) AND remit_claim_id = adjudication_id
 ),
@@ -52,7 +52,7 @@ worklist AS (
         b.balance AS open_balance,
         coalesce(ps.appeal_window_days, (SELECT default_appeal_window_days FROM {{ source('ref', 'settings') }})) AS appeal_window_days,
         (d.payment_date + coalesce(ps.appeal_window_days, (SELECT default_appeal_window_days FROM {{ source('ref', 'settings') }})))::DATE AS appeal_deadline,
-        (d.payment_date + coalesce(ps.appeal_window_days, (SELECT default_appeal_window_days FROM {{ source('ref', 'settings') }})))::DATE - a.as_of_date AS days_left,
+        {{ days_between('a.as_of_date', "(d.payment_date + coalesce(ps.appeal_window_days, (SELECT default_appeal_window_days FROM " ~ source('ref', 'settings') ~ ")))::DATE") }} AS days_left,
         a.as_of_date
     FROM open_denials AS d
     CROSS JOIN as_of AS a

@@ -8,7 +8,7 @@
 -- incremental: remit_claim_id
 SELECT
     e.denial_week AS week_start,
-    strftime(e.denial_week, '%G-W%V') AS iso_week,
+    {{ iso_week('e.denial_week') }} AS iso_week,
     e.adjudication_id AS remit_claim_id,
     any_value(e.claim_id) AS claim_id,
     e.claim_family_id,
@@ -19,9 +19,9 @@ SELECT
     e.category,
     bool_or(e.preventable) AS preventable,
     any_value(e.owner) AS owner,
-    string_agg(DISTINCT coalesce(e.group_code || '-' || e.carc, 'CLP02=4'), ' '
-               ORDER BY coalesce(e.group_code || '-' || e.carc, 'CLP02=4')) AS reasons,
-    string_agg(DISTINCT e.rarc, ' ' ORDER BY e.rarc) AS remarks,
+    {{ string_agg_ordered("coalesce(e.group_code || '-' || e.carc, 'CLP02=4')", "' '",
+                          "coalesce(e.group_code || '-' || e.carc, 'CLP02=4')", distinct=true) }} AS reasons,
+    {{ string_agg_ordered("e.rarc", "' '", "e.rarc", distinct=true) }} AS remarks,
     bool_or(e.is_full_denial) AS is_full_denial,
     count(*) AS denial_adjustments,
     sum(e.denied_amount)::DECIMAL(18,2) AS denied_amount

@@ -55,7 +55,7 @@ SELECT
     *,
     CASE WHEN view = 'category' THEN
         CASE WHEN sum(denied_amount) OVER (PARTITION BY week_start, view) = 0 THEN 0.0
-             ELSE sum(denied_amount) OVER (PARTITION BY week_start, view ORDER BY rank ROWS UNBOUNDED PRECEDING)
+             ELSE CAST(sum(denied_amount) OVER (PARTITION BY week_start, view ORDER BY rank ROWS UNBOUNDED PRECEDING) AS DOUBLE)
                   / sum(denied_amount) OVER (PARTITION BY week_start, view)
         END
     END AS cumulative_share

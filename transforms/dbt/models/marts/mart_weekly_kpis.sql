@@ -65,7 +65,7 @@ adj AS (
     WHERE a.is_matched AND coalesce(a.payer_type, '') <> 'self_pay'
 ),
 reopened AS (
-    SELECT a.remit_claim_id, sign(a.charge_amount) * sum(b.patient_amount) AS amount
+    SELECT a.remit_claim_id, (CASE WHEN a.charge_amount > 0 THEN 1 WHEN a.charge_amount < 0 THEN -1 ELSE 0 END) * sum(b.patient_amount) AS amount
     FROM adj AS a
     JOIN adj AS b
       ON b.claim_id = a.claim_id
@@ -93,19 +93,27 @@ posted_days AS (
     FROM posted
     GROUP BY ALL
 ),
+charged AS (
+    -- what was billed in the trailing 13 weeks (91 days) ending at the snapshot
+    SELECT s.week_start, coalesce(sum(l.amount), 0) AS charges_13w
+    FROM {{ ref('int_calendar_weeks') }} AS s
+    LEFT JOIN ledger_days AS l
+      ON l.event_date > s.snapshot_date - 91 AND l.event_date <= s.snapshot_date
+    GROUP BY s.week_start
+),
 money AS (
-    -- what was billed and posted in the trailing 13 weeks (91 days) ending at the snapshot
+    -- and what was posted in them
     SELECT
         s.week_start,
-        coalesce((SELECT sum(l.amount) FROM ledger_days AS l
-                  WHERE l.event_date > s.snapshot_date - 91 AND l.event_date <= s.snapshot_date), 0) AS charges_13w,
+        c.charges_13w,
         coalesce(sum(p.paid), 0) AS payments_13w,
         coalesce(sum(p.contractual), 0) AS contractual_13w,
         coalesce(sum(p.patient), 0) AS patient_13w
     FROM {{ ref('int_calendar_weeks') }} AS s
+    JOIN charged AS c USING (week_start)
     LEFT JOIN posted_days AS p
       ON p.payment_date > s.snapshot_date - 91 AND p.payment_date <= s.snapshot_date
-    GROUP BY s.week_start, s.snapshot_date
+    GROUP BY s.week_start, s.snapshot_date, c.charges_13w
 ),
 -- Net collection rate (MGMA adjusted collection rate, AAFP net collection rate), with matched
 -- periods: the claim families whose initial adjudication fell in the 13 weeks ending at the
@@ -126,7 +134,7 @@ cohort_money AS (
         sum(p.paid_amount) AS paid,
         sum(p.contractual_amount) AS contractual,
         sum(p.patient_net) AS patient,
-        arg_max(p.billed_charge, p.primary_seq) FILTER (WHERE p.primary_seq IS NOT NULL) AS charge
+        max_by(p.billed_charge, p.primary_seq) FILTER (WHERE p.primary_seq IS NOT NULL) AS charge
     FROM cohort AS c
     JOIN posted AS p ON p.claim_family_id = c.claim_family_id AND p.payment_date <= c.snapshot_date
     GROUP BY c.week_start, c.claim_family_id
@@ -170,7 +178,7 @@ SELECT
     coalesce(n.ncr_payments, 0) AS ncr_payments,
     coalesce(n.ncr_contractual, 0) AS ncr_contractual,
     coalesce(n.ncr_patient, 0) AS ncr_patient,
-    n.ncr_payments / nullif(n.ncr_charges - n.ncr_contractual - n.ncr_patient, 0) AS net_collection_rate,
+    CAST(n.ncr_payments AS DOUBLE) / nullif(n.ncr_charges - n.ncr_contractual - n.ncr_patient, 0) AS net_collection_rate,
     c.history_days >= 91 AS ncr_window_full,
     91 AS ncr_window_days,
     greatest(0, least(91, c.history_days))::INTEGER AS ncr_window_days_used,
@@ -178,7 +186,7 @@ SELECT
     coalesce(p.zero_paid_remits, 0) AS zero_paid_remits,
     p.zero_paid_remits / nullif(p.primary_remits, 0) AS primary_denial_rate,
     dw.denial_writeoffs_13w,
-    dw.denial_writeoffs_13w / nullif(m.charges_13w - m.contractual_13w, 0) AS final_denial_rate,
+    CAST(dw.denial_writeoffs_13w AS DOUBLE) / nullif(m.charges_13w - m.contractual_13w, 0) AS final_denial_rate,
     d.overturn_rate,
     pd.avg_days_to_payment,
     rd.avg_days_to_resolution,

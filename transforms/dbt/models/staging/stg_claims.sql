@@ -18,7 +18,7 @@ family AS (
         FROM latest
         WHERE original_claim_id IS NULL
            OR original_claim_id NOT IN (SELECT claim_id FROM latest)
-        UNION
+        UNION ALL  -- each claim has one original: no row is reached twice (Spark has no UNION here)
         SELECT l.claim_id, ch.family_id, ch.depth + 1
         FROM latest AS l
         JOIN chain AS ch ON l.original_claim_id = ch.claim_id
@@ -30,12 +30,12 @@ family AS (
 ),
 -- NPI check digit: Luhn over '80840' || the first 9 digits (CMS NPI standard), once per NPI
 npis AS (
-    SELECT npi, npi_ok(npi) AS ok
+    SELECT npi, {{ npi_ok('npi') }} AS ok
     FROM (SELECT billing_npi AS npi FROM latest UNION SELECT rendering_npi FROM latest)
     WHERE npi IS NOT NULL
 )
 SELECT
-    l.* EXCLUDE (submission_seq),
+    {{ star_except('l', 'submission_seq') }},
     f.first_submission_date,
     f.n_submissions,
     coalesce(fa.claim_family_id, l.claim_id) AS claim_family_id,
