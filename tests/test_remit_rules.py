@@ -254,3 +254,25 @@ def test_data_quality_report_lists_each_decision_with_its_file(con, tmp_path):
     summary = json.loads(next(p for p in paths.values() if str(p).endswith(".json")).read_text())
     assert {d["code"] for d in summary["remittance_decisions"]} == {
         "superseded_payment", "repeated_trace_in_file", "split_claim", "ambiguous_clp01", "denied_without_carc"}
+
+
+def test_a_resent_csv_remittance_is_stated_with_a_message(tmp_path):
+    """A CSV remittance carries no payment total: the finding of its resent copy still says what
+    happened (not an empty message) and names both files."""
+    import shutil
+
+    from tests.conftest import TINY, TINY_AS_OF
+
+    landing = tmp_path / "landing"
+    shutil.copytree(TINY, landing)
+    con = load_and_build(landing, tmp_path / "w.duckdb", TINY_AS_OF)
+    resent = landing / "resent"
+    resent.mkdir()
+    text = (TINY / "remittances" / "remit_claims.csv").read_text()
+    (resent / "remit_claims_again.csv").write_text(text.replace("adjudication_id,", '"adjudication_id",', 1))
+    con.close()
+    con = load_and_build(landing, tmp_path / "w.duckdb", TINY_AS_OF)
+    rows = con.execute("SELECT file_name, message FROM intermediate.int_remit_findings "
+                       "WHERE code = 'superseded_payment' ORDER BY ALL").fetchall()
+    assert rows and all(m is not None and "no total in the file" in m and "remit_claims_again.csv" in m for _, m in rows)
+    assert {f for f, _ in rows} == {"remit_claims.csv"}

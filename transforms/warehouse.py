@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from transforms.errors import DenialsError
+from transforms.errors import ConfigError, DenialsError
 
 SQL_DIR = Path(__file__).parent / "sql"
 SCHEMA_SQL = SQL_DIR / "raw" / "schema.sql"
@@ -83,6 +84,21 @@ def _explain(path: Path, message: str, read_only: bool) -> str:
     return f"warehouse {path}: cannot be opened as a DuckDB database ({first})"
 
 
+# DuckDB's memory for one run (its buffer manager; operators past it spill to <warehouse>.tmp/).
+# DuckDB's own default is 80% of the machine's memory, which it then keeps as cache: a run at a
+# million claims went past the 4 GB the project allows itself; with this one it stays under, at
+# the same speed (docs/performance.md).
+# DENIALS_DUCKDB_MEMORY sets another limit ("6GB", "75%").
+DEFAULT_MEMORY_LIMIT = "1.5GB"
+
+
+def memory_limit() -> str:
+    value = os.environ.get("DENIALS_DUCKDB_MEMORY", "").strip() or DEFAULT_MEMORY_LIMIT
+    if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B|%)", value, flags=re.IGNORECASE):
+        raise ConfigError(f"DENIALS_DUCKDB_MEMORY={value!r}: expected a size such as 1.5GB or 8GB, or a share such as 50%")
+    return value
+
+
 def connect(path: Path | str, read_only: bool = False, lock_wait: float = 0.0,
             config: dict | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file (created when missing, unless ``read_only``).
@@ -91,8 +107,9 @@ def connect(path: Path | str, read_only: bool = False, lock_wait: float = 0.0,
     seconds), then WarehouseLockedError. Anything else (not a DuckDB file, a directory, permission
     denied, a missing file or a file where a folder should be) raises WarehouseError at once,
     one line naming the path and what was expected. ``:memory:`` opens an in-memory database."""
+    config = {"memory_limit": memory_limit(), **(config or {})}
     if str(path) in ("", ":memory:"):
-        return duckdb.connect(":memory:", read_only=read_only, **({"config": config} if config else {}))
+        return duckdb.connect(":memory:", read_only=read_only, config=config)
     path = check_path(path, read_only)
     if not read_only:
         try:
@@ -102,7 +119,7 @@ def connect(path: Path | str, read_only: bool = False, lock_wait: float = 0.0,
     deadline, pause = time.monotonic() + lock_wait, 0.1
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, **({"config": config} if config else {}))
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as e:
             message = str(e)
             if not _is_lock_conflict(message):

@@ -75,43 +75,42 @@ replacements AS (
     FROM subs AS s
     WHERE s.frequency_code IN ('7', '8') AND (s.original_claim_id IS NOT NULL OR s.submission_seq > 1)
 ),
+-- the version a replacement replaces: the target claim's latest other submission up to it
+replaced_version AS (
+    SELECT r.file_id, r.source_row, p.total_charge, p.frequency_code,
+           row_number() OVER (PARTITION BY r.file_id, r.source_row
+                              ORDER BY p.submission_date DESC, p.submission_seq DESC, p.loaded_at DESC, p.source_row DESC) AS k
+    FROM replacements AS r
+    JOIN subs AS p
+      ON p.claim_id = r.target_claim_id
+     AND NOT (p.file_id = r.file_id AND p.source_row = r.source_row)
+     AND p.submission_date <= r.submission_date
+     AND (p.claim_id <> r.replacing_claim_id OR p.submission_seq < r.submission_seq)
+),
+-- the target claim's non-billing events since the previous replacement, up to this one
+replaced_events AS (
+    SELECT r.file_id, r.source_row, sum(b.amount) AS amount
+    FROM replacements AS r
+    JOIN base AS b
+      ON b.claim_id = r.target_claim_id
+     AND b.event_type NOT IN ('charge', 'rebill')
+     AND b.event_date <= r.submission_date
+     AND (r.previous_replacement_date IS NULL OR b.event_date > r.previous_replacement_date)
+    GROUP BY r.file_id, r.source_row
+),
+-- the balance a replacement closes: the replaced version's charge (nothing for a void) and the
+-- events since (joins, not correlated subqueries: Spark runs those row by row)
 replaced_balance AS (
     SELECT
         r.target_claim_id AS claim_id,
         r.submission_date AS event_date,
-        -(
-            coalesce((
-                SELECT p.total_charge
-                FROM subs AS p
-                WHERE p.claim_id = r.target_claim_id
-                  AND NOT (p.file_id = r.file_id AND p.source_row = r.source_row)
-                  AND p.submission_date <= r.submission_date
-                  AND (p.claim_id <> r.replacing_claim_id OR p.submission_seq < r.submission_seq)
-                ORDER BY p.submission_date DESC, p.submission_seq DESC
-                LIMIT 1
-            ), 0)
-            * CASE WHEN (
-                SELECT p.frequency_code
-                FROM subs AS p
-                WHERE p.claim_id = r.target_claim_id
-                  AND NOT (p.file_id = r.file_id AND p.source_row = r.source_row)
-                  AND p.submission_date <= r.submission_date
-                  AND (p.claim_id <> r.replacing_claim_id OR p.submission_seq < r.submission_seq)
-                ORDER BY p.submission_date DESC, p.submission_seq DESC
-                LIMIT 1
-            ) = '8' THEN 0 ELSE 1 END
-            + coalesce((
-                SELECT sum(b.amount)
-                FROM base AS b
-                WHERE b.claim_id = r.target_claim_id
-                  AND b.event_type NOT IN ('charge', 'rebill')
-                  AND b.event_date <= r.submission_date
-                  AND (r.previous_replacement_date IS NULL OR b.event_date > r.previous_replacement_date)
-            ), 0)
-        ) AS amount,
+        -(coalesce(v.total_charge, 0) * CASE WHEN v.frequency_code = '8' THEN 0 ELSE 1 END
+          + coalesce(e.amount, 0)) AS amount,
         r.file_id,
         r.source_row
     FROM replacements AS r
+    LEFT JOIN replaced_version AS v ON v.file_id = r.file_id AND v.source_row = r.source_row AND v.k = 1
+    LEFT JOIN replaced_events AS e ON e.file_id = r.file_id AND e.source_row = r.source_row
 ),
 -- the events of a claim after another claim id first replaced it are dropped (the earliest such
 -- replacement: an event after it is after at least one; one join instead of a NOT EXISTS per event)

@@ -10,7 +10,8 @@
 --                                    with different payer claim numbers: taken as different claims
 --   denied_without_carc     info     CLP02=4 whose adjustments carry no denial CARC: denied, its
 --                                    unpaid charge categorised 'payer_denied_unspecified'
--- Claim ids, trace numbers, payer ids and amounts only: no patient data.
+-- Claim ids, trace numbers, payer ids and amounts only: no patient data. A CSV remittance has no
+-- payment total (amount NULL): its messages say so instead of coming out empty.
 WITH pay AS (
     SELECT * FROM {{ ref('stg_remit_payments') }}
 ),
@@ -26,9 +27,9 @@ superseded AS (
         NULL AS claim_id,
         p.payment_amount AS amount,
         n.file_name AS related_file_name,
-        'payment ' || p.trace_number || ' from ' || p.payer_id || ' (' || p.payment_amount::STRING
+        'payment ' || p.trace_number || ' from ' || p.payer_id || ' (' || coalesce(p.payment_amount::STRING, 'no total in the file')
             || ') was sent again in ' || n.file_name || ' (' || coalesce((
-                SELECT {{ string_agg_ordered("q.payment_amount::STRING", "' + '", "q.source_row") }} FROM pay AS q
+                SELECT {{ string_agg_ordered("coalesce(q.payment_amount::STRING, 'no total in the file')", "' + '", "q.source_row") }} FROM pay AS q
                 WHERE q.file_id = p.superseded_by_file_id AND q.trace_number = p.trace_number
                   AND q.payer_id = p.payer_id), '?')
             || '): the later file counts, this copy is left out' AS message
