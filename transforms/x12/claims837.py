@@ -20,7 +20,7 @@ from transforms.x12.envelope import Envelope
 from transforms.x12.segments import (
     KNOWN_SEGMENT_IDS,
     Misplaced,
-    input_error,
+    SegmentDispatch,
     rows_to_columns,
     segment_location,
     valid_segment_id,
@@ -118,7 +118,7 @@ def _parse_837(
     return p.result(len(tokens.segments)), p.bad_values, p.env
 
 
-class _Parser837:
+class _Parser837(SegmentDispatch):
     """One pass over the segments, a method per segment id (``_handlers``), rows built as lists.
 
     The state is that of the loops being read: the transaction (ST), the billing provider (HL
@@ -175,26 +175,8 @@ class _Parser837:
             h[t] = self._skip
         return h
 
-    def run(self, tokens: Tokens) -> None:
-        segs = tokens.segments
-        handler = self._handlers().get
-        other = self._other
-        lenient = self.lenient
-        i = 0
-        t = ""
-        try:
-            for blk in tokens.blocks:
-                el = blk.delimiters.element
-                self.comp = blk.delimiters.component
-                for i in range(blk.start, blk.end):
-                    e = segs[i].split(el)
-                    t = e[0]
-                    if lenient:
-                        self.no, self.t = i + 1, t
-                    handler(t, other)(i + 1, e)
-            self.env.finish()
-        except (BadValue, Misplaced, IndexError) as exc:
-            raise input_error(exc, self.file_name, i + 1, t) from None
+    def finish(self) -> None:
+        self.env.finish()
 
     def result(self, n_segments: int) -> ParsedFile:
         """The tables, and the file's kind: that of its first claim, else of its transaction type."""

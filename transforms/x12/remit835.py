@@ -19,7 +19,7 @@ from transforms.ingest.records import Finding, ParsedFile
 from transforms.x12.envelope import Envelope
 from transforms.x12.segments import (
     Misplaced,
-    input_error,
+    SegmentDispatch,
     rows_to_columns,
     segment_location,
     valid_segment_id,
@@ -303,7 +303,7 @@ class RemitHeader:
             self.findings.append(Finding("warning", NO_TRANSACTIONS, None, "the file holds no 835 transaction"))
 
 
-class _Remit835(RemitHeader):
+class _Remit835(RemitHeader, SegmentDispatch):
     """The row parser: one pass over the segments, a method per segment id (``_handlers``),
     rows built as lists."""
 
@@ -341,26 +341,6 @@ class _Remit835(RemitHeader):
             h[t] = self._ignored
         return h
 
-    def run(self, tokens: Tokens) -> None:
-        segs = tokens.segments
-        handler = self._handlers().get
-        other = self._other
-        lenient = self.lenient
-        i = 0
-        t = ""
-        try:
-            for blk in tokens.blocks:
-                el = blk.delimiters.element
-                self.comp = blk.delimiters.component
-                for i in range(blk.start, blk.end):
-                    e = segs[i].split(el)
-                    t = e[0]
-                    if lenient:
-                        self.no, self.t = i + 1, t
-                    handler(t, other)(i + 1, e)
-            self.finish()
-        except (BadValue, Misplaced, IndexError) as exc:
-            raise input_error(exc, self.file_name, i + 1, t) from None
 
     # -- values: cached; in lenient mode a bad one is recorded and counts as 0 / missing ----
     def _soft(self, exc: BadValue) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from transforms.x12.values import BadValue
+
 KNOWN_SEGMENT_IDS = frozenset((
     "ISA", "IEA", "GS", "GE", "ST", "SE", "TA1", "BPR", "TRN", "CUR", "REF", "DTM", "N1", "N2",
     "N3", "N4", "PER", "RDM", "LX", "TS3", "TS2", "CLP", "CAS", "NM1", "MIA", "MOA", "AMT",
@@ -66,3 +68,43 @@ def rows_to_columns(
     if not rows:
         return {n: [] for n in names}
     return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+
+
+class SegmentDispatch:
+    """The segment loop the 835 and 837 row parsers share: each segment is split on its block's
+    element separator and handed to the handler its id maps to (``_handlers``; ``_other`` for the
+    rest); a BadValue, Misplaced or IndexError becomes an InputFileError naming the segment.
+    A subclass sets file_name, lenient and env, and defines _handlers, _other and finish."""
+
+    file_name: str
+    lenient: bool
+
+    def _handlers(self) -> dict:
+        raise NotImplementedError
+
+    def _other(self, no: int, e: list[str]) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        raise NotImplementedError
+
+    def run(self, tokens) -> None:
+        segs = tokens.segments
+        handler = self._handlers().get
+        other = self._other
+        lenient = self.lenient
+        i = 0
+        t = ""
+        try:
+            for blk in tokens.blocks:
+                el = blk.delimiters.element
+                self.comp = blk.delimiters.component
+                for i in range(blk.start, blk.end):
+                    e = segs[i].split(el)
+                    t = e[0]
+                    if lenient:  # where a bad value is, for the lenient parse's list
+                        self.no, self.t = i + 1, t
+                    handler(t, other)(i + 1, e)
+            self.finish()
+        except (BadValue, Misplaced, IndexError) as exc:
+            raise input_error(exc, self.file_name, i + 1, t) from None
