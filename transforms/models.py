@@ -102,6 +102,7 @@ def _jinja():
     return env
 
 
+@functools.lru_cache(maxsize=256)  # Model.sql is read by the plan, the builds and the incremental rewrite
 def render(text: str) -> str:
     """A model's dbt SQL as DuckDB runs it: ``ref()`` and ``source()`` as ``schema.table`` (what
     dbt compiles them to, without the database name), the macros expanded."""
