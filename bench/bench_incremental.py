@@ -82,7 +82,7 @@ def timed_run(landing: Path, db: Path, out: Path, full_rebuild: bool = False) ->
 
     run_config = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     if full_rebuild:
-        run_config["ops"] = {"audit__model_plan": {"config": {"full_rebuild": True}}}
+        run_config["ops"] = {"model_plan": {"config": {"full_rebuild": True}}}
     with dg.DagsterInstance.ephemeral() as instance:
         t = time.perf_counter()
         result = dg.materialize(PIPELINE_ASSETS, resources=resources_for(landing, db, out), instance=instance,

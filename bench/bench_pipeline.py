@@ -66,7 +66,7 @@ def floor(folder: Path) -> float:
 
 def run(claims: int, out: Path = OUT) -> dict:
     from reports import dashboard, data_quality, worklist
-    from transforms import models, reference, trends, warehouse
+    from transforms import incremental, reference, trends, warehouse
     from transforms.ingest import loader
     from transforms.ingest.phi import MemberIdHasher
     from transforms.quality import suites, validate
@@ -84,7 +84,9 @@ def run(claims: int, out: Path = OUT) -> dict:
         settings = Settings()
         t = time.perf_counter()
         reference.load_reference(con, settings)
-        models.build_all(con, settings)
+        con.close()
+        incremental.build_all(tmp / "w.duckdb", settings, force_full=True)  # dbt run, in its own process
+        con = warehouse.connect(tmp / "w.duckdb")
         stages["models"] = time.perf_counter() - t
         t = time.perf_counter()
         for s in suites.SUITES:

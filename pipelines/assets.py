@@ -1,36 +1,46 @@
-"""The asset graph: ingestion -> reference -> staging -> intermediate -> marts -> reports.
+"""The asset graph: ingestion -> reference -> plan -> the dbt models (pipelines/dbt_assets.py:
+staging -> intermediate -> marts) -> trend alerts -> reports.
 
 Wiring only: every asset calls one function in transforms/ or reports/.
 """
 
 
-import dataclasses
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines import progress
+from pipelines.dbt_assets import INGEST_KEY, OWNERS, PLAN_KEY, REFERENCE_KEY, source_keys
 from pipelines.resources import DenialsConfig
-from transforms import incremental, models, reference, warehouse
+from transforms import incremental, reference, warehouse
 from transforms.ingest import loader
-from transforms.quality import gate, suites, validate
 
-INGEST_KEY = dg.AssetKey(["raw", "landed_files"])
-REFERENCE_KEY = dg.AssetKey(["ref", "reference_tables"])
-PLAN_KEY = dg.AssetKey(["audit", "model_plan"])
-OWNERS = ["team:revenue-cycle-analytics"]
+# the dbt sources each asset writes (transforms/dbt/models/sources.yml): their lineage to the models
+LOADED_TABLES = [*source_keys("raw"), dg.AssetKey(["audit", "file_manifest"])]
+REFERENCE_TABLES = [k for k in source_keys("ref") if k.path[1] != "settings"]
+PLAN_TABLES = [dg.AssetKey(["ref", "settings"]), *(k for k in source_keys("audit") if k.path[1].startswith("scope_"))]
 
 
-@dg.asset(
-    key=INGEST_KEY,
-    group_name="ingestion",
-    kinds={"duckdb", "python"},
-    owners=OWNERS,
-    description="Loads new files from the landing folder (X12 835/837, canonical CSV) into the raw "
-    "tables in one transaction; records each in audit.file_manifest and quarantines unreadable ones.",
+def _tables(keys: list[dg.AssetKey], group: str, dep: dg.AssetKey, what: str) -> list[dg.AssetSpec]:
+    return [dg.AssetSpec(k, group_name=group, kinds={"duckdb"}, owners=OWNERS, deps=[dep],
+                         description=f"{'.'.join(k.path)}: {what}") for k in keys]
+
+
+def _tables_written(keys: list[dg.AssetKey]):
+    for k in keys:
+        yield dg.MaterializeResult(asset_key=k, metadata={"dagster/table_name": ".".join(k.path)})
+
+
+@dg.multi_asset(
+    name="landed_files",
+    specs=[dg.AssetSpec(
+        INGEST_KEY, group_name="ingestion", kinds={"duckdb", "python"}, owners=OWNERS,
+        description="Loads new files from the landing folder (X12 835/837, canonical CSV) into the raw "
+        "tables in one transaction; records each in audit.file_manifest and quarantines unreadable ones."),
+        *_tables(LOADED_TABLES, "ingestion", INGEST_KEY, "loaded from the landing folder")],
 )
-def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig):
     if denials.mappings_dir:  # a broken mapping file stops the run here, naming it (pipelines/resources.py)
         from pipelines.resources import check_mappings
 
@@ -52,7 +62,8 @@ def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, deni
         f"batch {result.batch_id}: {result.count('loaded')} loaded, {result.count('skipped')} already loaded, "
         f"{result.count('quarantined')} quarantined, {result.rows_loaded} rows"
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=INGEST_KEY,
         metadata={
             "batch_id": result.batch_id,
             "files_seen": len(result.files),
@@ -65,44 +76,46 @@ def landed_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource, deni
             "files_in_manifest": totals["manifest_files"],
         }
     )
+    yield from _tables_written(LOADED_TABLES)
 
 
-@dg.asset(
-    key=REFERENCE_KEY,
-    group_name="reference",
-    kinds={"duckdb", "csv"},
-    owners=OWNERS,
-    description="CARC root-cause categories (transforms/reference/carc_categories.csv or the "
-    "carc_categories_path setting) and payer settings (appeal windows) as ref tables.",
+@dg.multi_asset(
+    name="reference_tables",
+    specs=[dg.AssetSpec(
+        REFERENCE_KEY, group_name="reference", kinds={"duckdb", "csv"}, owners=OWNERS,
+        description="CARC root-cause categories (transforms/reference/carc_categories.csv or the "
+        "carc_categories_path setting) and payer settings (appeal windows) as ref tables."),
+        *_tables(REFERENCE_TABLES, "reference", REFERENCE_KEY, "reference table")],
 )
-def reference_tables(duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+def reference_tables(duckdb: DuckDBResource, denials: DenialsConfig):
     progress.report("plan", "reference tables")
     with duckdb.get_connection() as con:
         warehouse.ensure_schema(con)
         counts = reference.load_reference(con, denials.settings())
-    return dg.MaterializeResult(metadata={f"rows_{k}": v for k, v in counts.items()})
+    yield dg.MaterializeResult(asset_key=REFERENCE_KEY, metadata={f"rows_{k}": v for k, v in counts.items()})
+    yield from _tables_written(REFERENCE_TABLES)
 
 
 class PlanConfig(dg.Config):
     full_rebuild: bool = False  # rebuild every model whole, whatever changed
 
 
-@dg.asset(
-    key=PLAN_KEY,
-    group_name="ingestion",
-    kinds={"duckdb", "python"},
-    owners=OWNERS,
-    deps=[INGEST_KEY, REFERENCE_KEY],
-    description="How this run builds the models (transforms/incremental.py): 'incremental' rebuilds the "
-    "rows of the claim families the new files touch, 'full' every model whole (first build, changed "
+@dg.multi_asset(
+    name="model_plan",
+    specs=[dg.AssetSpec(
+        PLAN_KEY, group_name="ingestion", kinds={"duckdb", "python"}, owners=OWNERS, deps=[INGEST_KEY, REFERENCE_KEY],
+        description="How this run builds the dbt models (transforms/incremental.py): 'incremental' rebuilds the "
+    "rows of the claim families the new files touch (dbt's incremental models on that scope), 'full' every model whole (first build, changed "
     "settings, reference tables or SQL, an unfinished previous run), 'none' when nothing is new. "
-    "Recorded in audit.model_plans.",
+    "Recorded in audit.model_plans."),
+        *_tables(PLAN_TABLES, "ingestion", PLAN_KEY, "written by the plan (settings the models read, keys in scope)")],
 )
-def model_plan(config: PlanConfig, duckdb: DuckDBResource, denials: DenialsConfig) -> dg.MaterializeResult:
+def model_plan(config: PlanConfig, duckdb: DuckDBResource, denials: DenialsConfig):
     progress.report("plan", "what the new files touch")
     with duckdb.get_connection() as con:
         plan = incremental.make_plan(con, denials.settings(), force_full=config.full_rebuild)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=PLAN_KEY,
         metadata={
             "plan_id": plan.plan_id,
             "mode": plan.mode,
@@ -112,119 +125,7 @@ def model_plan(config: PlanConfig, duckdb: DuckDBResource, denials: DenialsConfi
             "remittances_in_scope": plan.scope_remits if plan.scope_remits is not None else "all",
         }
     )
-
-
-def _dep_key(table: str) -> dg.AssetKey:
-    schema, _ = table.split(".")
-    if schema in ("raw", "audit"):
-        return INGEST_KEY
-    if schema == "ref":
-        return REFERENCE_KEY
-    return dg.AssetKey(table.split("."))
-
-
-def _check_specs(model: models.Model) -> list[dg.AssetCheckSpec]:
-    suite = suites.suite_for(model.table)
-    if suite is None:
-        return []
-    key = dg.AssetKey([model.layer, model.name])
-    specs = []
-    for severity in ("error", "warning"):
-        exps = [e for e in suite.expectations if e.severity == severity]
-        if exps:
-            specs.append(
-                dg.AssetCheckSpec(
-                    name=f"{suite.name}_{severity}s",
-                    asset=key,
-                    blocking=severity == "error",
-                    description=f"Great Expectations suite '{suite.name}', {severity} expectations: "
-                    + "; ".join(e.description for e in exps),
-                )
-            )
-    return specs
-
-
-def _model_asset(model: models.Model) -> dg.AssetsDefinition:
-    suite = suites.suite_for(model.table)
-
-    @dg.asset(
-        key=[model.layer, model.name],
-        group_name=model.layer,
-        kinds={"duckdb", "sql"},
-        owners=OWNERS,
-        description=model.description or None,
-        deps=sorted({_dep_key(d) for d in model.deps} | {PLAN_KEY}, key=lambda k: k.to_user_string()),
-        check_specs=_check_specs(model),
-        metadata={"sql_file": str(model.path.relative_to(models.SQL_DIR.parent.parent)), "table": model.table},
-    )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, denials: DenialsConfig):
-        settings = denials.settings()
-        progress.report("models", model.table)
-        with duckdb.get_connection() as con:
-            built = incremental.build(con, model, settings)
-            yield dg.MaterializeResult(
-                metadata={
-                    "dagster/row_count": built.rows,
-                    "dagster/table_name": model.table,
-                    "dagster/column_schema": _table_schema(con, model.table),
-                    "build": built.mode,
-                    "rows_written": built.rows_written,
-                }
-            )
-            if suite is not None:
-                # an incremental build is validated on the rows it rebuilt; rows failing a blocking
-                # check quarantine their files and the rest is rebuilt and validated (gate.py)
-                progress.report("checks", suite.name)
-                source, where = incremental.rebuilt_rows(con, model.table)
-                gated = gate.validate_and_gate(con, suite, settings, context.run_id, where=where, source=source)
-                if gated.before is not None:
-                    # the failure that quarantined files, kept in the history as severity 'quarantine'
-                    names = ", ".join(f.file_name for f in gated.quarantined)
-                    validate.record(con, context.run_id, [
-                        dataclasses.replace(o, severity="quarantine", description=f"{o.description} (quarantined: {names})")
-                        for o in gated.before if o.severity == "error" and not o.success])
-                    for f in gated.quarantined:
-                        context.log.warning(f"quarantined {f.file_name}: {f.message} ({f.location})")
-                validate.record(con, context.run_id, gated.outcomes)
-                yield from _check_results(suite, gated.outcomes, gated.quarantined)
-
-    return _asset
-
-
-def _table_schema(con, table: str) -> dg.TableSchema:
-    """The table's columns and types, as Dagster shows them (the asset's Columns tab)."""
-    schema, name = table.split(".")
-    return dg.TableSchema(columns=[
-        dg.TableColumn(name=c, type=t) for c, t in con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-            "AND database_name = current_database() ORDER BY column_index", [schema, name]).fetchall()])
-
-
-def _check_results(suite: suites.Suite, outcomes: list[validate.ExpectationOutcome],
-                   quarantined: list[gate.QuarantinedFile] | None = None):
-    for severity in ("error", "warning"):
-        mine = [o for o in outcomes if o.severity == severity]
-        if not mine:
-            continue
-        failed = [o for o in mine if not o.success]
-        yield dg.AssetCheckResult(
-            check_name=f"{suite.name}_{severity}s",
-            passed=not failed,
-            severity=dg.AssetCheckSeverity.ERROR if severity == "error" else dg.AssetCheckSeverity.WARN,
-            metadata={
-                "expectations": len(mine),
-                "failed": len(failed),
-                "failures": dg.MetadataValue.md(
-                    "\n".join(f"- {o.description}: {o.unexpected_count} of {o.element_count} rows" for o in failed)
-                    or "none"
-                ),
-                "quarantined_files": dg.MetadataValue.md(
-                    "\n".join(f"- {f.file_name}: {f.message}" for f in quarantined or []) or "none"),
-            },
-        )
-
-
-MODEL_ASSETS = [_model_asset(m) for m in models.discover()]
+    yield from _tables_written(PLAN_TABLES)
 
 
 @dg.asset(

@@ -3,15 +3,16 @@
 
 import dagster as dg
 
-from pipelines.assets import MODEL_ASSETS, landed_files, mart_trend_alerts, model_plan, reference_tables
+from pipelines.assets import landed_files, mart_trend_alerts, model_plan, reference_tables
+from pipelines.dbt_assets import DBT_ASSETS, GX_CHECKS
 from pipelines.jobs import audit_report_job, pipeline_job, weekly_report_job
 from pipelines.report_assets import data_quality_report, denial_worklist_files, weekly_dashboard, weekly_report
 from pipelines.resources import default_resources
 from pipelines.sensors import landing_sensor, weekly_schedule
 
 # the pipeline (the landing sensor's and the CLI's runs), and the weekly partitions (backfills)
-PIPELINE_ASSETS = [landed_files, reference_tables, model_plan, *MODEL_ASSETS, mart_trend_alerts, weekly_dashboard,
-                   denial_worklist_files, data_quality_report]
+PIPELINE_ASSETS = [landed_files, reference_tables, model_plan, *DBT_ASSETS, mart_trend_alerts, weekly_dashboard,
+                   denial_worklist_files, data_quality_report, *GX_CHECKS]
 WEEKLY_ASSETS = [weekly_report]
 ALL_ASSETS = PIPELINE_ASSETS + WEEKLY_ASSETS
 

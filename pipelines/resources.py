@@ -45,6 +45,16 @@ class Warehouse(DuckDBResource):
             finally:
                 stack.close()  # the last connection: DuckDB checkpoints the write-ahead log here
 
+    def release(self) -> None:
+        """Close the run's connection (checkpointing the file): dbt opens the warehouse in its own
+        process, and DuckDB allows one writing process per file. The next step reopens it."""
+        stack, root, self._stack, self._root = self._stack, self._root, None, None
+        if stack is not None:
+            try:
+                warehouse.finish_writes(root)
+            finally:
+                stack.close()
+
     @contextmanager
     def _open(self):
         # Instead of DuckDBResource's: that one retried any IOException ten times with a growing
@@ -187,8 +197,11 @@ def dagster_env(landing: Path, warehouse: Path, out: Path, settings: Path | None
 
 def default_resources() -> dict:
     """Resources for `dg dev` and the daemon, configured from DENIALS_* when a run starts (the CLI passes its own)."""
+    from pipelines.dbt_assets import dbt_resource
+
     return {
         "duckdb": Warehouse(database=dg.EnvVar("DENIALS_WAREHOUSE")),
+        "dbt": dbt_resource(),
         "denials": DenialsConfig(
             landing_dir=dg.EnvVar("DENIALS_LANDING"),
             output_dir=dg.EnvVar("DENIALS_OUTPUT"),

@@ -69,8 +69,11 @@ def warehouse_lock(warehouse: Path, wait: bool = False):
 
 def resources_for(landing: Path, warehouse: Path, output: Path, settings: Path | None = None,
                   mappings: Path | None = None) -> dict:
+    from pipelines.dbt_assets import dbt_resource
+
     return {
         "duckdb": Warehouse(database=str(warehouse)),
+        "dbt": dbt_resource(),
         "denials": DenialsConfig(
             landing_dir=str(landing),
             output_dir=str(output),
@@ -93,7 +96,7 @@ def run_pipeline(resources: dict, log_level: str = "WARNING", selection=None, fu
     logging.getLogger("dagster").setLevel(log_level)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if full_rebuild:
-        run_config["ops"] = {"audit__model_plan": {"config": {"full_rebuild": True}}}
+        run_config["ops"] = {"model_plan": {"config": {"full_rebuild": True}}}
     with _instance() as instance:
         result = dg.materialize(
             PIPELINE_ASSETS, resources=resources, instance=instance, raise_on_error=False, run_config=run_config,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import models, reference, warehouse
+from transforms import incremental, reference, warehouse
 from transforms.ingest import loader
 from transforms.ingest.phi import MemberIdHasher
 from transforms.settings import Settings
@@ -21,8 +21,9 @@ def load_and_build(landing: Path, db: Path, as_of: dt.date | None, **settings) -
     loader.load_batch(con, loader.discover(landing), MemberIdHasher(TEST_KEY))
     s = Settings(as_of_date=as_of, **settings)
     reference.load_reference(con, s)
-    models.build_all(con, s)
-    return con
+    con.close()  # dbt opens the warehouse in its own process
+    incremental.build_all(db, s, force_full=True)
+    return warehouse.connect(db)
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import duckdb
 
-from transforms import models
+from transforms import dbt_runner
 
 
 def model_tables() -> list[str]:
-    return [m.table for m in models.discover()]
+    return [m.table for m in dbt_runner.discover()]
 
 
 def differences(con: duckdb.DuckDBPyConnection, left: str, right: str, tables: list[str] | None = None) -> dict[str, str]:

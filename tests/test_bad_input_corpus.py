@@ -159,10 +159,10 @@ def test_two_versions_of_one_claim_latest_wins(tmp_path):
     v2.write_text(CLAIM_HEADER + "\n" + next(r for r in CLAIMS.splitlines() if r.startswith("C7,"))
                   .replace("2026-03-24,", "2026-03-25,", 1).replace(",120.00,", ",130.00,") + "\n")
     loader.load_batch(con, [v2], MemberIdHasher(TEST_KEY))
-    from transforms import models
-    from transforms.settings import Settings
+    from transforms import dbt_runner
 
-    models.build(con, next(m for m in models.discover() if m.name == "stg_claim_submissions"), Settings())
-    models.build(con, next(m for m in models.discover() if m.name == "stg_claims"), Settings())
+    con.close()
+    dbt_runner.build_all(tmp_path / "w.duckdb", select="stg_claim_submissions stg_claims")
+    con = warehouse.connect(tmp_path / "w.duckdb")
     assert con.execute("SELECT total_charge, n_submissions FROM staging.stg_claims WHERE claim_id = 'C7'").fetchone()[0] == 130
     assert scalar(con, "SELECT n_submissions FROM staging.stg_claims WHERE claim_id = 'C7'") == 2

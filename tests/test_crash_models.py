@@ -27,7 +27,8 @@ CHILD = textwrap.dedent(
     f"""
     import datetime as dt, sys
     from pathlib import Path
-    from transforms import incremental, models, reference, warehouse
+    import subprocess
+    from transforms import dbt_runner, incremental, reference, warehouse
     from transforms.ingest import loader
     from transforms.ingest.phi import MemberIdHasher
     from transforms.settings import Settings
@@ -37,13 +38,19 @@ CHILD = textwrap.dedent(
     print("step loaded", flush=True)
     s = Settings(as_of_date=dt.date.fromisoformat("{TINY_AS_OF.isoformat()}"))
     reference.load_reference(con, s)
-    incremental.make_plan(con, s)
+    plan = incremental.make_plan(con, s)
     print("step planned", flush=True)
-    for m in models.discover():
-        incremental.build(con, m, s)
-        print("step built", m.table, flush=True)
-    incremental.drop_cache(con)
     con.close()
+    db = Path(sys.argv[1]).resolve()
+    # dbt in this process group: the test's kill reaches it; one step per model dbt reports built
+    dbt = subprocess.Popen(
+        [dbt_runner.dbt_executable(), "run", *incremental.dbt_args(plan), "--project-dir", str(dbt_runner.DBT_DIR),
+         "--profiles-dir", str(dbt_runner.DBT_DIR), "--target-path", str(dbt_runner.target_path(db))],
+        env={{**dbt_runner.dbt_env(), "DENIALS_WAREHOUSE": str(db)}}, stdout=subprocess.PIPE, text=True)
+    for line in dbt.stdout:
+        if " OK created " in line:
+            print("step built", line.split(" OK created ")[1].split()[-1], flush=True)
+    assert dbt.wait() == 0
     print("done", flush=True)
     """
 )
@@ -52,12 +59,12 @@ CHILD = textwrap.dedent(
 def run_child(script: Path, db: Path, landing: Path, kill_at: int | None) -> tuple[bool, int]:
     """(finished, steps announced); the child is killed with SIGKILL at step ``kill_at``."""
     proc = subprocess.Popen([sys.executable, str(script), str(db), str(landing), TEST_KEY.decode()],
-                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
     steps = 0
     for line in proc.stdout:
         if line.startswith("step"):
             if kill_at is not None and steps == kill_at:
-                proc.send_signal(signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)  # the child and its dbt
                 proc.wait()
                 return False, steps
             steps += 1

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.resources import dagster_env
-from transforms import models
+from transforms import dbt_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,7 @@ def test_webserver_serves_every_asset(tmp_path):
                 time.sleep(1)
         assert data is not None, "webserver did not answer in time"
         served = {"/".join(n["assetKey"]["path"]): n["groupName"] for n in data["data"]["assetNodes"]}
-        expected = {f"{m.layer}/{m.name}": m.layer for m in models.discover()}
+        expected = {f"{m.layer}/{m.name}": m.layer for m in dbt_runner.discover()}
         expected |= {"marts/mart_trend_alerts": "marts", "raw/landed_files": "ingestion", "audit/model_plan": "ingestion", "ref/reference_tables": "reference",
                      "reports/weekly_dashboard": "reports", "reports/denial_worklist_files": "reports",
                      "reports/data_quality_report": "reports",

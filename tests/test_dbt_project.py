@@ -16,10 +16,10 @@ import pytest
 
 from pipelines.run import resources_for, run_pipeline
 from tests.marts_compare import differences, model_tables
-from transforms import models
+from transforms import dbt_runner
 
 ROOT = Path(__file__).resolve().parents[1]
-DBT = models.DBT_DIR
+DBT = dbt_runner.DBT_DIR
 
 
 def dbt(args: list[str], warehouse: Path, tmp: Path) -> subprocess.CompletedProcess:
@@ -53,12 +53,15 @@ def test_dbt_build_gives_the_pipelines_tables(tmp_path):
     assert n > 1000  # the sample data's claims, not an empty build
 
 
-def test_the_runner_reads_the_dbt_models():
-    """One copy of each model: the pipeline's runner renders the dbt files (ref, source)."""
-    found = {m.name: m for m in models.discover()}
+def test_the_models_are_the_dbt_projects():
+    """One copy of each model, known from dbt's manifest; no runner of our own and no SQL rewriting."""
+    found = {m.name: m for m in dbt_runner.discover()}
     on_disk = {p.stem for p in (DBT / "models").rglob("*.sql")}
     assert set(found) == on_disk and len(on_disk) >= 30
     m = found["stg_remit_claims"]
-    assert "{{" not in m.sql and "staging.stg_remit_payments" in m.sql and "raw.remit_claims" in m.sql
-    assert m.deps == ("raw.remit_claims", "staging.stg_remit_payments")
+    assert m.deps == ("audit.scope_remits", "raw.remit_claims", "staging.stg_remit_payments")
+    assert m.incremental_key == "remit_claim_id" and found["mart_weekly_kpis"].incremental_key is None
+    assert not (ROOT / "transforms" / "models.py").exists()
+    incremental_py = (ROOT / "transforms" / "incremental.py").read_text()
+    assert "REF.sub" not in incremental_py and "INSERT INTO {table}" not in incremental_py
     assert not list((ROOT / "transforms" / "sql").glob("*/*.sql"))[1:]  # only raw/schema.sql is left there

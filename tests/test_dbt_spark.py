@@ -17,7 +17,7 @@ import pytest
 
 from pipelines.run import resources_for, run_pipeline
 from tests.marts_compare import engine_differences, model_tables
-from transforms import models
+from transforms import dbt_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 SPARK_ENV = ROOT / ".venv-spark"
@@ -52,8 +52,8 @@ def test_spark_builds_the_same_marts_as_duckdb(tmp_path):
            "DENIALS_SPARK_WAREHOUSE": str(tmp_path / "spark-warehouse"), "DBT_TARGET_PATH": str(tmp_path / "target"),
            "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     t0 = time.perf_counter()
-    r = subprocess.run([str(exe), "run", "--target", "spark", "--project-dir", str(models.DBT_DIR),
-                        "--profiles-dir", str(models.DBT_DIR)], cwd=tmp_path, env=env, capture_output=True,
+    r = subprocess.run([str(exe), "run", "--target", "spark", "--project-dir", str(dbt_runner.DBT_DIR),
+                        "--profiles-dir", str(dbt_runner.DBT_DIR)], cwd=tmp_path, env=env, capture_output=True,
                        text=True, timeout=2400)
     seconds = time.perf_counter() - t0
     assert r.returncode == 0, r.stdout[-6000:]

@@ -19,10 +19,9 @@ import pytest
 from datagen.split import split_by_date
 from tests.conftest import ROOT, TINY, TINY_AS_OF
 from tests.helpers import TEST_KEY
-from transforms import incremental, models, reference, warehouse
+from transforms import dbt_runner, incremental, reference, warehouse
 from transforms.ingest import loader
 from transforms.ingest.phi import MemberIdHasher
-from transforms.quality import suites, validate
 from transforms.settings import Settings
 
 SAMPLE = ROOT / "sample_data"
@@ -32,13 +31,11 @@ def _differences(db: Path, tmp: Path, settings: Settings) -> dict[str, tuple[int
     """{table: (rows only in the incremental build, rows only in the full rebuild)} for tables that differ."""
     copy = tmp / f"full_{db.stem}.duckdb"
     shutil.copy(db, copy)
-    con = warehouse.connect(copy)
-    models.build_all(con, settings)
-    con.close()
+    incremental.build_all(copy, settings, force_full=True)
     con = duckdb.connect(str(db), read_only=True)
     con.execute(f"ATTACH '{copy}' AS full_build (READ_ONLY)")
     out = {}
-    for m in models.discover():
+    for m in dbt_runner.discover():
         a = con.execute(f"SELECT count(*) FROM (SELECT * FROM {m.table} EXCEPT ALL SELECT * FROM full_build.{m.table})").fetchone()[0]
         b = con.execute(f"SELECT count(*) FROM (SELECT * FROM full_build.{m.table} EXCEPT ALL SELECT * FROM {m.table})").fetchone()[0]
         if a or b:
@@ -56,8 +53,8 @@ def _run_batches(batches: list[Path], tmp: Path, settings: Settings, full_share:
         con = warehouse.connect(db)
         loader.load_batch(con, loader.discover(batch), MemberIdHasher(TEST_KEY))
         reference.load_reference(con, settings)
-        plan, _ = incremental.build_all(con, settings, full_share=full_share)
         con.close()
+        plan, _ = incremental.build_all(db, settings, full_share=full_share)
         plans.append(plan)
         assert _differences(db, tmp, settings) == {}, f"after {batch.name} ({plan.mode}: {plan.reason})"
     return plans
@@ -68,7 +65,9 @@ def _built_then_loaded(db: Path, batches: list[Path], settings: Settings) -> duc
     con = warehouse.connect(db)
     loader.load_batch(con, loader.discover(batches[0]), MemberIdHasher(TEST_KEY))
     reference.load_reference(con, settings)
-    incremental.build_all(con, settings)
+    con.close()
+    incremental.build_all(db, settings)
+    con = warehouse.connect(db)
     loader.load_batch(con, loader.discover(batches[1]), MemberIdHasher(TEST_KEY))
     return con
 
@@ -119,20 +118,24 @@ def test_tiny_in_random_batches_equals_full_rebuild(tmp_path: Path, seed: int):
     assert all(p.mode in ("incremental", "none") for p in plans[1:]), [p.reason for p in plans]
 
 
-def test_sample_week_by_week_equals_full_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_sample_week_by_week_equals_full_rebuild(tmp_path: Path):
     """The sample data (5,000 claims, 26 weeks of 835s) loaded as 22 weeks, then one week at a
-    time: each new week is built incrementally and equals a full rebuild. The claim balances of
-    the weeks whose snapshot moved are carried from the last unchanged snapshot (not the whole
-    ledger) in both incremental builds."""
-    carried = []
-    real = incremental._carry_ledger
-    monkeypatch.setattr(incremental, "_carry_ledger", lambda *a: carried.append(real(*a)) or carried[-1])
+    time: each new week is built incrementally (dbt's incremental models on the plan's scope) and
+    equals a full rebuild. The claim balances are rebuilt for every claim only at the weeks whose
+    snapshot moved (the last week and the new one)."""
     cuts = [dt.date(2026, 10, 26), dt.date(2026, 11, 2)]
     settings = Settings()
     plans = _run_batches(split_by_date(SAMPLE, tmp_path / "batches", cuts), tmp_path, settings)
     assert plans[0].mode == "full"
     assert [p.mode for p in plans[1:]] == ["incremental"] * 2, [p.reason for p in plans]
-    assert carried == [True, True]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM audit.changed_weeks").fetchone()[0] <= 2
+    modes = dict(con.execute("SELECT model, mode FROM audit.model_state").fetchall())
+    con.close()
+    assert {t: modes[t] for t in ("staging.stg_claims", "intermediate.int_adjudications", "marts.mart_ar_claim_balances",
+                                  "marts.mart_claim_facts")} == dict.fromkeys(
+        ("staging.stg_claims", "intermediate.int_adjudications", "marts.mart_ar_claim_balances", "marts.mart_claim_facts"),
+        "incremental")
     # a week touches a small part of the history
     assert all(p.scope_claims < 0.35 * 5000 for p in plans[1:])
 
@@ -155,14 +158,25 @@ def test_no_new_files_builds_nothing_and_changed_settings_rebuild(tmp_path: Path
     loader.load_batch(con, loader.discover(TINY), MemberIdHasher(TEST_KEY))
     settings = Settings(as_of_date=TINY_AS_OF)
     reference.load_reference(con, settings)
-    first, _ = incremental.build_all(con, settings)
-    again, builds = incremental.build_all(con, settings)
-    assert (first.mode, again.mode) == ("full", "none")
-    assert {b.mode for b in builds} == {"unchanged"}
-    changed, builds = incremental.build_all(con, Settings(as_of_date=TINY_AS_OF, ar_window_days=30))
-    assert changed.mode == "full" and "settings" in changed.reason
-    assert {b.mode for b in builds} == {"full"}
     con.close()
+    first, _ = incremental.build_all(db, settings)
+    before = _tables(db)
+    again, _ = incremental.build_all(db, settings)
+    assert (first.mode, again.mode) == ("full", "none")
+    assert _tables(db) == before
+    changed, _ = incremental.build_all(db, Settings(as_of_date=TINY_AS_OF, ar_window_days=30))
+    assert changed.mode == "full" and "settings" in changed.reason
+    con = duckdb.connect(str(db), read_only=True)
+    assert set(con.execute("SELECT mode, plan_id FROM audit.model_state").fetchall()) == {("full", changed.plan_id)}
+    con.close()
+
+
+def _tables(db: Path) -> dict[str, list]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {m.table: sorted(con.execute(f"SELECT * FROM {m.table}").fetchall(), key=repr) for m in dbt_runner.discover()}
+    finally:
+        con.close()
 
 
 def test_an_unfinished_plan_is_followed_by_a_full_rebuild(tmp_path: Path):
@@ -171,11 +185,11 @@ def test_an_unfinished_plan_is_followed_by_a_full_rebuild(tmp_path: Path):
     db, settings = tmp_path / "w.duckdb", Settings(as_of_date=TINY_AS_OF)
     con = _built_then_loaded(db, _split_tiny(tmp_path / "batches", 2, seed=7), settings)
     incremental.make_plan(con, settings)
-    for m in models.discover()[:3]:  # the run stops after three models
-        incremental.build(con, m, settings)
-    plan, _ = incremental.build_all(con, settings)
-    assert plan.mode == "full" and "did not build every model" in plan.reason
     con.close()
+    first = [m.name for m in dbt_runner.discover()[:3]]  # the run stops after three models
+    dbt_runner.run(db, ["run", "--select", *first])
+    plan, _ = incremental.build_all(db, settings)
+    assert plan.mode == "full" and "did not build every model" in plan.reason
     assert _differences(db, tmp_path, settings) == {}
 
 
@@ -280,63 +294,4 @@ def test_closure_on_new_members_only_reaches_the_naive_fixed_point(tmp_path: Pat
     assert scope == {x: v - {None} for x, v in sets.items()}
     if data == "sample":
         assert productive_rounds >= 2  # links found in one round led further in the next
-    con.close()
-
-
-def test_readers_use_the_rows_a_scoped_build_kept_and_only_while_valid(tmp_path: Path):
-    """A scoped build keeps the rows it rebuilt (in memory) for the models that read it: they are
-    the table's rows of the keys in scope. An entry serves only the plan that wrote it, with the
-    same scope; the cache is gone when the build is over, and the tables equal a full rebuild."""
-    db, settings = tmp_path / "w.duckdb", Settings(as_of_date=TINY_AS_OF)
-    con = _built_then_loaded(db, _split_tiny(tmp_path / "batches", 2, seed=3), settings)
-    plan = incremental.make_plan(con, settings, full_share=1.0)
-    assert plan.mode == "incremental"
-    kept = {}
-    for m in models.discover():
-        incremental.build(con, m, settings)
-        if m.incremental_key:
-            kept[m.table] = incremental._cached(con, m.table, m.incremental_key, plan.plan_id)
-    # every scoped model some scoped model reads kept its rows; the calendar model and the last ones did not
-    assert kept["staging.stg_claims"] and kept["intermediate.int_adjudications"] and kept["intermediate.int_claim_outcomes"]
-    assert kept["marts.mart_ar_claim_balances"] is None and kept["marts.mart_claim_facts"] is None
-    for table, cache in kept.items():
-        if cache is None:
-            continue
-        key = next(m.incremental_key for m in models.discover() if m.table == table)
-        scoped = f"SELECT * FROM {table} WHERE {key} IN (SELECT {key} FROM {incremental.SCOPE_TABLES[key]})"
-        assert con.execute(f"SELECT count(*) FROM ({scoped})").fetchone()[0] > 0, table
-        for a, b in ((scoped, f"SELECT * FROM {cache}"), (f"SELECT * FROM {cache}", scoped)):
-            assert con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0] == 0, table
-    # a model's checks read its kept rows and get the outcomes of validating the table in scope
-    for table in ("staging.stg_claims", "intermediate.int_adjudications"):
-        assert incremental.kept_rows(con, table) == kept[table]
-        from_table = validate.run_suite(con, suites.suite_for(table), where=incremental.scope_filter(con, table))
-        from_kept = validate.run_suite(con, suites.suite_for(table), source=kept[table])
-        assert from_kept == from_table and from_kept[0].element_count > 0, table
-    assert incremental.kept_rows(con, "marts.mart_weekly_denial_rates") is None  # rebuilt whole
-    # another plan, or a scope that changed since: the table is read
-    assert incremental._cached(con, "staging.stg_claims", "claim_id", plan.plan_id + 1) is None
-    con.execute("INSERT INTO audit.scope_claims VALUES ('not-a-claim')")
-    assert incremental._cached(con, "staging.stg_claims", "claim_id", plan.plan_id) is None
-    con.execute("DELETE FROM audit.scope_claims WHERE claim_id = 'not-a-claim'")
-    incremental.drop_cache(con)
-    assert incremental._cached(con, "staging.stg_claims", "claim_id", plan.plan_id) is None
-    # warehouse housekeeping looks at the warehouse's own tables, not the attached cache
-    incremental._attach_cache(con)
-    assert not any(t.startswith(incremental.CACHE_DB) or "entries" in t for t in warehouse.dead_rows(con))
-    warehouse.finish_writes(con)
-    con.close()
-    assert _differences(db, tmp_path, settings) == {}
-
-
-def test_build_all_leaves_no_cache_attached(tmp_path: Path):
-    batches = _split_tiny(tmp_path / "batches", 2, seed=5)
-    con = warehouse.connect(tmp_path / "w.duckdb")
-    settings = Settings(as_of_date=TINY_AS_OF)
-    for batch in batches:
-        loader.load_batch(con, loader.discover(batch), MemberIdHasher(TEST_KEY))
-        reference.load_reference(con, settings)
-        plan, _ = incremental.build_all(con, settings, full_share=1.0)
-    assert plan.mode == "incremental"
-    assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [incremental.CACHE_DB]).fetchone()[0] == 0
     con.close()

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.definitions import PIPELINE_ASSETS, defs
 from pipelines.run import resources_for, run_pipeline
-from transforms import models, warehouse
+from transforms import dbt_runner, warehouse
 
 
 def _run(landing: Path, tmp: Path, settings: Path):
@@ -21,7 +21,7 @@ def _run(landing: Path, tmp: Path, settings: Path):
 def test_definitions_load_and_cover_every_model():
     repo = defs.get_repository_def()
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
-    for m in models.discover():
+    for m in dbt_runner.discover():
         assert f"{m.layer}/{m.name}" in keys
     assert {"raw/landed_files", "ref/reference_tables", "reports/weekly_dashboard", "reports/data_quality_report",
             "reports/denial_worklist_files"} <= keys

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 
 from tests.helpers import TEST_KEY, load_and_build, scalar
 from tests.test_remit_rules import AS_OF, FIRST
-from transforms import incremental, models, reference
+from transforms import incremental, reference, warehouse
 from transforms.ingest import loader
 from transforms.ingest.phi import MemberIdHasher
 from transforms.quality import gate, suites
@@ -29,14 +29,15 @@ def _built(tmp_path):
 
 def test_failing_rows_quarantine_their_file_and_the_rest_is_modelled(tmp_path):
     con, landing = _built(tmp_path)
+    db = tmp_path / "w.duckdb"
     s = Settings(as_of_date=AS_OF)
-    incremental.make_plan(con, s, force_full=True)
     con.execute("UPDATE raw.remit_payments SET payment_date = NULL WHERE file_id = "
                 "(SELECT file_id FROM audit.file_manifest WHERE file_name = 'remit2.835')")
-    for m in models.discover():
-        incremental.build(con, m, s)
+    con.close()
+    incremental.build_all(db, s, force_full=True)
     suite = suites.suite_for("staging.stg_remit_claims")
-    gated = gate.validate_and_gate(con, suite, s, "run-1")
+    gated = gate.validate_and_gate(db, suite, "run-1")
+    con = warehouse.connect(db)
     # the first validation failed on the two claims of remit2.835, which is quarantined ...
     assert [o.description for o in gated.before if not o.success and o.severity == "error"] == ["every row has a payment date"]
     assert [(f.file_name, f.message) for f in gated.quarantined] == [
@@ -47,8 +48,9 @@ def test_failing_rows_quarantine_their_file_and_the_rest_is_modelled(tmp_path):
     # ... its rows leave the warehouse, the table passes, and the rest of the batch is modelled
     assert all(o.success for o in gated.outcomes if o.severity == "error")
     assert scalar(con, "SELECT count(*) FROM raw.remit_claims WHERE claim_id IN ('Q1', 'Q2')") == 0
-    for m in models.discover():
-        incremental.build(con, m, s)
+    con.close()
+    incremental.dbt_runner.run(db, ["run"])  # the later models follow the plan, now a full one
+    con = warehouse.connect(db)
     assert scalar(con, "SELECT count(*) FROM intermediate.int_claim_outcomes WHERE claim_family_id IN ('Q1', 'Q2')") == 0
     assert scalar(con, "SELECT sum(total_paid) FROM intermediate.int_claim_outcomes WHERE claim_family_id = 'S1'") == D("80.00")
     assert scalar(con, "SELECT mode FROM audit.model_plans ORDER BY plan_id DESC LIMIT 1") == "full"
@@ -56,15 +58,18 @@ def test_failing_rows_quarantine_their_file_and_the_rest_is_modelled(tmp_path):
     assert loader.release(con, "remit2.835") == ["remit2.835"]
     loader.load_batch(con, loader.discover(landing), MemberIdHasher(TEST_KEY))
     reference.load_reference(con, s)
-    incremental.build_all(con, s)
+    con.close()
+    incremental.build_all(db, s)
+    con = warehouse.connect(db)
     assert scalar(con, "SELECT count(*) FROM staging.stg_remit_claims WHERE claim_id IN ('Q1', 'Q2')") == 2
 
 
 def test_a_check_no_file_explains_still_blocks(tmp_path):
     con, _ = _built(tmp_path)
-    s = Settings(as_of_date=AS_OF)
     con.execute("UPDATE marts.mart_weekly_denial_rates SET denial_rate = 2")
-    gated = gate.validate_and_gate(con, suites.suite_for("marts.mart_weekly_denial_rates"), s, "run-2")
+    con.close()
+    gated = gate.validate_and_gate(tmp_path / "w.duckdb", suites.suite_for("marts.mart_weekly_denial_rates"), "run-2")
+    con = warehouse.connect(tmp_path / "w.duckdb")
     assert gated.quarantined == [] and gated.before is None
     assert not all(o.success for o in gated.outcomes if o.severity == "error")
     assert scalar(con, "SELECT count(*) FROM audit.file_manifest WHERE status = 'quarantined'") == 0

@@ -32,7 +32,7 @@ import pytest
 
 from tests.helpers import TEST_KEY, load_and_build, scalar
 from tests.test_replacement_837 import ISA, bill
-from transforms import models, reference
+from transforms import incremental, reference, warehouse
 from transforms.ingest import loader
 from transforms.ingest.phi import MemberIdHasher
 from transforms.settings import Settings
@@ -91,11 +91,14 @@ RESENT = {
 }
 
 
-def _load(con, landing):
+def _load(db, landing):
+    con = warehouse.connect(db)
     loader.load_batch(con, loader.discover(landing), MemberIdHasher(TEST_KEY))
     s = Settings(as_of_date=AS_OF)
     reference.load_reference(con, s)
-    models.build_all(con, s)
+    con.close()
+    incremental.build_all(db, s)
+    return warehouse.connect(db)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +111,8 @@ def con(tmp_path_factory):
     c = load_and_build(landing, tmp / "w.duckdb", AS_OF)
     for name, text in RESENT.items():
         (landing / name).write_text(text)
-    _load(c, landing)  # a second run: only the resent file is new
+    c.close()
+    c = _load(tmp / "w.duckdb", landing)  # a second run: only the resent file is new
     yield c
     c.close()
 

@@ -7,10 +7,11 @@ built and records it in ``audit.model_plans``:
   model's SQL changed; the previous run did not finish every model; or the new files touch
   more than ``FULL_SHARE`` of the claims, when a rebuild is cheaper);
 * ``none``: no file was loaded since the last complete plan: nothing is rebuilt;
-* ``incremental``: the *scope* of the new files is computed (below), and each model whose
-  header says ``-- incremental: <key>`` deletes the rows of the keys in scope and inserts them
-  again, computed from its inputs restricted to the scope; the other models (the calendar and
-  the aggregates by week, payer, CARC ...) are small and rebuilt whole from the updated tables.
+* ``incremental``: the *scope* of the new files is computed (below) into ``audit.scope_*``, and
+  dbt builds the models incrementally: each model configured with the ``scoped`` strategy
+  (transforms/dbt/macros/scoped_incremental.sql) deletes the rows of the keys in scope and
+  inserts them again, computed from its inputs restricted to the scope; the other models (the
+  calendar and the aggregates by week, payer, CARC ...) are small and rebuilt whole.
 
 The scope is closed: every row of a scoped model depends only on the rows of one claim family
 (claims linked by replacement), its remittances, and global tables (payments, the calendar,
@@ -28,9 +29,9 @@ claims and remittances:
   claim number of a remittance in scope, and the claims of the remittances a claim in scope
   names that way.
 
-A model marked ``, calendar`` (the claim balances at each weekly snapshot) also depends on the
-calendar: the weeks whose snapshot date changed (a new week, the as-of date moving inside the
-current week) are rebuilt for every claim. ``tests/test_incremental.py`` checks that loading in
+A model configured ``scoped_calendar`` (the claim balances at each weekly snapshot) also depends
+on the calendar: the weeks whose snapshot date changed (a new week, the as-of date moving inside
+the current week) are rebuilt for every claim. ``tests/test_incremental.py`` checks that loading in
 batches and building incrementally gives exactly the tables of a full rebuild.
 """
 
@@ -40,11 +41,12 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
-from transforms import models, warehouse
-from transforms.settings import Settings
+from transforms import dbt_runner, warehouse
+from transforms.settings import SETTINGS_COLUMNS, Settings
 
 FULL_SHARE = 0.35  # above this share of all claims in scope, a full rebuild is cheaper
 
@@ -86,8 +88,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(settings.sql_variables(), default=str, sort_keys=True).encode())
     h.update(warehouse.SCHEMA_SQL.read_bytes())
-    for m in models.discover():
-        h.update(m.table.encode() + b"\0" + m.sql.encode() + b"\0")
+    h.update(dbt_runner.project_hash().encode())
     for table in ("ref.carc_categories", "ref.payer_settings"):
         h.update(repr(con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()).encode())
     return h.hexdigest()[:16]
@@ -141,7 +142,7 @@ def status(con: duckdb.DuckDBPyConnection) -> ModelStatus:
     if plan is None:
         return ModelStatus(None, None, None, None, 0, pending, ())
     built = {r[0] for r in con.execute("SELECT model FROM audit.model_state WHERE plan_id = ?", [plan[0]]).fetchall()}
-    missing = tuple(m.table for m in models.discover() if m.table not in built)
+    missing = tuple(m.table for m in dbt_runner.discover() if m.table not in built)
     return ModelStatus(plan[0], plan[1], plan[2], last_batch, modelled, pending, missing)
 
 
@@ -167,7 +168,7 @@ def _decide(con: duckdb.DuckDBPyConnection, fp: str, new_files: int, force_full:
     if last[1] != fp:
         return "full", "settings, reference tables or model SQL changed"
     states = dict(con.execute("SELECT model, plan_id FROM audit.model_state").fetchall())
-    everything = models.discover()
+    everything = dbt_runner.discover()
     if any(states.get(m.table) != last[0] for m in everything):
         return "full", "the previous run did not build every model"
     if any(m.table not in _existing_tables(con) for m in everything):
@@ -293,11 +294,23 @@ def _compute_scope(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return _count(con, "audit.scope_claims"), _count(con, "audit.scope_remits")
 
 
+def set_variables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Write the settings the models read (``ref.settings``, one row: plain SQL any engine runs)."""
+    v = settings.sql_variables()
+    con.execute("CREATE SCHEMA IF NOT EXISTS ref")
+    con.execute(
+        f"CREATE OR REPLACE TABLE ref.settings AS SELECT {', '.join(f'?::{t} AS {n}' for n, t in SETTINGS_COLUMNS)}",
+        [v[n] for n, _ in SETTINGS_COLUMNS],
+    )
+
+
 def make_plan(
     con: duckdb.DuckDBPyConnection, settings: Settings, force_full: bool = False, full_share: float | None = None
 ) -> Plan:
-    """Decide how this run builds the models, and record it (one transaction)."""
+    """Decide how this run builds the models, and record it (one transaction); writes the
+    settings the models read."""
     warehouse.ensure_schema(con)
+    set_variables(con, settings)
     fp = fingerprint(con, settings)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -336,239 +349,39 @@ def make_plan(
     return Plan(plan_id, mode, reason, new_files, n_claims, n_remits)
 
 
-# The rows a scoped model rebuilt in this plan, kept in memory for the models that read it.
-# A scoped model reads each scoped input restricted to the keys in scope; read from the table,
-# that is a scan of the whole history for a small share of it (a third of a new week's scoped
-# queries at a million claims when measured). The rows just rebuilt are those rows, so each build keeps them
-# in an in-memory database attached to the warehouse's DuckDB instance (shared by the cursors of
-# a Dagster run, gone when the warehouse is closed), and its readers use them. An entry is used
-# only in the plan that wrote it, after its model's commit, with its scope unchanged; otherwise
-# the table is read. A transaction writes to one database only: the cache is written in its own.
-CACHE_DB = "run_cache"
-
-
-def _cache_name(table: str) -> str:
-    return f"{CACHE_DB}.{table.replace('.', '__')}"
-
-
-def _cache_attached(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [CACHE_DB]).fetchone() is not None
-
-
-def _attach_cache(con: duckdb.DuckDBPyConnection) -> None:
-    if not _cache_attached(con):
-        con.execute(f"ATTACH ':memory:' AS {CACHE_DB}")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_DB}.entries (model VARCHAR, plan_id BIGINT, scope_keys BIGINT)")
-
-
-def _scope_keys(con: duckdb.DuckDBPyConnection, key: str) -> int:
-    return _count(con, SCOPE_TABLES[key])
-
-
-def _cached(con: duckdb.DuckDBPyConnection, table: str, key: str, plan_id: int) -> str | None:
-    if not _cache_attached(con):
-        return None
-    row = con.execute(f"SELECT plan_id, scope_keys FROM {CACHE_DB}.entries WHERE model = ?", [table]).fetchone()
-    if row is None or row[0] != plan_id or row[1] != _scope_keys(con, key):
-        return None
-    return _cache_name(table)
-
-
-def _has_scoped_readers(table: str) -> bool:
-    return any(table in m.deps and table not in m.read_whole for m in models.discover() if m.incremental_key)
-
-
-def drop_cache(con: duckdb.DuckDBPyConnection) -> None:
-    """Free the rows kept for this plan's readers (the warehouse's close frees them too)."""
-    if _cache_attached(con):
-        con.execute(f"DETACH {CACHE_DB}")
-
-
-def _restricted(con: duckdb.DuckDBPyConnection, deps: list[str], only: set[str] | None = None,
-                plan_id: int | None = None) -> dict[str, str]:
-    """Temporary views of the scoped inputs (raw tables and incremental models) restricted to the
-    keys in scope; returns {table: view}. ``only``: restrict these tables alone. With ``plan_id``,
-    a model rebuilt in that plan is read from the rows it kept (``_cached``)."""
-    scoped = {m.table: m for m in models.discover() if m.incremental_key}
-    views = {}
-    for dep in deps:
-        key = RAW_KEYS.get(dep) or (scoped[dep].incremental_key if dep in scoped else None)
-        if key is None or (only is not None and dep not in only):
-            continue
-        view = "_scoped_" + dep.replace(".", "__")
-        cached = _cached(con, dep, key, plan_id) if plan_id is not None and dep in scoped else None
-        if cached is not None:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {cached}")
-        else:
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {dep} "
-                f"WHERE {key} IN (SELECT {key} FROM {SCOPE_TABLES[key]})"
-            )
-        views[dep] = view
-    return views
-
-
-def _sql_reading(model: models.Model, views: dict[str, str]) -> str:
-    return models.REF.sub(lambda m: views.get(m.group(0), m.group(0)), model.sql)
-
-
-def _carry_ledger(con: duckdb.DuckDBPyConnection, model: models.Model, scope: str) -> bool:
-    """For the changed weeks of a ledger model (``models._INCREMENTAL``), outside the scope: the
-    view ``_carried_ledger``, each key's balance at the last unchanged snapshot as one event on that
-    date, then the ledger's later events. The running sum over it equals the running sum over the
-    whole ledger at every later snapshot; a key with no row there had a zero balance. Returns False
-    (read the whole ledger) when no unchanged snapshot comes before every changed one."""
-    table, key = model.table, model.incremental_key
-    base, first_changed = con.execute(
-        f"""SELECT (SELECT max(snapshot_date) FROM {table}
-                    WHERE week_start NOT IN (SELECT week_start FROM _changed_weeks)),
-                   (SELECT min(snapshot_date) FROM intermediate.int_calendar_weeks
-                    WHERE week_start IN (SELECT week_start FROM _changed_weeks))"""
-    ).fetchone()
-    if base is None or first_changed is None or base >= first_changed:
-        return False
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW _carried_ledger AS
-            SELECT {key}, DATE '{base.isoformat()}' AS event_date, balance AS amount FROM {table}
-            WHERE snapshot_date = DATE '{base.isoformat()}' AND {key} NOT IN {scope}
-            UNION ALL
-            SELECT {key}, event_date, amount FROM {model.ledger}
-            WHERE event_date > DATE '{base.isoformat()}' AND {key} NOT IN {scope}"""
-    )
-    return True
-
-
-def _build_scoped(con: duckdb.DuckDBPyConnection, model: models.Model, plan_id: int) -> int:
-    key = model.incremental_key
-    scope = f"(SELECT {key} FROM {SCOPE_TABLES[key]})"
-    table = model.table
-    if key == "claim_family_id":
-        # the families the scope's claims and remittances belong to now (the old ones are in
-        # already); committed before the cache is written: more families in scope only rebuild
-        # more rows, each as a full build would (read from the rows those two models kept, if kept)
-        views = _restricted(con, ["staging.stg_claims", "intermediate.int_adjudications"], plan_id=plan_id)
-        con.execute(
-            f"""INSERT INTO audit.scope_families
-                SELECT claim_family_id FROM {views["staging.stg_claims"]}
-                UNION SELECT claim_family_id FROM {views["intermediate.int_adjudications"]}
-                EXCEPT SELECT claim_family_id FROM audit.scope_families"""
-        )
-    sql = _sql_reading(model, _restricted(con, [d for d in model.deps if d not in model.read_whole], plan_id=plan_id))
-    scoped_rows = f"SELECT * FROM (\n{sql}\n) AS q WHERE q.{key} IN {scope}"
-    weeks_changed = model.calendar
-    cache = None
-    try:
-        if not weeks_changed and _has_scoped_readers(table):  # a calendar model's table holds more than its scope
-            _attach_cache(con)
-            con.execute(f"DELETE FROM {CACHE_DB}.entries WHERE model = ?", [table])
-            cache = _cache_name(table)
-            con.execute(f"CREATE OR REPLACE TABLE {cache} AS {scoped_rows}")
-    except duckdb.Error as e:
-        raise models.ModelError(f"model {table} ({model.path.name}), incremental build failed: {e}") from e
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if weeks_changed:
-            # calendar weeks whose snapshot is not the one the table was built with, and weeks gone
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _changed_weeks AS
-                    SELECT week_start FROM intermediate.int_calendar_weeks
-                    EXCEPT SELECT week_start FROM (SELECT DISTINCT week_start, snapshot_date FROM {table}) AS t
-                           JOIN intermediate.int_calendar_weeks USING (week_start, snapshot_date)
-                    UNION SELECT DISTINCT week_start FROM {table}
-                          WHERE week_start NOT IN (SELECT week_start FROM intermediate.int_calendar_weeks)"""
-            )
-            con.execute(f"DELETE FROM {table} WHERE {key} IN {scope} OR week_start IN (SELECT week_start FROM _changed_weeks)")
-        else:
-            con.execute(f"DELETE FROM {table} WHERE {key} IN {scope}")
-        source = f"SELECT * FROM {cache}" if cache is not None else scoped_rows
-        written = con.execute(f"INSERT INTO {table} BY NAME {source}").fetchone()[0]
-        if weeks_changed:
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW _changed_calendar AS SELECT * FROM intermediate.int_calendar_weeks "
-                "WHERE week_start IN (SELECT week_start FROM _changed_weeks)"
-            )
-            views = {"intermediate.int_calendar_weeks": "_changed_calendar"}
-            if model.ledger is not None and _carry_ledger(con, model, scope):
-                views[model.ledger] = "_carried_ledger"
-            sql = _sql_reading(model, views)
-            written += con.execute(
-                f"INSERT INTO {table} BY NAME SELECT * FROM (\n{sql}\n) AS q WHERE q.{key} NOT IN {scope}"
-            ).fetchone()[0]
-        con.execute("COMMIT")
-    except duckdb.Error as e:
-        con.execute("ROLLBACK")
-        raise models.ModelError(f"model {table} ({model.path.name}), incremental build failed: {e}") from e
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    if cache is not None:
-        # after the commit: a build that failed leaves no entry, and its readers read the table
-        con.execute(f"INSERT INTO {CACHE_DB}.entries VALUES (?, ?, ?)", [table, plan_id, _scope_keys(con, key)])
-    return written
-
-
-def build(con: duckdb.DuckDBPyConnection, model: models.Model, settings: Settings) -> Build:
-    """Build one model as the latest plan says (a full build when there is no plan)."""
-    plan = latest_plan(con)
-    if plan is not None and plan.mode == "none":
-        rows = _count(con, model.table)
-        mode, written = "unchanged", 0
-    elif plan is None or plan.mode == "full" or model.incremental_key is None:
-        rows = models.build(con, model, settings)
-        mode, written = "full", rows
-    else:
-        models.set_variables(con, settings)
-        written = _build_scoped(con, model, plan.plan_id)
-        rows = _count(con, model.table)
-        mode = "incremental"
-    if plan is not None:
-        # after the build's own commit: a crash in between leaves the plan incomplete, and the
-        # next run rebuilds everything
-        con.execute(
-            "INSERT OR REPLACE INTO audit.model_state VALUES (?, ?, ?, ?, ?)",
-            [model.table, plan.plan_id, mode, dt.datetime.now(), rows],
-        )
-    return Build(model.table, mode, rows, written)
+def dbt_args(plan: Plan | None) -> list[str]:
+    """The dbt arguments that build the models as the plan says: ``--full-refresh`` for a full
+    plan (or none), else dbt's incremental builds on the plan's scope (empty for 'none': only the
+    small whole-table models and the weeks whose snapshot changed are rebuilt)."""
+    return ["--full-refresh"] if plan is None or plan.mode == "full" else []
 
 
 def build_all(
-    con: duckdb.DuckDBPyConnection, settings: Settings, force_full: bool = False, full_share: float | None = None
-) -> tuple[Plan, list[Build]]:
-    """Plan, then build every model in order (what the Dagster assets do, in one call)."""
-    plan = make_plan(con, settings, force_full=force_full, full_share=full_share)
+    db: Path | str, settings: Settings, force_full: bool = False, full_share: float | None = None
+) -> tuple[Plan, dbt_runner.DbtRun]:
+    """Plan, then build every model with dbt (what the Dagster job does, without Dagster). The
+    warehouse must not be open in this process."""
+    con = warehouse.connect(db)
     try:
-        return plan, [build(con, m, settings) for m in models.discover()]
+        plan = make_plan(con, settings, force_full=force_full, full_share=full_share)
     finally:
-        drop_cache(con)
-
-
-def kept_rows(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
-    """The run cache's table of the rows the latest incremental plan rebuilt in ``table`` (the
-    rows ``scope_filter`` selects, without scanning the table), or None when it holds none."""
-    plan = latest_plan(con)
-    if plan is None or plan.mode != "incremental":
-        return None
-    model = next((m for m in models.discover() if m.table == table), None)
-    if model is None or model.incremental_key is None:
-        return None
-    return _cached(con, table, model.incremental_key, plan.plan_id)
+        con.close()
+    return plan, dbt_runner.run(db, ["run", *dbt_args(plan)])
 
 
 def rebuilt_rows(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str | None, str | None]:
-    """(source, where) for ``validate.run_suite``: the rows the latest plan rebuilt in ``table``,
-    from the rows the build kept when it kept them, else the table filtered by ``scope_filter``
+    """(source, where) for ``validate.run_suite``: the rows the latest plan rebuilt in ``table``
     ((None, None): the whole table was built)."""
-    kept = kept_rows(con, table)
-    return (kept, None) if kept else (None, scope_filter(con, table))
+    return None, scope_filter(con, table)
 
 
 def scope_filter(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
     """A WHERE clause selecting the rows the latest incremental plan rebuilt in ``table`` (for
     validating those alone), or None when the whole table was built."""
     plan = latest_plan(con)
-    if plan is None or plan.mode != "incremental":
+    if plan is None or plan.mode == "full":
         return None
-    model = next((m for m in models.discover() if m.table == table), None)
+    model = next((m for m in dbt_runner.discover() if m.table == table), None)
     if model is None or model.incremental_key is None:
         return None
     key = model.incremental_key

@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from transforms import models
+from transforms import dbt_runner
 
-SOURCES_YML = models.SQL_DIR / "sources.yml"
+SOURCES_YML = dbt_runner.SQL_DIR / "sources.yml"
 
 
 def source_tables() -> list[tuple[str, str]]:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
-from transforms import incremental, models
+from transforms import dbt_runner, incremental, warehouse
 from transforms.quality import validate
 from transforms.quality.suites import TODAY, Expect, Suite
-from transforms.settings import Settings
 
 ERROR_CODE = "failed_check"
 
@@ -122,29 +122,29 @@ def quarantine(con: duckdb.DuckDBPyConnection, files: list[QuarantinedFile], bat
         raise
 
 
-def rebuild_through(con: duckdb.DuckDBPyConnection, table: str, settings: Settings) -> None:
-    """After a quarantine: the latest plan becomes a full rebuild of the loaded files, and every
-    model up to ``table`` (in build order) is rebuilt whole; the later models follow the plan."""
-    incremental.drop_cache(con)
-    plan = incremental.latest_plan(con)
-    if plan is not None:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute("UPDATE audit.model_plans SET mode = 'full', reason = reason || ' (rebuilt whole: files quarantined by a "
-                        "blocking check)' WHERE plan_id = ?", [plan.plan_id])
-            for target in incremental.SCOPE_TABLES.values():
-                con.execute(f"DELETE FROM {target}")
-            con.execute("DELETE FROM audit.model_files")
-            con.execute("INSERT INTO audit.model_files SELECT file_id, ? FROM audit.file_manifest WHERE status = 'loaded'",
-                        [plan.plan_id])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    for m in models.discover():
-        incremental.build(con, m, settings)
-        if m.table == table:
-            break
+def rebuild_through(db: Path | str, table: str) -> None:
+    """After a quarantine: the latest plan becomes a full rebuild of the loaded files, and dbt
+    rebuilds ``table`` and every model it reads, whole; the later models follow the plan."""
+    con = warehouse.connect(db)
+    try:
+        plan = incremental.latest_plan(con)
+        if plan is not None:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute("UPDATE audit.model_plans SET mode = 'full', reason = reason || ' (rebuilt whole: files quarantined by a "
+                            "blocking check)' WHERE plan_id = ?", [plan.plan_id])
+                for target in incremental.SCOPE_TABLES.values():
+                    con.execute(f"DELETE FROM {target}")
+                con.execute("DELETE FROM audit.model_files")
+                con.execute("INSERT INTO audit.model_files SELECT file_id, ? FROM audit.file_manifest WHERE status = 'loaded'",
+                            [plan.plan_id])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+    finally:
+        con.close()
+    dbt_runner.run(db, ["run", "--full-refresh", "--select", "+" + table.split(".")[1]])
 
 
 @dataclass(frozen=True)
@@ -154,19 +154,19 @@ class Gated:
     before: list[validate.ExpectationOutcome] | None = None  # the failing validation, when files were quarantined
 
 
-def validate_and_gate(con: duckdb.DuckDBPyConnection, suite: Suite, settings: Settings, run_id: str,
-                      where: str | None = None, source: str | None = None) -> Gated:
-    """Validate; when error expectations fail on rows that files explain, quarantine those files,
-    rebuild, and validate the whole table again."""
-    outcomes = validate.run_suite(con, suite, where=where, source=source)
-    failed = [o for o in outcomes if o.severity == "error" and not o.success]
-    if not failed:
-        return Gated(outcomes, [])
-    files = files_behind(con, suite, failed, where=None if source else where)
-    if source and not files:  # the kept rows are a copy: look in the table itself
-        files = files_behind(con, suite, failed)
-    if not files:
-        return Gated(outcomes, [])
-    quarantine(con, files, run_id)
-    rebuild_through(con, suite.table, settings)
-    return Gated(validate.run_suite(con, suite), files, outcomes)
+def validate_and_gate(db: Path | str, suite: Suite, run_id: str, where: str | None = None) -> Gated:
+    """Validate (the rows ``where`` selects, else the whole table); when error expectations fail
+    on rows that files explain, quarantine those files, rebuild with dbt, and validate the whole
+    table again. Opens the warehouse itself (dbt needs it closed to rebuild)."""
+    with warehouse.connect(db) as con:
+        outcomes = validate.run_suite(con, suite, where=where)
+        failed = [o for o in outcomes if o.severity == "error" and not o.success]
+        if not failed:
+            return Gated(outcomes, [])
+        files = files_behind(con, suite, failed, where=where)
+        if not files:
+            return Gated(outcomes, [])
+        quarantine(con, files, run_id)
+    rebuild_through(db, suite.table)
+    with warehouse.connect(db) as con:
+        return Gated(validate.run_suite(con, suite), files, outcomes)

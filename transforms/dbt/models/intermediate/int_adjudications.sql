@@ -14,18 +14,18 @@
 -- of an earlier adjudication that did match. match_method says which; unmatched ones are kept.
 -- (An 837 replacement's REF*F8 names the CLP07 of the claim it replaces: stg_claim_submissions
 -- uses it to link the two claims into one family; it gives no further remittance match.)
--- incremental: remit_claim_id
+{{ config(materialized=scoped_materialization(), unique_key='remit_claim_id', incremental_strategy='scoped') }}
 WITH by_line AS (
     SELECT l.remit_claim_id, min(b.claim_id) AS claim_id
-    FROM {{ ref('stg_remit_lines') }} AS l
-    JOIN {{ ref('stg_claim_lines') }} AS b ON b.line_control_number = l.line_control_number
+    FROM {{ scoped(ref('stg_remit_lines'), 'remit_claim_id') }} AS l
+    JOIN {{ scoped(ref('stg_claim_lines'), 'claim_id') }} AS b ON b.line_control_number = l.line_control_number
     WHERE l.line_control_number IS NOT NULL
     GROUP BY l.remit_claim_id
 ),
 by_pcn AS (
     SELECT payer_id, payer_claim_number, min(claim_id) AS claim_id
-    FROM {{ ref('stg_remit_claims') }}
-    WHERE payer_claim_number IS NOT NULL AND claim_id IN (SELECT claim_id FROM {{ ref('stg_claims') }})
+    FROM {{ scoped(ref('stg_remit_claims'), 'remit_claim_id') }}
+    WHERE payer_claim_number IS NOT NULL AND claim_id IN (SELECT claim_id FROM {{ scoped(ref('stg_claims'), 'claim_id') }})
     GROUP BY payer_id, payer_claim_number
 ),
 matched0 AS (
@@ -33,17 +33,17 @@ matched0 AS (
         {{ star_except('r', 'claim_id') }},
         r.claim_id AS clp01,
         CASE
-            WHEN r.claim_id IN (SELECT claim_id FROM {{ ref('stg_claims') }}) THEN r.claim_id
+            WHEN r.claim_id IN (SELECT claim_id FROM {{ scoped(ref('stg_claims'), 'claim_id') }}) THEN r.claim_id
             ELSE coalesce(bl.claim_id, bp.claim_id, r.claim_id)
         END AS claim_id,
         CASE
-            WHEN r.claim_id IN (SELECT claim_id FROM {{ ref('stg_claims') }}) THEN 'claim_id'
+            WHEN r.claim_id IN (SELECT claim_id FROM {{ scoped(ref('stg_claims'), 'claim_id') }}) THEN 'claim_id'
             WHEN bl.claim_id IS NOT NULL THEN 'line_control_number'
             WHEN bp.claim_id IS NOT NULL THEN 'payer_claim_number'
             ELSE 'unmatched'
         END AS match_method,
         r.status_code = '22' AS is_reversal
-    FROM {{ ref('stg_remit_claims') }} AS r
+    FROM {{ scoped(ref('stg_remit_claims'), 'remit_claim_id') }} AS r
     LEFT JOIN by_line AS bl USING (remit_claim_id)
     LEFT JOIN by_pcn AS bp ON bp.payer_id = r.payer_id AND bp.payer_claim_number = r.payer_claim_number
 ),
@@ -96,7 +96,7 @@ adj AS (
         sum(amount) FILTER (WHERE adjustment_class = 'patient') AS patient_amount,
         sum(amount) FILTER (WHERE adjustment_class = 'prior_payer') AS prior_payer_amount,
         sum(amount) AS adjustment_amount
-    FROM {{ ref('int_adjustments') }}
+    FROM {{ scoped(ref('int_adjustments'), 'remit_claim_id') }}
     GROUP BY remit_claim_id
 ),
 matched AS (
@@ -133,7 +133,7 @@ matched AS (
         coalesce(a.prior_payer_amount, 0)::DECIMAL(18,2) AS prior_payer_amount,
         coalesce(a.adjustment_amount, 0)::DECIMAL(18,2) AS adjustment_amount
     FROM remit_units AS r
-    LEFT JOIN {{ ref('stg_claims') }} AS c USING (claim_id)
+    LEFT JOIN {{ scoped(ref('stg_claims'), 'claim_id') }} AS c USING (claim_id)
     LEFT JOIN adj AS a USING (remit_claim_id)
 ),
 denial_flags AS (

@@ -14,7 +14,7 @@
 --   denial      : a denial in any other group (stays in A/R until paid, corrected or written off)
 --   contractual : everything else (e.g. CO-45, CO-253)
 -- The remark code (RARC) is the first LQ*HE code of the line, else the first claim-level code.
--- incremental: remit_claim_id
+{{ config(materialized=scoped_materialization(), unique_key='remit_claim_id', incremental_strategy='scoped') }}
 WITH a AS (
     SELECT
         adj.*,
@@ -24,9 +24,9 @@ WITH a AS (
         r.status_code,
         coalesce(l.remark_codes, r.remark_codes) AS remark_codes,
         l.procedure_code
-    FROM {{ ref('stg_remit_adjustments') }} AS adj
-    JOIN {{ ref('stg_remit_claims') }} AS r USING (remit_claim_id)
-    LEFT JOIN {{ ref('stg_remit_lines') }} AS l USING (remit_line_id)
+    FROM {{ scoped(ref('stg_remit_adjustments'), 'remit_claim_id') }} AS adj
+    JOIN {{ scoped(ref('stg_remit_claims'), 'remit_claim_id') }} AS r USING (remit_claim_id)
+    LEFT JOIN {{ scoped(ref('stg_remit_lines'), 'remit_claim_id') }} AS l USING (remit_line_id)
 )
 SELECT
     a.*,

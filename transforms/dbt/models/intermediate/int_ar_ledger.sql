@@ -18,15 +18,15 @@
 -- appeal or written off. OA-23 (prior payer) moves nothing. Remittances that match no billed
 -- claim are left out (they are counted in the unmatched reports). Self-pay claims are owed by
 -- patients, not payers: they are not insurance A/R.
--- incremental: claim_id
+{{ config(materialized=scoped_materialization(), unique_key='claim_id', incremental_strategy='scoped') }}
 WITH subs AS (
-    SELECT * FROM {{ ref('stg_claim_submissions') }}
-    WHERE claim_id NOT IN (SELECT claim_id FROM {{ ref('stg_claims') }} WHERE payer_type = 'self_pay')
+    SELECT * FROM {{ scoped(ref('stg_claim_submissions'), 'claim_id') }}
+    WHERE claim_id NOT IN (SELECT claim_id FROM {{ scoped(ref('stg_claims'), 'claim_id') }} WHERE payer_type = 'self_pay')
 ),
 adj AS (
     SELECT *,
         CASE payer_role WHEN 'primary' THEN 1 WHEN 'secondary' THEN 2 ELSE 3 END AS role_rank
-    FROM {{ ref('int_adjudications') }}
+    FROM {{ scoped(ref('int_adjudications'), 'remit_claim_id') }}
     WHERE is_matched AND claim_id IN (SELECT claim_id FROM subs)
 ),
 base AS (
@@ -58,7 +58,7 @@ base AS (
     HAVING sum(b.patient_amount) <> 0
     UNION ALL
     SELECT w.claim_id, w.writeoff_date, 'write_off', -w.amount, w.file_id, w.source_row
-    FROM {{ ref('stg_write_offs') }} AS w
+    FROM {{ scoped(ref('stg_write_offs'), 'claim_id') }} AS w
     WHERE w.claim_id IN (SELECT claim_id FROM subs)
 ),
 replacements AS (

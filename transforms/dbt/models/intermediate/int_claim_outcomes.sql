@@ -3,7 +3,7 @@
 -- outcome). Reversals are netted into total_paid. The initial adjudication is every row with
 -- primary_seq = 1 (one adjudication may be several CLP loops of one payment: a split claim); its
 -- charge, paid and denied amounts are their sums.
--- incremental: claim_family_id
+{{ config(materialized=scoped_materialization(), unique_key='claim_family_id', incremental_strategy='scoped', pre_hook="{{ extend_family_scope() }}") }}
 WITH fam AS (
     SELECT
         claim_family_id,
@@ -11,20 +11,20 @@ WITH fam AS (
         max(payment_date) AS last_payment_date,
         min(payment_date) FILTER (WHERE primary_seq > 1 AND paid_amount > 0) AS first_later_paid_date,
         min(payment_date) FILTER (WHERE paid_amount > 0 AND NOT is_reversal) AS first_paid_date
-    FROM {{ ref('int_adjudications') }}
+    FROM {{ scoped(ref('int_adjudications'), 'remit_claim_id') }}
     GROUP BY claim_family_id
 ),
 wo AS (
     SELECT c.claim_family_id, sum(w.amount) AS written_off, min(w.writeoff_date) AS first_writeoff_date,
            sum(w.amount) FILTER (WHERE w.reason = 'denial') AS denial_written_off
-    FROM {{ ref('stg_write_offs') }} AS w
-    JOIN {{ ref('stg_claims') }} AS c USING (claim_id)
+    FROM {{ scoped(ref('stg_write_offs'), 'claim_id') }} AS w
+    JOIN {{ scoped(ref('stg_claims'), 'claim_id') }} AS c USING (claim_id)
     GROUP BY c.claim_family_id
 ),
 top_reason AS (
     -- the root cause of the initial denial: its largest denial adjustment
     SELECT claim_family_id, category, carc, group_code, owner, preventable
-    FROM {{ ref('int_denial_events') }}
+    FROM {{ scoped(ref('int_denial_events'), 'remit_claim_id') }}
     WHERE kind = 'initial'
     QUALIFY row_number() OVER (PARTITION BY claim_family_id ORDER BY denied_amount DESC, carc NULLS LAST, remit_claim_id, triple_index) = 1
 ),
@@ -35,13 +35,13 @@ initial AS (
         sum(charge_amount) AS remit_charge,
         sum(paid_amount) AS paid_amount,
         sum(denied_amount) AS denied_amount
-    FROM {{ ref('int_adjudications') }}
+    FROM {{ scoped(ref('int_adjudications'), 'remit_claim_id') }}
     WHERE primary_seq = 1
     GROUP BY claim_family_id
 ),
 first_line AS (
     SELECT claim_id, procedure_code
-    FROM {{ ref('stg_claim_lines') }}
+    FROM {{ scoped(ref('stg_claim_lines'), 'claim_id') }}
     QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY line_number) = 1
 )
 SELECT
@@ -80,7 +80,7 @@ SELECT
     t.owner AS initial_denial_owner,
     t.preventable AS initial_denial_preventable,
     fl.procedure_code
-FROM {{ ref('int_adjudications') }} AS i
+FROM {{ scoped(ref('int_adjudications'), 'remit_claim_id') }} AS i
 JOIN initial AS n ON n.claim_family_id = i.claim_family_id AND n.adjudication_id = i.remit_claim_id
 JOIN fam AS f ON f.claim_family_id = i.claim_family_id
 LEFT JOIN wo AS w ON w.claim_family_id = i.claim_family_id

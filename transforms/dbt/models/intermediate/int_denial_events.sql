@@ -6,7 +6,7 @@
 -- (int_adjustments.is_denial, any group). A CLP02=4 claim's unpaid charge that no denial CARC
 -- explains is one more claim-level denial with category 'payer_denied_unspecified' (no group, no
 -- CARC; reason 'CLP02=4'), so a denied claim always has a category and its denied dollars.
--- incremental: remit_claim_id
+{{ config(materialized=scoped_materialization(), unique_key='remit_claim_id', incremental_strategy='scoped') }}
 SELECT
     a.remit_claim_id,
     a.remit_line_id,
@@ -36,8 +36,8 @@ SELECT
     a.amount AS denied_amount,
     d.is_full_denial,
     CASE WHEN d.primary_seq = 1 THEN 'initial' ELSE 'repeat' END AS kind
-FROM {{ ref('int_adjustments') }} AS a
-JOIN {{ ref('int_adjudications') }} AS d USING (remit_claim_id)
+FROM {{ scoped(ref('int_adjustments'), 'remit_claim_id') }} AS a
+JOIN {{ scoped(ref('int_adjudications'), 'remit_claim_id') }} AS d USING (remit_claim_id)
 WHERE a.is_denial AND NOT d.is_reversal
 UNION ALL
 SELECT
@@ -69,6 +69,6 @@ SELECT
     d.unspecified_denied_amount,
     d.is_full_denial,
     CASE WHEN d.primary_seq = 1 THEN 'initial' ELSE 'repeat' END
-FROM {{ ref('int_adjudications') }} AS d
+FROM {{ scoped(ref('int_adjudications'), 'remit_claim_id') }} AS d
 WHERE d.status_code = '4' AND NOT d.is_reversal
   AND (d.unspecified_denied_amount > 0 OR d.n_denial_adjustments = 0)

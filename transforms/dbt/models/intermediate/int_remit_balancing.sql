@@ -2,17 +2,17 @@
 -- tables (duplicates included: it checks what was loaded): its service lines checked
 -- (SVC02 - line CAS = SVC03), how many do not balance and their net difference, and the same for
 -- the claim (CLP03 - all CAS = CLP04). The data-quality report's "Does it balance?" sums it.
--- incremental: remit_claim_id
+{{ config(materialized=scoped_materialization(), unique_key='remit_claim_id', incremental_strategy='scoped') }}
 WITH line AS (
     SELECT l.remit_claim_id, l.charge_amount - coalesce(sum(a.amount), 0) - l.paid_amount AS diff
-    FROM {{ source('raw', 'remit_lines') }} AS l
-    LEFT JOIN {{ source('raw', 'remit_adjustments') }} AS a USING (remit_line_id)
+    FROM {{ scoped(source('raw', 'remit_lines'), 'remit_claim_id') }} AS l
+    LEFT JOIN {{ scoped(source('raw', 'remit_adjustments'), 'remit_claim_id') }} AS a USING (remit_line_id)
     GROUP BY l.remit_claim_id, l.remit_line_id, l.charge_amount, l.paid_amount
 ),
 clm AS (
     SELECT c.remit_claim_id, c.charge_amount - coalesce(sum(a.amount), 0) - c.paid_amount AS diff
-    FROM {{ source('raw', 'remit_claims') }} AS c
-    LEFT JOIN {{ source('raw', 'remit_adjustments') }} AS a USING (remit_claim_id)
+    FROM {{ scoped(source('raw', 'remit_claims'), 'remit_claim_id') }} AS c
+    LEFT JOIN {{ scoped(source('raw', 'remit_adjustments'), 'remit_claim_id') }} AS a USING (remit_claim_id)
     GROUP BY c.remit_claim_id, c.charge_amount, c.paid_amount
 ),
 by_line AS (

@@ -2,44 +2,44 @@
 -- not zero, with its age. The balance is the running sum of intermediate.int_ar_ledger.
 -- Age is counted from the first date of service (AAFP; setting aging_basis = 'service') or from
 -- the first bill date (aging_basis = 'bill').
--- incremental: claim_id, calendar; ledger: intermediate.int_ar_ledger
-{%- set aged_from = "CASE WHEN cfg.aging_basis = 'bill' THEN c.first_submission_date ELSE c.service_from END" %}
-WITH ev AS (
-    SELECT claim_id, event_date, sum(amount) AS amount
-    FROM {{ ref('int_ar_ledger') }}
-    GROUP BY claim_id, event_date
+-- Built incrementally (macros/scoped_incremental.sql): the claims in scope at every snapshot, and
+-- every other claim at the snapshots that changed (audit.changed_weeks, written by the pre_hook),
+-- whose balances are carried from the last unchanged snapshot plus the ledger's later events
+-- (the running sum over that equals the running sum over the whole ledger at every later snapshot).
+{{ config(materialized=scoped_materialization(), unique_key='claim_id', incremental_strategy='scoped',
+          scoped_calendar=true, pre_hook="{{ changed_weeks() }}") }}
+{%- if is_incremental() %}
+WITH bounds AS (
+    SELECT (SELECT max(snapshot_date) FROM {{ this }}
+            WHERE week_start NOT IN (SELECT week_start FROM audit.changed_weeks)) AS base_date,
+           (SELECT min(snapshot_date) FROM {{ ref('int_calendar_weeks') }}
+            WHERE week_start IN (SELECT week_start FROM audit.changed_weeks)) AS first_changed
 ),
-running AS (
-    SELECT
-        claim_id,
-        event_date AS valid_from,
-        lead(event_date) OVER (PARTITION BY claim_id ORDER BY event_date) AS valid_to,
-        sum(amount) OVER (PARTITION BY claim_id ORDER BY event_date
-                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS balance
-    FROM ev
+carried AS (
+    -- claims outside the scope: their balance at the last unchanged snapshot, then later events;
+    -- the whole ledger when no unchanged snapshot comes before every changed one; nothing when no
+    -- week changed
+    SELECT t.claim_id, b.base_date AS event_date, t.balance AS amount
+    FROM {{ this }} AS t, bounds AS b
+    WHERE b.base_date < b.first_changed AND t.snapshot_date = b.base_date
+      AND t.claim_id NOT IN (SELECT claim_id FROM audit.scope_claims)
+    UNION ALL
+    SELECT l.claim_id, l.event_date, l.amount
+    FROM {{ ref('int_ar_ledger') }} AS l, bounds AS b
+    WHERE b.first_changed IS NOT NULL
+      AND (b.base_date IS NULL OR b.base_date >= b.first_changed OR l.event_date > b.base_date)
+      AND l.claim_id NOT IN (SELECT claim_id FROM audit.scope_claims)
+),
+changed_calendar AS (
+    SELECT * FROM {{ ref('int_calendar_weeks') }} WHERE week_start IN (SELECT week_start FROM audit.changed_weeks)
 )
-SELECT
-    s.snapshot_date,
-    s.week_start,
-    r.claim_id,
-    c.claim_family_id,
-    c.payer_id,
-    c.payer_name,
-    c.payer_type,
-    c.department,
-    c.location,
-    r.balance::DECIMAL(18,2) AS balance,  -- DECIMAL(18,2): scanned far faster than a sum's DECIMAL(38,2)
-    {{ days_between(aged_from, 's.snapshot_date') }} AS age_days,
-    CASE
-        WHEN {{ days_between(aged_from, 's.snapshot_date') }} <= 30 THEN '0-30'
-        WHEN {{ days_between(aged_from, 's.snapshot_date') }} <= 60 THEN '31-60'
-        WHEN {{ days_between(aged_from, 's.snapshot_date') }} <= 90 THEN '61-90'
-        WHEN {{ days_between(aged_from, 's.snapshot_date') }} <= 120 THEN '91-120'
-        ELSE '120+'
-    END AS aging_bucket
-FROM running AS r
-JOIN {{ ref('int_calendar_weeks') }} AS s
-  ON s.snapshot_date >= r.valid_from AND s.snapshot_date < coalesce(r.valid_to, DATE '9999-12-31')  -- two inequalities: an IEJoin
-JOIN {{ ref('stg_claims') }} AS c USING (claim_id)
-CROSS JOIN {{ source('ref', 'settings') }} AS cfg
-WHERE r.balance <> 0
+SELECT * FROM (
+{{ ar_claim_balances_rows(scoped(ref('int_ar_ledger'), 'claim_id'), ref('int_calendar_weeks'), scoped(ref('stg_claims'), 'claim_id')) }}
+) AS in_scope
+UNION ALL
+SELECT * FROM (
+{{ ar_claim_balances_rows('carried', 'changed_calendar', ref('stg_claims')) }}
+) AS changed_weeks
+{%- else %}
+{{ ar_claim_balances_rows(ref('int_ar_ledger'), ref('int_calendar_weeks'), ref('stg_claims')) }}
+{%- endif %}

@@ -2,7 +2,8 @@
 -- (marts.mart_claim_kpis, by payer, department, location, provider, root-cause category, CARC and
 -- procedure code) and the trend alerts' series (transforms/trends.py). Weeks are ISO weeks of the
 -- initial adjudication.
--- incremental: claim_family_id
+{{ config(materialized=scoped_materialization(), unique_key='claim_family_id', incremental_strategy='scoped', pre_hook="{{ extend_family_scope() }}") }}
+-- depends_on: {{ ref('stg_claims') }}, {{ ref('int_adjudications') }} (the pre_hook's family scope)
 SELECT
     o.claim_family_id,
     o.initial_claim_id AS claim_id,
@@ -37,4 +38,4 @@ SELECT
     o.days_to_payment,
     o.written_off,
     o.denial_written_off
-FROM {{ ref('int_claim_outcomes') }} AS o
+FROM {{ scoped(ref('int_claim_outcomes'), 'claim_family_id') }} AS o

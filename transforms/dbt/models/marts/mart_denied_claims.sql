@@ -5,7 +5,7 @@
 -- mart_denials_by_category, mart_denials_by_carc and mart_weekly_denial_rates count, and
 -- denied_amount adds up to their dollars. Claim ids, payer, department, codes and amounts only:
 -- no patient data.
--- incremental: remit_claim_id
+{{ config(materialized=scoped_materialization(), unique_key='remit_claim_id', incremental_strategy='scoped') }}
 SELECT
     e.denial_week AS week_start,
     {{ iso_week('e.denial_week') }} AS iso_week,
@@ -25,7 +25,7 @@ SELECT
     bool_or(e.is_full_denial) AS is_full_denial,
     count(*) AS denial_adjustments,
     sum(e.denied_amount)::DECIMAL(18,2) AS denied_amount
-FROM {{ ref('int_denial_events') }} AS e
+FROM {{ scoped(ref('int_denial_events'), 'remit_claim_id') }} AS e
 WHERE e.kind = 'initial'
 GROUP BY e.denial_week, e.adjudication_id, e.claim_family_id, e.payer_id, e.department, e.location, e.category
 ORDER BY week_start, remit_claim_id, category

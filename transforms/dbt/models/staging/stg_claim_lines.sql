@@ -1,17 +1,17 @@
 -- One row per billed service line of each claim's latest submission. For 837 files the lines
 -- are those of the CLM segment they follow; for CSV exports, those of the latest loaded lines
 -- file that has lines for the claim.
--- incremental: claim_id
+{{ config(materialized=scoped_materialization(), unique_key='claim_id', incremental_strategy='scoped') }}
 WITH ranked AS (
     SELECT
         l.*,
         m.loaded_at,
         dense_rank() OVER (PARTITION BY l.claim_id ORDER BY m.loaded_at DESC, l.file_id DESC) AS file_rank
-    FROM {{ source('raw', 'claim_lines') }} AS l
+    FROM {{ scoped(source('raw', 'claim_lines'), 'claim_id') }} AS l
     JOIN {{ source('audit', 'file_manifest') }} AS m USING (file_id)
 ),
 claim_version AS (
-    SELECT claim_id, file_id, source_row FROM {{ ref('stg_claims') }}
+    SELECT claim_id, file_id, source_row FROM {{ scoped(ref('stg_claims'), 'claim_id') }}
 )
 SELECT
     r.file_id,

@@ -5,7 +5,7 @@
 -- original_payer_claim_number; it is resolved to the claim id (CLP01) of the remittance claims
 -- carrying that CLP07 from the claim's payer, else from any payer, when they name exactly one
 -- claim id (otherwise it stays unresolved: NULL).
--- incremental: claim_id; whole: raw.remit_claims
+{{ config(materialized=scoped_materialization(), unique_key='claim_id', incremental_strategy='scoped') }}
 WITH remits AS (
     -- raw, not staging.stg_remit_claims: a duplicate remittance names the same claims
     SELECT p.payer_id, r.payer_claim_number, r.claim_id
@@ -13,7 +13,7 @@ WITH remits AS (
     JOIN {{ source('raw', 'remit_payments') }} AS p USING (payment_id)
     WHERE r.payer_claim_number IS NOT NULL
       -- only the claim numbers some claim here names (the scope's claims, in an incremental build)
-      AND r.payer_claim_number IN (SELECT original_payer_claim_number FROM {{ source('raw', 'claims') }})
+      AND r.payer_claim_number IN (SELECT original_payer_claim_number FROM {{ scoped(source('raw', 'claims'), 'claim_id') }})
 ),
 by_pcn AS (
     SELECT payer_id, payer_claim_number, min(claim_id) AS claim_id, count(DISTINCT claim_id) AS n_claims
@@ -31,7 +31,7 @@ resolved AS (
         c.file_id,
         c.source_row,
         CASE WHEN p.claim_id IS NOT NULL THEN CASE WHEN p.n_claims = 1 THEN p.claim_id END ELSE a.claim_id END AS claim_id
-    FROM {{ source('raw', 'claims') }} AS c
+    FROM {{ scoped(source('raw', 'claims'), 'claim_id') }} AS c
     LEFT JOIN by_pcn AS p ON p.payer_id = c.payer_id AND p.payer_claim_number = c.original_payer_claim_number
     LEFT JOIN by_pcn_any AS a ON a.payer_claim_number = c.original_payer_claim_number
     WHERE c.original_payer_claim_number IS NOT NULL AND c.original_claim_id IS NULL AND c.frequency_code IN ('7', '8')
@@ -66,6 +66,6 @@ SELECT
         PARTITION BY c.claim_id
         ORDER BY c.submission_date, m.loaded_at, c.file_id, c.source_row
     ) AS submission_seq
-FROM {{ source('raw', 'claims') }} AS c
+FROM {{ scoped(source('raw', 'claims'), 'claim_id') }} AS c
 JOIN {{ source('audit', 'file_manifest') }} AS m USING (file_id)
 LEFT JOIN resolved AS r USING (file_id, source_row)

@@ -1,15 +1,15 @@
 -- One row per claim_id: its latest submission, with the first submission date, the number of
 -- submissions, and the claim family (the first claim of a chain of replacements linked by
 -- original_claim_id), so that a resubmission and its original are counted as one claim.
--- incremental: claim_id
+{{ config(materialized=scoped_materialization(), unique_key='claim_id', incremental_strategy='scoped') }}
 WITH latest AS (
     SELECT *
-    FROM {{ ref('stg_claim_submissions') }}
+    FROM {{ scoped(ref('stg_claim_submissions'), 'claim_id') }}
     QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY submission_seq DESC) = 1
 ),
 firsts AS (
     SELECT claim_id, min(submission_date) AS first_submission_date, count(*) AS n_submissions
-    FROM {{ ref('stg_claim_submissions') }}
+    FROM {{ scoped(ref('stg_claim_submissions'), 'claim_id') }}
     GROUP BY claim_id
 ),
 family AS (

@@ -1,7 +1,7 @@
 -- One row per claim adjudication (835 CLP / CSV remittance claim) of a payment that is not
 -- superseded by a later file (stg_remit_payments). A CSV remittance claim id loaded again in a
 -- later file is that file's row (the latest file counts, as for an 835 resend).
--- incremental: remit_claim_id
+{{ config(materialized=scoped_materialization(), unique_key='remit_claim_id', incremental_strategy='scoped') }}
 SELECT
     r.file_id,
     r.source_row,
@@ -21,7 +21,7 @@ SELECT
     p.payer_name,
     p.trace_number,
     p.loaded_at
-FROM {{ source('raw', 'remit_claims') }} AS r
+FROM {{ scoped(source('raw', 'remit_claims'), 'remit_claim_id') }} AS r
 JOIN {{ ref('stg_remit_payments') }} AS p ON p.payment_id = r.payment_id AND p.file_id = r.file_id
 WHERE NOT p.is_duplicate
 QUALIFY row_number() OVER (
