@@ -68,13 +68,14 @@ def test_two_runs_at_once_one_waits_or_fails_clearly(tiny_landing, tiny_settings
 
     wh, out = tmp_path / "w.duckdb", tmp_path / "out"
     args = ["run", "--landing", str(tiny_landing), "--warehouse", str(wh), "--out", str(out), "--config", str(tiny_settings)]
-    procs = [subprocess.Popen([str(BIN), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    results = [(p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in procs]
+    logs = [(tmp_path / f"out{i}.log", tmp_path / f"err{i}.log") for i in range(2)]
+    procs = [subprocess.Popen([str(BIN), *args], stdout=o.open("w"), stderr=e.open("w"), text=True) for o, e in logs]
+    results = [(p.wait(timeout=600), o.read_text(), e.read_text()) for p, (o, e) in zip(procs, logs, strict=True)]
     codes = sorted(r[0] for r in results)
     assert codes == [0, 3], results
     busy = next(r for r in results if r[0] == 3)
     assert "is in use by another run" in busy[2] and "--wait" in busy[2]
-    procs = [subprocess.Popen([str(BIN), *args, "--wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [subprocess.Popen([str(BIN), *args, "--wait"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
     assert [p.wait(timeout=600) for p in procs] == [0, 0]
     con = duckdb.connect(str(wh), read_only=True)
     assert con.execute("SELECT count(*), count(DISTINCT sha256) FROM audit.file_manifest").fetchone() == (6, 6)

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import duckdb
@@ -66,6 +67,12 @@ def run_child(script: Path, db: Path, landing: Path, kill_at: int | None) -> tup
             if kill_at is not None and steps == kill_at:
                 os.killpg(proc.pid, signal.SIGKILL)  # the child and its dbt
                 proc.wait()
+                while True:  # until dbt, too, is gone (it holds the warehouse's lock)
+                    try:
+                        os.killpg(proc.pid, 0)
+                    except ProcessLookupError:
+                        break
+                    time.sleep(0.05)
                 return False, steps
             steps += 1
     return proc.wait() == 0, steps

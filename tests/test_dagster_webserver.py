@@ -64,11 +64,19 @@ def test_webserver_serves_every_asset(tmp_path):
                      "reports/weekly_dashboard": "reports", "reports/denial_worklist_files": "reports",
                      "reports/data_quality_report": "reports",
                      "reports/weekly_report": "reports"}
+        from pipelines.assets import LOADED_TABLES, PLAN_TABLES, REFERENCE_TABLES
+
+        # the dbt sources, written by the ingestion, reference and plan assets
+        expected |= {k.to_user_string(): g for keys, g in ((LOADED_TABLES, "ingestion"), (REFERENCE_TABLES, "reference"),
+                                                            (PLAN_TABLES, "ingestion")) for k in keys}
         assert served == expected
         checks = graphql(port, '{ assetNodeOrError(assetKey: {path: ["staging", "stg_remit_claims"]}) '
                                '{ ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } } }')
         names = {c["name"]: c["blocking"] for c in checks["data"]["assetNodeOrError"]["assetChecksOrError"]["checks"]}
-        assert names == {"remit_claims_errors": True, "remit_claims_warnings": False}
+        # the Great Expectations suite (errors blocking), and dbt's data tests of the model
+        assert {k: v for k, v in names.items() if k.startswith("remit_claims_")} == {
+            "remit_claims_errors": True, "remit_claims_warnings": False}
+        assert "not_null_stg_remit_claims_claim_id" in names and len(names) > 10
     finally:
         proc.terminate()
         try:

@@ -48,8 +48,9 @@ def test_failing_rows_quarantine_their_file_and_the_rest_is_modelled(tmp_path):
     # ... its rows leave the warehouse, the table passes, and the rest of the batch is modelled
     assert all(o.success for o in gated.outcomes if o.severity == "error")
     assert scalar(con, "SELECT count(*) FROM raw.remit_claims WHERE claim_id IN ('Q1', 'Q2')") == 0
+    plan = incremental.latest_plan(con)
     con.close()
-    incremental.dbt_runner.run(db, ["run"])  # the later models follow the plan, now a full one
+    incremental.dbt_runner.run(db, ["run", *incremental.dbt_args(plan)])  # the later models follow the plan, now a full one
     con = warehouse.connect(db)
     assert scalar(con, "SELECT count(*) FROM intermediate.int_claim_outcomes WHERE claim_family_id IN ('Q1', 'Q2')") == 0
     assert scalar(con, "SELECT sum(total_paid) FROM intermediate.int_claim_outcomes WHERE claim_family_id = 'S1'") == D("80.00")

@@ -108,10 +108,12 @@ def test_pipeline_runs_incrementally_and_equals_a_full_rebuild(tmp_path, monkeyp
     assert second.success, second.error
     plan = second.metadata["audit/model_plan"]
     assert plan["mode"] == "incremental", plan
-    builds = {k: v.get("build") for k, v in second.metadata.items() if "build" in v}
-    assert builds["staging/stg_claims"] == "incremental" and builds["marts/mart_weekly_kpis"] == "full"
+    con = duckdb.connect(str(db), read_only=True)
+    builds = dict(con.execute("SELECT model, mode FROM audit.model_state WHERE plan_id = ?", [plan["plan_id"]]).fetchall())
+    con.close()
+    assert builds["staging.stg_claims"] == "incremental" and builds["marts.mart_weekly_kpis"] == "full"
     assert _differences(db, tmp_path, Settings(as_of_date=TINY_AS_OF)) == {}
     assert "Models built incrementally" in (out / "data_quality" / "index.html").read_text()
     third = run_pipeline(res)
     assert third.success and third.metadata["audit/model_plan"]["mode"] == "none"
-    assert {v.get("build") for v in third.metadata.values() if "build" in v} == {"unchanged"}
+    assert third.metadata["audit/model_plan"]["new_files"] == 0
